@@ -1,0 +1,67 @@
+/** Stripe-shaped API errors: `{ "error": { "type": ..., "message": ..., "code"?, "param"?, ... } }`. */
+
+export interface StripeErrorBody {
+  type: 'invalid_request_error' | 'card_error' | 'idempotency_error' | 'api_error';
+  message: string;
+  code?: string;
+  decline_code?: string;
+  param?: string;
+  doc_url?: string;
+  [extra: string]: unknown;
+}
+
+/**
+ * An error raised before a request executes (validation, missing resources). Such responses are never
+ * stored for idempotent replay, matching Stripe. Card declines are *results* of execution and are
+ * returned by handlers rather than thrown.
+ */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly body: StripeErrorBody;
+
+  constructor(status: number, body: StripeErrorBody) {
+    super(body.message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export function docUrl(code: string): string {
+  return `https://stripe.com/docs/error-codes/${code.replaceAll('_', '-')}`;
+}
+
+export function invalidRequest(
+  message: string,
+  extra: { param?: string; code?: string; status?: number } = {},
+): ApiError {
+  const body: StripeErrorBody = { type: 'invalid_request_error', message };
+  if (extra.code !== undefined) {
+    body.code = extra.code;
+    body.doc_url = docUrl(extra.code);
+  }
+  if (extra.param !== undefined) body.param = extra.param;
+  return new ApiError(extra.status ?? 400, body);
+}
+
+export function resourceMissing(message: string, param: string, status = 404): ApiError {
+  return invalidRequest(message, { code: 'resource_missing', param, status });
+}
+
+export function parameterMissing(param: string): ApiError {
+  return invalidRequest(`Missing required param: ${param}.`, { code: 'parameter_missing', param });
+}
+
+export function unrecognizedUrl(method: string, path: string): ApiError {
+  return invalidRequest(
+    `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+    { status: 404 },
+  );
+}
+
+/** Redacts an API key for error messages, as Stripe does: keeps the prefix and at most the last 4 chars. */
+export function redactKey(key: string): string {
+  const prefix = /^[a-z]{2,4}_(?:test|live)_/.exec(key)?.[0] ?? '';
+  const tail = key.length - prefix.length >= 24 ? key.slice(-4) : '';
+  return `${prefix}${'*'.repeat(prefix === '' ? 3 : Math.max(3, key.length - prefix.length - tail.length))}${tail}`;
+}

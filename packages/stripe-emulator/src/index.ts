@@ -1,0 +1,2 @@
+export { startStripeEmulator } from './server';
+export type { EmulatedPaymentIntent, EmulatorOptions, StripeEmulator } from './types';

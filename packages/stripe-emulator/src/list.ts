@@ -1,0 +1,125 @@
+import type { ApiContext, ApiResult } from './context';
+import { invalidRequest, resourceMissing } from './errors';
+import { asArray } from './form';
+import { matchesQuery, parseSearchQuery } from './search';
+import type { PaymentIntentRecord } from './store';
+import type { Params } from './types';
+import { optionalString, parseInteger, parseLimit, requiredString } from './validate';
+
+const CREATED_OPERATORS = ['gt', 'gte', 'lt', 'lte'] as const;
+
+/**
+ * `GET /v1/payment_intents`: newest first, cursor pagination with `starting_after` / `ending_before`
+ * (PaymentIntent ids), `created` filters (exact or `created[gt|gte|lt|lte]`), optional `customer`.
+ */
+export function listPaymentIntents(ctx: ApiContext): ApiResult {
+  const p = ctx.params;
+  const limit = parseLimit(p);
+  const createdFilter = parseCreated(p);
+  const customer = optionalString(p, 'customer');
+  const startingAfter = cursor(ctx, 'starting_after');
+  const endingBefore = cursor(ctx, 'ending_before');
+  if (startingAfter && endingBefore) {
+    throw invalidRequest('You may only specify one of these parameters: ending_before, starting_after.', {
+      param: 'ending_before',
+    });
+  }
+
+  const matching = newestFirst(ctx).filter(
+    (r) =>
+      createdFilter(r.pi.created) &&
+      (customer === undefined || customer === '' || r.pi.customer === customer),
+  );
+  let data: PaymentIntentRecord[];
+  let hasMore: boolean;
+  if (endingBefore) {
+    // The `limit` items immediately newer than the cursor, still newest first.
+    const newer = matching.filter((r) => r.seq > endingBefore.seq);
+    data = newer.slice(Math.max(0, newer.length - limit));
+    hasMore = newer.length > limit;
+  } else {
+    const older = startingAfter ? matching.filter((r) => r.seq < startingAfter.seq) : matching;
+    data = older.slice(0, limit);
+    hasMore = older.length > limit;
+  }
+  return {
+    status: 200,
+    body: { object: 'list', data: data.map((r) => r.pi), has_more: hasMore, url: '/v1/payment_intents' },
+  };
+}
+
+/** `GET /v1/payment_intents/search`: newest first, opaque `page` cursor in `next_page`. */
+export function searchPaymentIntents(ctx: ApiContext): ApiResult {
+  const p = ctx.params;
+  const query = parseSearchQuery(requiredString(p, 'query'));
+  const limit = parseLimit(p);
+  const page = optionalString(p, 'page');
+  const before = page === undefined || page === '' ? Number.POSITIVE_INFINITY : decodePage(page);
+  const expand = asArray(p.expand) ?? [];
+
+  const matching = newestFirst(ctx).filter((r) => matchesQuery(r.pi, query));
+  const remaining = matching.filter((r) => r.seq < before);
+  const data = remaining.slice(0, limit);
+  const hasMore = remaining.length > limit;
+  const last = data[data.length - 1];
+  const body: Record<string, unknown> = {
+    object: 'search_result',
+    data: data.map((r) => r.pi),
+    has_more: hasMore,
+    next_page: hasMore && last ? encodePage(last.seq) : null,
+    url: '/v1/payment_intents/search',
+  };
+  if (expand.includes('total_count')) body.total_count = matching.length;
+  return { status: 200, body };
+}
+
+function newestFirst(ctx: ApiContext): PaymentIntentRecord[] {
+  return [...ctx.state.paymentIntents()].reverse();
+}
+
+function cursor(ctx: ApiContext, name: 'starting_after' | 'ending_before'): PaymentIntentRecord | null {
+  const id = optionalString(ctx.params, name);
+  if (id === undefined || id === '') return null;
+  const record = ctx.state.getPaymentIntent(id);
+  if (!record) throw resourceMissing(`No such payment_intent: '${id}'`, name, 400);
+  return record;
+}
+
+function parseCreated(params: Params): (created: number) => boolean {
+  const value = params.created;
+  if (value === undefined || value === '') return () => true;
+  if (typeof value === 'string') {
+    const exact = parseInteger(value, 'created');
+    return (created) => created === exact;
+  }
+  if (Array.isArray(value))
+    throw invalidRequest('Invalid created: expected an integer or a hash.', { param: 'created' });
+  const bounds: Partial<Record<(typeof CREATED_OPERATORS)[number], number>> = {};
+  for (const [op, raw] of Object.entries(value)) {
+    if (!(CREATED_OPERATORS as readonly string[]).includes(op)) {
+      throw invalidRequest(`Received unknown parameter: created[${op}]`, { param: `created[${op}]` });
+    }
+    bounds[op as (typeof CREATED_OPERATORS)[number]] = parseInteger(raw, `created[${op}]`);
+  }
+  return (created) =>
+    (bounds.gt === undefined || created > bounds.gt) &&
+    (bounds.gte === undefined || created >= bounds.gte) &&
+    (bounds.lt === undefined || created < bounds.lt) &&
+    (bounds.lte === undefined || created <= bounds.lte);
+}
+
+function encodePage(seq: number): string {
+  return Buffer.from(JSON.stringify({ before: seq }), 'utf8').toString('base64url');
+}
+
+function decodePage(page: string): number {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(page, 'base64url').toString('utf8'));
+    if (parsed && typeof parsed === 'object' && 'before' in parsed && Number.isSafeInteger(parsed.before)) {
+      return parsed.before as number;
+    }
+  } catch {
+    // fall through
+  }
+  throw invalidRequest(`Invalid page: ${page}`, { param: 'page' });
+}

@@ -1,0 +1,123 @@
+import { nowSeconds } from './ids';
+
+/** How a confirmation with a given test payment method ends. */
+export type CardOutcome =
+  | { kind: 'success' }
+  | { kind: 'decline'; code: string; declineCode: string; message: string };
+
+interface TestCard {
+  brand: string;
+  last4: string;
+  funding: 'credit' | 'debit';
+  outcome: CardOutcome;
+}
+
+const SUCCESS: CardOutcome = { kind: 'success' };
+const GENERIC_DECLINE_MESSAGE = 'Your card was declined.';
+
+function decline(code: string, declineCode: string, message = GENERIC_DECLINE_MESSAGE): CardOutcome {
+  return { kind: 'decline', code, declineCode, message };
+}
+
+/** Stripe's test PaymentMethod ids (https://docs.stripe.com/testing) the emulator knows. */
+const TEST_CARDS: Record<string, TestCard> = {
+  pm_card_visa: { brand: 'visa', last4: '4242', funding: 'credit', outcome: SUCCESS },
+  pm_card_visa_debit: { brand: 'visa', last4: '5556', funding: 'debit', outcome: SUCCESS },
+  pm_card_mastercard: { brand: 'mastercard', last4: '4444', funding: 'credit', outcome: SUCCESS },
+  pm_card_amex: { brand: 'amex', last4: '8431', funding: 'credit', outcome: SUCCESS },
+  pm_card_discover: { brand: 'discover', last4: '1117', funding: 'credit', outcome: SUCCESS },
+  pm_card_chargeDeclined: {
+    brand: 'visa',
+    last4: '0002',
+    funding: 'credit',
+    outcome: decline('card_declined', 'generic_decline'),
+  },
+  pm_card_chargeDeclinedInsufficientFunds: {
+    brand: 'visa',
+    last4: '9995',
+    funding: 'credit',
+    outcome: decline('card_declined', 'insufficient_funds', 'Your card has insufficient funds.'),
+  },
+  pm_card_chargeDeclinedLostCard: {
+    brand: 'visa',
+    last4: '9987',
+    funding: 'credit',
+    outcome: decline('card_declined', 'lost_card'),
+  },
+  pm_card_chargeDeclinedStolenCard: {
+    brand: 'visa',
+    last4: '9979',
+    funding: 'credit',
+    outcome: decline('card_declined', 'stolen_card'),
+  },
+  pm_card_chargeDeclinedFraudulent: {
+    brand: 'visa',
+    last4: '0019',
+    funding: 'credit',
+    outcome: decline('card_declined', 'fraudulent'),
+  },
+  pm_card_chargeDeclinedExpiredCard: {
+    brand: 'visa',
+    last4: '0069',
+    funding: 'credit',
+    outcome: decline('expired_card', 'expired_card', 'Your card has expired.'),
+  },
+  pm_card_chargeDeclinedIncorrectCvc: {
+    brand: 'visa',
+    last4: '0127',
+    funding: 'credit',
+    outcome: decline('incorrect_cvc', 'incorrect_cvc', "Your card's security code is incorrect."),
+  },
+  pm_card_chargeDeclinedProcessingError: {
+    brand: 'visa',
+    last4: '0119',
+    funding: 'credit',
+    outcome: decline(
+      'processing_error',
+      'processing_error',
+      'An error occurred while processing your card. Try again in a little bit.',
+    ),
+  },
+};
+
+export function isKnownPaymentMethod(id: string): boolean {
+  return Object.hasOwn(TEST_CARDS, id);
+}
+
+export function cardOutcome(id: string): CardOutcome {
+  return TEST_CARDS[id]?.outcome ?? SUCCESS;
+}
+
+/** A Stripe-shaped PaymentMethod object for a known test id (used in decline errors). */
+export function paymentMethodObject(id: string): Record<string, unknown> {
+  const card = TEST_CARDS[id];
+  const expYear = new Date().getUTCFullYear() + 1;
+  return {
+    id,
+    object: 'payment_method',
+    allow_redisplay: 'unspecified',
+    billing_details: {
+      address: { city: null, country: null, line1: null, line2: null, postal_code: null, state: null },
+      email: null,
+      name: null,
+      phone: null,
+    },
+    card: {
+      brand: card?.brand ?? 'unknown',
+      checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: null },
+      country: 'US',
+      display_brand: card?.brand ?? 'unknown',
+      exp_month: 12,
+      exp_year: expYear,
+      funding: card?.funding ?? 'credit',
+      last4: card?.last4 ?? '0000',
+      networks: { available: [card?.brand ?? 'unknown'], preferred: null },
+      wallet: null,
+    },
+    created: nowSeconds(),
+    customer: null,
+    livemode: false,
+    metadata: {},
+    type: 'card',
+  };
+}

@@ -1,0 +1,155 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { handleAdminRequest } from './admin';
+import { handleApiRequest } from './api';
+import { ApiError, invalidRequest } from './errors';
+import { BodyTooLargeError, errorJson, readBody, sendJson } from './http';
+import { EmulatorState, isValidLatency, MAX_LATENCY_MS, toEmulated } from './store';
+import type { EmulatorOptions, StripeEmulator } from './types';
+
+/** Abortable delays: `close()` cancels every pending one so in-flight slow requests never hold the process. */
+class Delays {
+  private pending = new Set<() => void>();
+  private closed = false;
+
+  wait(ms: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    if (ms <= 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (completed: boolean) => {
+        clearTimeout(timer);
+        this.pending.delete(abort);
+        resolve(completed);
+      };
+      const abort = () => finish(false);
+      const timer = setTimeout(() => finish(true), ms);
+      this.pending.add(abort);
+    });
+  }
+
+  abortAll(): void {
+    this.closed = true;
+    for (const abort of [...this.pending]) abort();
+  }
+}
+
+function checkLatency(ms: unknown): number {
+  if (!isValidLatency(ms))
+    throw new RangeError(`latencyMs must be a number between 0 and ${MAX_LATENCY_MS}.`);
+  return ms;
+}
+
+/** Starts a stateful Stripe API emulator (PaymentIntents) on an HTTP port. */
+export async function startStripeEmulator(options: EmulatorOptions = {}): Promise<StripeEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const requestedPort = options.port ?? 0;
+  if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) {
+    throw new RangeError(`port must be an integer between 0 and 65535, got ${requestedPort}.`);
+  }
+  const state = new EmulatorState(checkLatency(options.latencyMs ?? 0));
+  const delays = new Delays();
+  const sockets = new Set<Socket>();
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) {
+        const message = `The emulator failed to handle this request: ${err instanceof Error ? err.message : String(err)}`;
+        sendJson(res, 500, errorJson({ type: 'api_error', message }));
+      } else {
+        res.destroy();
+      }
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    } catch {
+      sendJson(res, 400, errorJson(invalidRequest('Malformed request URL.').body));
+      return;
+    }
+    const isApi = url.pathname === '/v1' || url.pathname.startsWith('/v1/');
+    if (isApi) state.requests++;
+    let rawBody: string;
+    try {
+      rawBody = await readBody(req);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) {
+        sendJson(
+          res,
+          413,
+          errorJson(new ApiError(413, { type: 'invalid_request_error', message: err.message }).body),
+          {
+            Connection: 'close',
+          },
+        );
+      } else {
+        res.destroy();
+      }
+      return;
+    }
+    if (isApi) {
+      await handleApiRequest(req, res, url, rawBody, { state, delay: (ms) => delays.wait(ms) });
+    } else if (url.pathname.startsWith('/_emulator/')) {
+      handleAdminRequest(req, res, url, rawBody, state);
+    } else {
+      const method = req.method ?? 'GET';
+      sendJson(
+        res,
+        404,
+        errorJson(
+          invalidRequest(
+            `Unrecognized request URL (${method}: ${url.pathname}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+          ).body,
+        ),
+      );
+    }
+  }
+
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await listen(server, requestedPort, host);
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    host,
+    setLatency(ms: number) {
+      state.latencyMs = checkLatency(ms);
+    },
+    paymentIntents: () => state.paymentIntents().map(toEmulated),
+    requestCount: () => state.requests,
+    reset: () => state.reset(),
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        delays.abortAll();
+        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
+      });
+      return closing;
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error) => reject(err);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

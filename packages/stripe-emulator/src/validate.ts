@@ -1,0 +1,137 @@
+import { invalidRequest, parameterMissing } from './errors';
+import { asArray } from './form';
+import type { Params, ParamValue } from './types';
+
+/** Params read by the validators below: the value of `params[name]`, with `name` used as the error `param`. */
+
+export function optionalString(params: Params, name: string): string | undefined {
+  const value = params[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') {
+    throw invalidRequest(`Invalid string: ${describe(value)}`, {
+      param: name,
+      code: 'parameter_invalid_string',
+    });
+  }
+  return value;
+}
+
+export function requiredString(params: Params, name: string): string {
+  const value = optionalString(params, name);
+  if (value === undefined || value === '') throw parameterMissing(name);
+  return value;
+}
+
+export function parseInteger(value: ParamValue, param: string): number {
+  if (typeof value !== 'string' || !/^-?\d{1,15}$/.test(value)) {
+    throw invalidRequest(`Invalid integer: ${describe(value)}`, { param, code: 'parameter_invalid_integer' });
+  }
+  return Number(value);
+}
+
+export function parseAmount(params: Params): number {
+  const raw = params.amount;
+  if (raw === undefined || raw === '') throw parameterMissing('amount');
+  const amount = parseInteger(raw, 'amount');
+  if (amount < 1) {
+    throw invalidRequest('This value must be greater than or equal to 1.', {
+      param: 'amount',
+      code: 'parameter_invalid_integer',
+    });
+  }
+  if (amount > 99_999_999) {
+    throw invalidRequest('Amount must be no more than 99999999 (the amount supports up to eight digits).', {
+      param: 'amount',
+      code: 'amount_too_large',
+    });
+  }
+  return amount;
+}
+
+export function parseCurrency(params: Params): string {
+  const currency = requiredString(params, 'currency');
+  if (!/^[a-zA-Z]{3}$/.test(currency)) {
+    throw invalidRequest(`Invalid currency: ${currency}. Currencies are three-letter ISO codes, e.g. usd.`, {
+      param: 'currency',
+    });
+  }
+  return currency.toLowerCase();
+}
+
+export function optionalBoolean(params: Params, name: string): boolean | undefined {
+  const value = params[name];
+  if (value === undefined) return undefined;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw invalidRequest(`Invalid boolean: ${describe(value)}`, {
+    param: name,
+    code: 'parameter_invalid_boolean',
+  });
+}
+
+export function optionalEnum<T extends string>(
+  params: Params,
+  name: string,
+  allowed: readonly T[],
+): T | undefined {
+  const value = optionalString(params, name);
+  if (value === undefined || value === '') return undefined;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw invalidRequest(`Invalid ${name}: must be one of ${allowed.join(', ')}`, { param: name });
+  }
+  return value as T;
+}
+
+/** `metadata[key]=value` pairs; an empty value unsets the key, `metadata=` clears everything. */
+export function parseMetadata(params: Params, base: Record<string, string> = {}): Record<string, string> {
+  const value = params.metadata;
+  if (value === undefined) return { ...base };
+  if (value === '') return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidRequest('Invalid object', { param: 'metadata', code: 'parameter_invalid_empty' });
+  }
+  const result: Record<string, string> = { ...base };
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v !== 'string') {
+      throw invalidRequest(`Invalid value for metadata[${key}]: metadata values must be strings.`, {
+        param: `metadata[${key}]`,
+      });
+    }
+    if (key.length > 40) {
+      throw invalidRequest('Metadata keys can have up to 40 characters.', { param: `metadata[${key}]` });
+    }
+    if (v.length > 500) {
+      throw invalidRequest('Metadata values can have up to 500 characters.', { param: `metadata[${key}]` });
+    }
+    if (v === '') delete result[key];
+    else
+      Object.defineProperty(result, key, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  if (Object.keys(result).length > 50) {
+    throw invalidRequest('Metadata can have up to 50 keys.', { param: 'metadata' });
+  }
+  return result;
+}
+
+export function optionalStringArray(params: Params, name: string): string[] | undefined {
+  const value = params[name];
+  if (value === undefined) return undefined;
+  const list = asArray(value);
+  if (list === undefined || !list.every((v): v is string => typeof v === 'string')) {
+    throw invalidRequest(`Invalid array`, { param: name });
+  }
+  return list;
+}
+
+export function parseLimit(params: Params): number {
+  const raw = params.limit;
+  if (raw === undefined || raw === '') return 10;
+  const limit = parseInteger(raw, 'limit');
+  if (limit < 1) throw invalidRequest('This value must be greater than or equal to 1.', { param: 'limit' });
+  if (limit > 100) throw invalidRequest('This value must be less than or equal to 100.', { param: 'limit' });
+  return limit;
+}
+
+function describe(value: ParamValue): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
