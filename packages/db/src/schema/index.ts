@@ -1,0 +1,4 @@
+export * from './enums';
+export * from './orders';
+export * from './payment-attempts';
+export * from './users';

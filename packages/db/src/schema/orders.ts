@@ -1,0 +1,35 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { orderStatus } from './enums';
+import { users } from './users';
+
+export const orders = pgTable(
+  'orders',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id),
+    /** Minor units (cents); never a float. */
+    amount: integer('amount').notNull(),
+    currency: text('currency').notNull(),
+    paymentMethodId: text('payment_method_id').notNull(),
+    status: orderStatus('status').notNull().default('pending'),
+    /** Bumped by every state change; each change is conditional on the version it saw. */
+    version: integer('version').notNull().default(1),
+    paymentIntentId: text('payment_intent_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    paidAt: timestamp('paid_at', { withTimezone: true }),
+    canceledAt: timestamp('canceled_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('orders_amount_positive', sql`${t.amount} > 0`),
+    check('orders_currency_format', sql`${t.currency} ~ '^[a-z]{3}$'`),
+    check('orders_paid_has_payment_intent', sql`${t.status} <> 'paid' OR ${t.paymentIntentId} IS NOT NULL`),
+    // Last line of defence: one PaymentIntent can pay at most one order.
+    uniqueIndex('orders_payment_intent_paid_uq').on(t.paymentIntentId).where(sql`status = 'paid'`),
+    // orders.list: a user's orders, newest first, keyset-paginated on (created_at, id).
+    index('orders_user_created_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
+  ],
+);

@@ -1,0 +1,38 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, pgTable, text, timestamp, unique, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { attemptStatus } from './enums';
+import { orders } from './orders';
+
+/**
+ * One row per claim of an order. The Stripe idempotency key is derived from the order id and the
+ * claim's version, so every retry of the same claim (by this request, a recovery worker, or another
+ * process) reaches Stripe with the same key, and a new claim gets a new key.
+ */
+export const paymentAttempts = pgTable(
+  'payment_attempts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id),
+    claimVersion: integer('claim_version').notNull(),
+    idempotencyKey: text('idempotency_key').notNull().unique('payment_attempts_idempotency_key_uq'),
+    status: attemptStatus('status').notNull().default('processing'),
+    amount: integer('amount').notNull(),
+    currency: text('currency').notNull(),
+    paymentMethodId: text('payment_method_id').notNull(),
+    paymentIntentId: text('payment_intent_id').unique('payment_attempts_payment_intent_uq'),
+    errorCode: text('error_code'),
+    declineCode: text('decline_code'),
+    claimedBy: text('claimed_by').notNull(),
+    claimedAt: timestamp('claimed_at', { withTimezone: true }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [
+    unique('payment_attempts_order_claim_uq').on(t.orderId, t.claimVersion),
+    // Last line of defence: at most one successful payment per order, enforced by PostgreSQL.
+    uniqueIndex('payment_attempts_one_success_per_order_uq').on(t.orderId).where(sql`status = 'succeeded'`),
+    // The recovery worker scans attempts left in flight.
+    index('payment_attempts_processing_idx').on(t.claimedAt).where(sql`status = 'processing'`),
+  ],
+);
