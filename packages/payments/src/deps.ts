@@ -1,0 +1,49 @@
+import type { Database } from '@chargeonce/db';
+import type { BackoffPolicy } from './backoff';
+import type { PaymentGateway } from './gateway';
+
+/** Minimal structured logger (pino-compatible). */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface PayPolicy {
+  /** How long one `pay` call may wait for another in-flight claim before answering `processing`. */
+  deadlineMs: number;
+  /** Backoff between looks at an order another request is paying. */
+  backoff: BackoffPolicy;
+  /**
+   * An in-flight attempt older than this is not going to be finished by a live request: answer
+   * `processing` at once instead of waiting out the deadline (the recovery path settles it).
+   */
+  inflightStaleMs: number;
+}
+
+export const DEFAULT_PAY_POLICY: PayPolicy = {
+  deadlineMs: 10_000,
+  backoff: { baseMs: 10, maxMs: 250 },
+  inflightStaleMs: 30_000,
+};
+
+/** Observation points for metrics; all optional. */
+export interface PayHooks {
+  claimConflict?(): void;
+  outcome?(outcome: string): void;
+}
+
+export interface PaymentsDeps {
+  db: Database;
+  gateway: PaymentGateway;
+  /** Recorded as `claimed_by` on every attempt this process claims. */
+  instanceId: string;
+  policy?: PayPolicy;
+  logger?: Logger;
+  hooks?: PayHooks;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export const noopLogger: Logger = { info() {}, warn() {}, error() {} };

@@ -1,0 +1,42 @@
+/**
+ * Every failure the domain reports on purpose. `code` is a literal so callers (the API's one
+ * error mapping) can switch on it exhaustively.
+ */
+export type DomainErrorDetails =
+  | { code: 'ORDER_NOT_FOUND'; orderId: string }
+  | { code: 'ORDER_NOT_PAYABLE'; orderId: string; status: string }
+  | { code: 'PAYMENT_DECLINED'; orderId: string; declineCode: string; providerMessage: string }
+  | { code: 'PAYMENT_REJECTED'; orderId: string; providerCode: string; providerMessage: string }
+  | { code: 'PROVIDER_UNAVAILABLE'; orderId: string }
+  | { code: 'INVALID_CURSOR' };
+
+export type DomainErrorCode = DomainErrorDetails['code'];
+
+const MESSAGES: { [C in DomainErrorCode]: (d: Extract<DomainErrorDetails, { code: C }>) => string } = {
+  ORDER_NOT_FOUND: () => 'Order not found.',
+  ORDER_NOT_PAYABLE: (d) => `Order cannot be paid in status "${d.status}".`,
+  PAYMENT_DECLINED: (d) => `The card was declined (${d.declineCode}). ${d.providerMessage}`.trim(),
+  PAYMENT_REJECTED: (d) =>
+    `The payment provider rejected the payment (${d.providerCode}); nothing was charged. ${d.providerMessage}`.trim(),
+  PROVIDER_UNAVAILABLE: () => 'The payment provider is unavailable; nothing was charged. Try again.',
+  INVALID_CURSOR: () => 'The pagination cursor is not valid.',
+};
+
+export class DomainError extends Error {
+  readonly details: DomainErrorDetails;
+
+  constructor(details: DomainErrorDetails) {
+    // The cast is sound: MESSAGES is keyed by the same discriminant.
+    super((MESSAGES[details.code] as (d: DomainErrorDetails) => string)(details));
+    this.name = 'DomainError';
+    this.details = details;
+  }
+
+  get code(): DomainErrorCode {
+    return this.details.code;
+  }
+}
+
+export function isDomainError(err: unknown): err is DomainError {
+  return err instanceof DomainError;
+}

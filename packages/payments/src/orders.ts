@@ -1,0 +1,64 @@
+import { type Executor, orders, paymentAttempts } from '@chargeonce/db';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { DomainError } from './errors';
+import type { Order } from './order-row';
+
+export type PaymentAttempt = typeof paymentAttempts.$inferSelect;
+
+export async function createOrder(
+  db: Executor,
+  params: { userId: string; amount: number; currency: string; paymentMethodId: string },
+): Promise<Order> {
+  const [order] = await db
+    .insert(orders)
+    .values({
+      userId: params.userId,
+      amount: params.amount,
+      currency: params.currency,
+      paymentMethodId: params.paymentMethodId,
+    })
+    .returning();
+  if (!order) throw new Error('order insert returned no row');
+  return order;
+}
+
+/** The order with its attempts (oldest first). Someone else's order is not found. */
+export async function getOrder(
+  db: Executor,
+  params: { orderId: string; userId: string },
+): Promise<{ order: Order; attempts: PaymentAttempt[] }> {
+  const [order] = await db
+    .select()
+    .from(orders)
+    .where(and(eq(orders.id, params.orderId), eq(orders.userId, params.userId)));
+  if (!order) throw new DomainError({ code: 'ORDER_NOT_FOUND', orderId: params.orderId });
+  const attempts = await db
+    .select()
+    .from(paymentAttempts)
+    .where(eq(paymentAttempts.orderId, order.id))
+    .orderBy(asc(paymentAttempts.claimVersion));
+  return { order, attempts };
+}
+
+/**
+ * A user's orders, newest first, keyset-paginated. The cursor is the id of the last order of the
+ * previous page; the comparison reads that row's exact `created_at` in SQL (no precision lost in a
+ * JS Date round trip).
+ */
+export async function listOrders(
+  db: Executor,
+  params: { userId: string; limit: number; cursor?: string | undefined },
+): Promise<{ items: Order[]; nextCursor: string | null }> {
+  const after = params.cursor
+    ? sql`(${orders.createdAt}, ${orders.id}) < (select c.created_at, c.id from ${orders} c where c.id = ${params.cursor} and c.user_id = ${params.userId})`
+    : undefined;
+  const rows = await db
+    .select()
+    .from(orders)
+    .where(and(eq(orders.userId, params.userId), after))
+    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .limit(params.limit + 1);
+  const items = rows.slice(0, params.limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > params.limit && last ? last.id : null };
+}
