@@ -1,0 +1,63 @@
+import { attemptStatus, orderStatus } from '@chargeonce/db';
+import type { Order, PaymentAttempt } from '@chargeonce/payments';
+import { z } from 'zod';
+
+export const orderIdSchema = z.uuid({ message: 'orderId must be a UUID' });
+export const paymentMethodIdSchema = z
+  .string()
+  .regex(/^pm_[A-Za-z0-9_]{1,100}$/, { message: 'paymentMethodId must look like pm_...' });
+
+export const orderDto = z.object({
+  id: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  status: z.enum(orderStatus.enumValues),
+  version: z.number().int(),
+  paymentMethodId: z.string(),
+  paymentIntentId: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  paidAt: z.string().nullable(),
+});
+export type OrderDto = z.infer<typeof orderDto>;
+
+export const attemptDto = z.object({
+  id: z.string(),
+  claimVersion: z.number().int(),
+  status: z.enum(attemptStatus.enumValues),
+  paymentMethodId: z.string(),
+  paymentIntentId: z.string().nullable(),
+  errorCode: z.string().nullable(),
+  declineCode: z.string().nullable(),
+  claimedAt: z.string(),
+  completedAt: z.string().nullable(),
+});
+
+export function toOrderDto(order: Order): OrderDto {
+  return {
+    id: order.id,
+    amount: order.amount,
+    currency: order.currency,
+    status: order.status,
+    version: order.version,
+    paymentMethodId: order.paymentMethodId,
+    paymentIntentId: order.paymentIntentId,
+    createdAt: order.createdAt.toISOString(),
+    updatedAt: order.updatedAt.toISOString(),
+    paidAt: order.paidAt?.toISOString() ?? null,
+  };
+}
+
+export function toAttemptDto(attempt: PaymentAttempt): z.infer<typeof attemptDto> {
+  return {
+    id: attempt.id,
+    claimVersion: attempt.claimVersion,
+    status: attempt.status,
+    paymentMethodId: attempt.paymentMethodId,
+    paymentIntentId: attempt.paymentIntentId,
+    errorCode: attempt.errorCode,
+    declineCode: attempt.declineCode,
+    claimedAt: attempt.claimedAt.toISOString(),
+    completedAt: attempt.completedAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,22 @@
+import { type DomainErrorCode, isDomainError } from '@chargeonce/payments';
+import { TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+
+/**
+ * The one place domain errors become tRPC errors. Exhaustive: adding a domain error code without
+ * deciding its transport code does not compile.
+ */
+export const DOMAIN_ERROR_TO_TRPC: Record<DomainErrorCode, TRPC_ERROR_CODE_KEY> = {
+  ORDER_NOT_FOUND: 'NOT_FOUND',
+  ORDER_NOT_PAYABLE: 'CONFLICT',
+  PAYMENT_DECLINED: 'PAYMENT_REQUIRED',
+  PAYMENT_REJECTED: 'UNPROCESSABLE_CONTENT',
+  PROVIDER_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INVALID_CURSOR: 'BAD_REQUEST',
+};
+
+/** Returns the mapped TRPCError for a domain error, or undefined for anything else. */
+export function domainToTRPCError(err: unknown): TRPCError | undefined {
+  if (!isDomainError(err)) return undefined;
+  return new TRPCError({ code: DOMAIN_ERROR_TO_TRPC[err.code], message: err.message, cause: err });
+}

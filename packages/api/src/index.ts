@@ -1,0 +1,7 @@
+export { type Authenticator, type AuthUser, bearerToken, createTokenAuthenticator } from './auth';
+export { type ApiDeps, type Context, type CreateContextOptions, createContextInner } from './context';
+export type { OrderDto } from './dto';
+export { DOMAIN_ERROR_TO_TRPC, domainToTRPCError } from './errors';
+export type { PayOutput } from './orders/pay.schema';
+export { type AppRouter, appRouter } from './router';
+export { createCallerFactory } from './trpc';

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { orderDto, orderIdSchema, paymentMethodIdSchema } from '../dto';
+
+export const payInput = z.strictObject({
+  orderId: orderIdSchema,
+  /** Pay with another payment method than the order's (e.g. after a decline). */
+  paymentMethodId: paymentMethodIdSchema.optional(),
+});
+
+export const payOutput = z.discriminatedUnion('outcome', [
+  z.object({ outcome: z.literal('charged'), order: orderDto, paymentIntentId: z.string() }),
+  z.object({ outcome: z.literal('already_paid'), order: orderDto, paymentIntentId: z.string() }),
+  z.object({ outcome: z.literal('processing'), order: orderDto }),
+]);
+export type PayOutput = z.infer<typeof payOutput>;

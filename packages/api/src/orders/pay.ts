@@ -1,0 +1,25 @@
+import { payOrder } from '@chargeonce/payments';
+import { toOrderDto } from '../dto';
+import { authedProcedure } from '../trpc';
+import { payInput, payOutput } from './pay.schema';
+
+/**
+ * `orders.pay`: safe to call any number of times, concurrently, from any instance. Exactly one
+ * call answers `charged`; the others `already_paid` with the same payment intent, or `processing`
+ * while the outcome is not known yet. A decline is an error (PAYMENT_REQUIRED) and leaves the order
+ * payable.
+ */
+export const pay = authedProcedure
+  .input(payInput)
+  .output(payOutput)
+  .mutation(async ({ ctx, input }) => {
+    const result = await payOrder(ctx.payments, {
+      orderId: input.orderId,
+      userId: ctx.user.id,
+      paymentMethodId: input.paymentMethodId,
+    });
+    const order = toOrderDto(result.order);
+    return result.outcome === 'processing'
+      ? { outcome: result.outcome, order }
+      : { outcome: result.outcome, order, paymentIntentId: result.paymentIntentId };
+  });

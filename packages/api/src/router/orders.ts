@@ -1,0 +1,57 @@
+import { createOrder, getOrder, listOrders } from '@chargeonce/payments';
+import { z } from 'zod';
+import { attemptDto, orderDto, orderIdSchema, paymentMethodIdSchema, toAttemptDto, toOrderDto } from '../dto';
+import { pay } from '../orders/pay';
+import { authedProcedure, router } from '../trpc';
+
+export const ordersRouter = router({
+  create: authedProcedure
+    .input(
+      z.strictObject({
+        /** Minor units (e.g. cents). */
+        amount: z
+          .number()
+          .int({ message: 'amount must be an integer number of minor units' })
+          .positive({ message: 'amount must be greater than 0' })
+          .max(99_999_999, { message: 'amount must be at most 99999999' }),
+        currency: z
+          .string()
+          .regex(/^[A-Za-z]{3}$/, { message: 'currency must be a 3-letter ISO code' })
+          .transform((c) => c.toLowerCase()),
+        paymentMethodId: paymentMethodIdSchema,
+      }),
+    )
+    .output(orderDto)
+    .mutation(async ({ ctx, input }) =>
+      toOrderDto(await createOrder(ctx.db, { userId: ctx.user.id, ...input })),
+    ),
+
+  get: authedProcedure
+    .input(z.strictObject({ orderId: orderIdSchema }))
+    .output(z.object({ order: orderDto, attempts: z.array(attemptDto) }))
+    .query(async ({ ctx, input }) => {
+      const { order, attempts } = await getOrder(ctx.db, { orderId: input.orderId, userId: ctx.user.id });
+      return { order: toOrderDto(order), attempts: attempts.map(toAttemptDto) };
+    }),
+
+  list: authedProcedure
+    .input(
+      z
+        .strictObject({
+          limit: z.number().int().min(1).max(100).default(20),
+          cursor: orderIdSchema.nullish(),
+        })
+        .default({ limit: 20 }),
+    )
+    .output(z.object({ items: z.array(orderDto), nextCursor: z.string().nullable() }))
+    .query(async ({ ctx, input }) => {
+      const page = await listOrders(ctx.db, {
+        userId: ctx.user.id,
+        limit: input.limit,
+        cursor: input.cursor ?? undefined,
+      });
+      return { items: page.items.map(toOrderDto), nextCursor: page.nextCursor };
+    }),
+
+  pay,
+});

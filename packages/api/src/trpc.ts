@@ -1,0 +1,55 @@
+import { isDomainError } from '@chargeonce/payments';
+import { initTRPC, TRPCError } from '@trpc/server';
+import { ZodError } from 'zod';
+import type { Context } from './context';
+import { domainToTRPCError } from './errors';
+
+const t = initTRPC.context<Context>().create({
+  // Never send stack traces to callers.
+  isDev: false,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    return {
+      ...shape,
+      // Unexpected errors carry no detail to the caller; the adapter logs them.
+      message: error.code === 'INTERNAL_SERVER_ERROR' ? 'Internal server error' : shape.message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        ...(shape.data.path ? { path: shape.data.path } : {}),
+        domainCode: isDomainError(cause) ? cause.code : null,
+        declineCode:
+          isDomainError(cause) && cause.details.code === 'PAYMENT_DECLINED'
+            ? cause.details.declineCode
+            : null,
+        issues:
+          cause instanceof ZodError
+            ? cause.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
+            : null,
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Domain errors thrown below become their mapped tRPC codes (see errors.ts). */
+const mapDomainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const mapped = domainToTRPCError(result.error.cause);
+    if (mapped) throw mapped;
+  }
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(mapDomainErrors);
+
+/** Requires `Authorization: Bearer <token>` of a known user; adds `ctx.user`. */
+export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  if (!ctx.token) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Missing bearer token.' });
+  const user = await ctx.auth.authenticate(ctx.token);
+  if (!user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Unknown or revoked token.' });
+  return next({ ctx: { ...ctx, user } });
+});
