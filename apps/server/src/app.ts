@@ -1,0 +1,63 @@
+import { type ApiDeps, type AppRouter, appRouter, bearerToken, createContextInner } from '@chargeonce/api';
+import {
+  type CreateFastifyContextOptions,
+  type FastifyTRPCPluginOptions,
+  fastifyTRPCPlugin,
+} from '@trpc/server/adapters/fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+
+export interface BuildServerOptions {
+  logLevel?: string;
+  /** A pino destination/stream for tests; default stdout. */
+  logStream?: NodeJS.WritableStream;
+}
+
+/**
+ * The HTTP adapter: tRPC at /trpc and health. Thin on purpose: procedures live in
+ * `@chargeonce/api`, payment logic in `@chargeonce/payments`.
+ */
+export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: options.logLevel ?? 'info',
+      redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    // One line per request is written by the onResponse hook below instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: 'x-request-id',
+    bodyLimit: 1024 * 1024,
+    // Close idle keep-alive sockets at shutdown; in-flight requests are drained.
+    forceCloseConnections: 'idle',
+    routerOptions: { maxParamLength: 5000 },
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      {
+        method: req.method,
+        url: req.url.split('?')[0],
+        statusCode: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+  });
+
+  app.get('/healthz', async () => ({ ok: true }));
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: appRouter,
+      createContext: ({ req }: CreateFastifyContextOptions) =>
+        createContextInner({ deps, token: bearerToken(req.headers.authorization), logger: req.log }),
+      onError({ error, path, req }) {
+        // Only unexpected errors are errors; domain and validation errors are answers.
+        if (error.code === 'INTERNAL_SERVER_ERROR')
+          req.log.error({ err: error.cause ?? error, path }, 'procedure failed');
+      },
+    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  });
+  return app;
+}

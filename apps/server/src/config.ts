@@ -1,0 +1,86 @@
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+
+/** Every environment variable the server reads, parsed once at the entry point. */
+const envSchema = z.object({
+  PORT: int(3000),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATABASE_POOL_MAX: int(10, 1),
+  STRIPE_SECRET_KEY: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^(sk|rk)_(test|live)_/, {
+        message: 'STRIPE_SECRET_KEY must start with sk_test_, sk_live_ or rk_',
+      })
+      .optional(),
+  ),
+  STRIPE_API_BASE: z.preprocess(emptyAsUndefined, z.url().optional()),
+  STRIPE_TIMEOUT_MS: int(20_000, 1),
+  STRIPE_MAX_NETWORK_RETRIES: int(2),
+  STRIPE_EMULATOR_PORT: int(0),
+  CHARGEONCE_DATA_DIR: optionalString,
+  CHARGEONCE_INSTANCE_ID: optionalString,
+  CHARGEONCE_PAY_DEADLINE_MS: int(10_000, 1),
+  CHARGEONCE_DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Unset: run an embedded PostgreSQL under `dataDir`. */
+  databaseUrl: string | undefined;
+  databasePoolMax: number;
+  /** Unset: run the Stripe emulator in process. */
+  stripe: { secretKey: string; apiBase: string | undefined } | undefined;
+  stripeTimeoutMs: number;
+  stripeMaxNetworkRetries: number;
+  emulatorPort: number;
+  dataDir: string;
+  instanceId: string;
+  payDeadlineMs: number;
+  demoUser: boolean;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+}
+
+/** Default data directory: `<repo>/.data`, whatever the working directory. */
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.data', import.meta.url));
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    // Name the variable and the problem, never echo the value (it may be a secret).
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  if (e.STRIPE_API_BASE && !e.STRIPE_SECRET_KEY) {
+    throw new ConfigError('invalid configuration: STRIPE_API_BASE is set but STRIPE_SECRET_KEY is not');
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    stripe: e.STRIPE_SECRET_KEY ? { secretKey: e.STRIPE_SECRET_KEY, apiBase: e.STRIPE_API_BASE } : undefined,
+    stripeTimeoutMs: e.STRIPE_TIMEOUT_MS,
+    stripeMaxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
+    emulatorPort: e.STRIPE_EMULATOR_PORT,
+    dataDir: e.CHARGEONCE_DATA_DIR ?? DEFAULT_DATA_DIR,
+    instanceId: e.CHARGEONCE_INSTANCE_ID ?? `${hostname()}:${process.pid}`,
+    payDeadlineMs: e.CHARGEONCE_PAY_DEADLINE_MS,
+    demoUser: e.CHARGEONCE_DEMO === 'on' || (e.CHARGEONCE_DEMO === 'auto' && !e.DATABASE_URL),
+    logLevel: e.LOG_LEVEL,
+  };
+}

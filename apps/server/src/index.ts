@@ -1,0 +1,3 @@
+export { type BuildServerOptions, buildServer } from './app';
+export { type Config, ConfigError, DEFAULT_DATA_DIR, loadConfig } from './config';
+export { EMULATOR_SECRET_KEY, type Running, type StartOptions, startChargeonce } from './runtime';

@@ -1,0 +1,41 @@
+/**
+ * `pnpm start`: configuration from the environment, then everything it asks for (embedded
+ * PostgreSQL and the Stripe emulator when nothing is configured). Prints one line per service.
+ */
+import { ConfigError, loadConfig } from './config';
+import { startChargeonce } from './runtime';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const running = await startChargeonce(config);
+  console.log(`server: ${running.url}`);
+  if (running.emulatorUrl) console.log(`stripe emulator: ${running.emulatorUrl}`);
+  if (running.demoToken) console.log(`demo token: ${running.demoToken}`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(`${signal} again: exiting without draining`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`${signal}: draining in-flight requests and shutting down`);
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error('shutdown failed:', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(
+    err instanceof ConfigError ? err.message : 'chargeonce failed to start:',
+    err instanceof ConfigError ? '' : err,
+  );
+  process.exit(1);
+});
