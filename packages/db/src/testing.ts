@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from './embedded';
@@ -20,13 +20,17 @@ export async function startTestDatabase(): Promise<TestDatabase> {
     await migrate(external);
     return { url: external, stop: async () => {} };
   }
-  const dataDir = join(mkdtempSync(join(tmpdir(), 'chargeonce-test-')), 'pg');
-  const pg = await startEmbeddedPostgres({ dataDir, persistent: false, port: 0 });
+  const parent = mkdtempSync(join(tmpdir(), 'chargeonce-test-'));
+  const pg = await startEmbeddedPostgres({ dataDir: join(parent, 'pg'), persistent: false, port: 0 });
+  const stop = async () => {
+    await pg.stop();
+    rmSync(parent, { recursive: true, force: true });
+  };
   try {
     await migrate(pg.url);
   } catch (err) {
-    await pg.stop();
+    await stop();
     throw err;
   }
-  return { url: pg.url, stop: () => pg.stop() };
+  return { url: pg.url, stop };
 }
