@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEFAULT_DATA_DIR, loadConfig } from '../src/config';
+
+describe('loadConfig', () => {
+  it('with nothing configured: embedded services, demo user, port 3000', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      stripe: undefined,
+      demoUser: true,
+      dataDir: DEFAULT_DATA_DIR,
+    });
+    expect(DEFAULT_DATA_DIR).toMatch(/\.data$/);
+  });
+
+  it('DATABASE_URL switches to an external database and turns the demo user off by default', () => {
+    const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/app', PORT: '0' });
+    expect(config).toMatchObject({ databaseUrl: 'postgres://u:p@db:5432/app', port: 0, demoUser: false });
+  });
+
+  it('a Stripe key selects real Stripe (or the given API base) instead of the emulator', () => {
+    expect(loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc' }).stripe).toEqual({
+      secretKey: 'sk_test_abc',
+      apiBase: undefined,
+    });
+    expect(
+      loadConfig({ STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_API_BASE: 'http://127.0.0.1:12111' }).stripe,
+    ).toEqual({ secretKey: 'sk_test_abc', apiBase: 'http://127.0.0.1:12111' });
+  });
+
+  it('empty strings count as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', STRIPE_SECRET_KEY: '' })).toMatchObject({
+      databaseUrl: undefined,
+      stripe: undefined,
+    });
+  });
+
+  it('rejects bad values naming the variable but never echoing a secret', () => {
+    const attempt = () => loadConfig({ STRIPE_SECRET_KEY: 'pk_live_topsecret', PORT: '-1', DATABASE_URL: 'mysql://x' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).toMatch(/STRIPE_SECRET_KEY/);
+      expect(message).toMatch(/PORT/);
+      expect(message).toMatch(/DATABASE_URL/);
+      expect(message).not.toMatch(/topsecret/);
+    }
+    expect(() => loadConfig({ STRIPE_API_BASE: 'http://127.0.0.1:1' })).toThrow(/STRIPE_SECRET_KEY is not/);
+  });
+});
