@@ -22,6 +22,12 @@ export async function createOrder(
   return order;
 }
 
+/** An order by id, whoever owns it (internal use: authorization happens before). */
+export async function findOrder(db: Executor, orderId: string): Promise<Order | undefined> {
+  const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
+  return order;
+}
+
 /** The order with its attempts (oldest first). Someone else's order is not found. */
 export async function getOrder(
   db: Executor,

@@ -4,6 +4,7 @@ import { DEFAULT_PAY_POLICY, noopLogger, type PaymentsDeps } from './deps';
 import { DomainError } from './errors';
 import type { Order } from './order-row';
 import { IN_FLIGHT_STATUSES, isPaid, isPayable } from './order-state';
+import { findOrder } from './orders';
 
 export interface PayInput {
   orderId: string;
@@ -122,15 +123,20 @@ async function chargeClaimed(deps: PaymentsDeps, order: Order, attempt: ClaimedA
         );
         return finish(deps, { outcome: 'processing', order: claimed });
       }
-      if (paid)
+      if (paid) {
         return finish(deps, { outcome: 'charged', order: paid, paymentIntentId: result.paymentIntentId });
-      // Someone else (webhook, recovery) finalized this claim first, with this same PaymentIntent.
-      logger.warn({ ...log, paymentIntentId: result.paymentIntentId }, 'claim already finalized elsewhere');
-      return finish(deps, {
-        outcome: 'charged',
-        order: { ...claimed, status: 'paid', paymentIntentId: result.paymentIntentId },
-        paymentIntentId: result.paymentIntentId,
-      });
+      }
+      // The conditional update missed: someone else (webhook, recovery) finalized this claim first.
+      // Re-read and report what is true rather than assume.
+      const current = await findOrder(deps.db, order.id);
+      if (current?.status === 'paid' && current.paymentIntentId === result.paymentIntentId) {
+        return finish(deps, { outcome: 'charged', order: current, paymentIntentId: result.paymentIntentId });
+      }
+      logger.error(
+        { ...log, paymentIntentId: result.paymentIntentId, status: current?.status },
+        'charged, but the claim was finalized otherwise; left for reconciliation',
+      );
+      return finish(deps, { outcome: 'processing', order: current ?? claimed });
     }
     case 'declined':
       await recordFailure({

@@ -1,0 +1,160 @@
+import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
+import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { finalizeAttempt } from '../src/attempts';
+import { DEFAULT_PAY_POLICY, type PaymentsDeps } from '../src/deps';
+import { DomainError } from '../src/errors';
+import type { ChargeRequest, ChargeResult, PaymentGateway } from '../src/gateway';
+import { createOrder } from '../src/orders';
+import { payOrder } from '../src/pay';
+
+/**
+ * payOrder against real PostgreSQL with a scripted gateway, for the paths a real provider only
+ * takes under failure. Time is virtual: `sleep` advances a fake clock, so deadlines are exercised
+ * without waiting.
+ */
+let database: TestDatabase;
+let handle: DbHandle;
+let userId: string;
+beforeAll(async () => {
+  database = await startTestDatabase();
+  handle = createDb(database.url, { max: 4 });
+  userId = (await createUserWithToken(handle.db, { name: 'pay-test' })).id;
+});
+afterAll(async () => {
+  await handle?.close();
+  await database?.stop();
+});
+
+function deps(
+  gateway: PaymentGateway,
+  overrides: Partial<PaymentsDeps> = {},
+): PaymentsDeps & { clock: { t: number } } {
+  const clock = { t: 0 };
+  return {
+    db: handle.db,
+    gateway,
+    instanceId: 'unit',
+    now: () => clock.t,
+    sleep: async (ms) => {
+      clock.t += ms;
+    },
+    clock,
+    ...overrides,
+  };
+}
+
+const newOrder = () =>
+  createOrder(handle.db, { userId, amount: 500, currency: 'usd', paymentMethodId: 'pm_card_visa' });
+const charges: ChargeRequest[] = [];
+const succeeding: PaymentGateway = {
+  async charge(request) {
+    charges.push(request);
+    return { kind: 'succeeded', paymentIntentId: `pi_${request.idempotencyKey}` };
+  },
+};
+const scripted = (result: ChargeResult): PaymentGateway => ({ charge: async () => result });
+
+describe('payOrder', () => {
+  it('charges with the claim-derived key and metadata naming order and attempt', async () => {
+    const order = await newOrder();
+    const result = await payOrder(deps(succeeding), { orderId: order.id, userId });
+    expect(result.outcome).toBe('charged');
+    const request = charges.at(-1)!;
+    expect(request).toMatchObject({ amount: 500, currency: 'usd', paymentMethodId: 'pm_card_visa' });
+    expect(request.idempotencyKey).toBe(`chargeonce-${order.id}-v2`);
+    expect(request.metadata).toMatchObject({ order_id: order.id, claim_version: '2' });
+    expect(request.metadata.attempt_id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('an unknown provider outcome answers processing and leaves the attempt processing', async () => {
+    const order = await newOrder();
+    const result = await payOrder(deps(scripted({ kind: 'unknown', reason: 'timeout' })), {
+      orderId: order.id,
+      userId,
+    });
+    expect(result).toMatchObject({ outcome: 'processing', order: { status: 'processing', version: 2 } });
+    const [attempt] = await handle.sql`select status from payment_attempts where order_id = ${order.id}`;
+    expect(attempt?.status).toBe('processing');
+  });
+
+  it('waits for an in-flight claim with backoff, then answers processing at the deadline', async () => {
+    const order = await newOrder();
+    await payOrder(deps(scripted({ kind: 'unknown', reason: 'timeout' })), { orderId: order.id, userId });
+    let looks = 0;
+    const d = deps(succeeding, { hooks: { claimConflict: () => looks++ } });
+    const result = await payOrder(d, { orderId: order.id, userId });
+    expect(result.outcome).toBe('processing');
+    expect(d.clock.t).toBe(DEFAULT_PAY_POLICY.deadlineMs);
+    // Backoff, not a hot loop: tens of looks over 10 s of virtual time, not thousands.
+    expect(looks).toBeGreaterThan(5);
+    expect(looks).toBeLessThan(1000);
+  });
+
+  it('an in-flight attempt older than inflightStaleMs answers processing at once', async () => {
+    const order = await newOrder();
+    await payOrder(deps(scripted({ kind: 'unknown', reason: 'timeout' })), { orderId: order.id, userId });
+    await handle.sql`update orders set updated_at = now() - interval '1 hour' where id = ${order.id}`;
+    const d = deps(succeeding);
+    expect((await payOrder(d, { orderId: order.id, userId })).outcome).toBe('processing');
+    expect(d.clock.t).toBe(0);
+  });
+
+  it('when a webhook or recovery finalized the claim first with the same PaymentIntent, the payer still says charged', async () => {
+    const order = await newOrder();
+    const racing: PaymentGateway = {
+      async charge(request) {
+        const [attempt] = await handle.sql<{ id: string }[]>`
+          select id from payment_attempts where idempotency_key = ${request.idempotencyKey}`;
+        await finalizeAttempt(handle.db, {
+          orderId: order.id,
+          attemptId: attempt!.id,
+          claimVersion: 2,
+          outcome: { status: 'succeeded', paymentIntentId: 'pi_from_webhook' },
+        });
+        return { kind: 'succeeded', paymentIntentId: 'pi_from_webhook' };
+      },
+    };
+    const result = await payOrder(deps(racing), { orderId: order.id, userId });
+    expect(result).toMatchObject({
+      outcome: 'charged',
+      paymentIntentId: 'pi_from_webhook',
+      order: { status: 'paid' },
+    });
+  });
+
+  it('finalize is conditional: a second finalize of the same claim changes nothing', async () => {
+    const order = await newOrder();
+    await payOrder(deps(succeeding), { orderId: order.id, userId });
+    const [attempt] = await handle.sql<
+      { id: string }[]
+    >`select id from payment_attempts where order_id = ${order.id}`;
+    const again = await finalizeAttempt(handle.db, {
+      orderId: order.id,
+      attemptId: attempt!.id,
+      claimVersion: 2,
+      outcome: { status: 'failed', paymentIntentId: null, errorCode: 'late', declineCode: null },
+    });
+    expect(again).toBeUndefined();
+    const [row] = await handle.sql`select status, version from orders where id = ${order.id}`;
+    expect(row).toMatchObject({ status: 'paid', version: 3 });
+  });
+
+  it('a canceled order is not payable and nothing is charged', async () => {
+    const order = await newOrder();
+    await handle.sql`update orders set status = 'canceled', version = version + 1 where id = ${order.id}`;
+    const before = charges.length;
+    await expect(payOrder(deps(succeeding), { orderId: order.id, userId })).rejects.toSatisfy(
+      (err) => err instanceof DomainError && err.code === 'ORDER_NOT_PAYABLE',
+    );
+    expect(charges.length).toBe(before);
+  });
+
+  it("someone else's order is not found", async () => {
+    const order = await newOrder();
+    const other = await createUserWithToken(handle.db, { name: 'other' });
+    await expect(payOrder(deps(succeeding), { orderId: order.id, userId: other.id })).rejects.toSatisfy(
+      (err) => err instanceof DomainError && err.code === 'ORDER_NOT_FOUND',
+    );
+  });
+});
