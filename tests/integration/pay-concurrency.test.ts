@@ -1,0 +1,102 @@
+import { createStripeClient } from '@chargeonce/payments';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InProcess, startInProcess } from '../support/in-process';
+import { naivePay } from '../support/naive-pay';
+import { EMULATOR_KEY } from '../support/stack';
+
+/**
+ * Concurrency claims, proven at the provider: requests are fired together (all issued before any
+ * is awaited) and the PaymentIntents the emulator created for the order are counted.
+ */
+let env: InProcess;
+beforeAll(async () => {
+  env = await startInProcess();
+});
+afterAll(async () => {
+  await env?.stop();
+});
+
+async function newOrder() {
+  const user = await env.newUser();
+  const order = await user.client.orders.create.mutate({
+    amount: 1999,
+    currency: 'usd',
+    paymentMethodId: 'pm_card_visa',
+  });
+  return { user, order };
+}
+
+describe('orders.pay under concurrency', () => {
+  it('2 concurrent pays: one charged, one already_paid, one PaymentIntent', async () => {
+    const { user, order } = await newOrder();
+    const results = await Promise.all([
+      user.client.orders.pay.mutate({ orderId: order.id }),
+      user.client.orders.pay.mutate({ orderId: order.id }),
+    ]);
+    const outcomes = results.map((r) => r.outcome).sort();
+    expect(outcomes).toEqual(['already_paid', 'charged']);
+    const intents = env.paymentIntentsFor(order.id);
+    expect(intents).toHaveLength(1);
+    expect(intents[0]!.status).toBe('succeeded');
+    for (const r of results) {
+      expect(r.order.status).toBe('paid');
+      expect(r.outcome !== 'processing' && r.paymentIntentId).toBe(intents[0]!.id);
+    }
+  });
+
+  it('5 rapid pays: one charge', async () => {
+    const { user, order } = await newOrder();
+    const pending = [];
+    for (let i = 0; i < 5; i++) pending.push(user.client.orders.pay.mutate({ orderId: order.id }));
+    const results = await Promise.all(pending);
+    expect(results.filter((r) => r.outcome === 'charged')).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === 'already_paid')).toHaveLength(4);
+    expect(env.paymentIntentsFor(order.id)).toHaveLength(1);
+  });
+
+  it('a pay after the order is paid answers already_paid with the same PaymentIntent', async () => {
+    const { user, order } = await newOrder();
+    const first = await user.client.orders.pay.mutate({ orderId: order.id });
+    const second = await user.client.orders.pay.mutate({ orderId: order.id });
+    expect(first.outcome).toBe('charged');
+    expect(second.outcome).toBe('already_paid');
+    expect(second.outcome !== 'processing' && second.paymentIntentId).toBe(
+      first.outcome !== 'processing' && first.paymentIntentId,
+    );
+    expect(env.paymentIntentsFor(order.id)).toHaveLength(1);
+  });
+
+  it('the harness catches a double charge: naive check-then-act charges more than once', async () => {
+    // Provider latency widens the check-to-update window as a real network does.
+    env.emulator.setLatency(30);
+    try {
+      const stripe = createStripeClient({
+        secretKey: EMULATOR_KEY,
+        apiBase: env.emulator.url,
+        maxNetworkRetries: 0,
+      });
+      const { order } = await newOrder();
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => naivePay(env.db.db, stripe, order.id)),
+      );
+      expect(results.filter((r) => r === 'charged').length).toBeGreaterThan(1);
+      expect(env.paymentIntentsFor(order.id).length).toBeGreaterThan(1);
+    } finally {
+      env.emulator.setLatency(0);
+    }
+  });
+
+  it('the same harness with the same latency: chargeonce still charges once', async () => {
+    env.emulator.setLatency(30);
+    try {
+      const { user, order } = await newOrder();
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => user.client.orders.pay.mutate({ orderId: order.id })),
+      );
+      expect(results.filter((r) => r.outcome === 'charged')).toHaveLength(1);
+      expect(env.paymentIntentsFor(order.id)).toHaveLength(1);
+    } finally {
+      env.emulator.setLatency(0);
+    }
+  });
+});

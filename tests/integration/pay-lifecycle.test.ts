@@ -1,0 +1,199 @@
+import { idempotencyKeyFor } from '@chargeonce/payments';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trpcError } from '../support/errors';
+import { type InProcess, startInProcess } from '../support/in-process';
+import { waitFor } from '../support/processes';
+
+let env: InProcess;
+beforeAll(async () => {
+  // A short provider timeout (no SDK retries) so the timeout case is quick.
+  env = await startInProcess({
+    STRIPE_TIMEOUT_MS: '400',
+    STRIPE_MAX_NETWORK_RETRIES: '0',
+    CHARGEONCE_PAY_DEADLINE_MS: '1000',
+  });
+});
+afterAll(async () => {
+  await env?.stop();
+});
+
+const attemptsOf = (orderId: string) =>
+  env.db
+    .sql`select claim_version, idempotency_key, status, payment_intent_id, error_code, decline_code, claimed_by
+               from payment_attempts where order_id = ${orderId} order by claim_version`;
+const orderRow = async (orderId: string) =>
+  (
+    await env.db
+      .sql`select status, version, payment_intent_id, payment_method_id from orders where id = ${orderId}`
+  )[0];
+
+describe('orders.pay lifecycle', () => {
+  it('version increments exactly as designed: create 1, claim 2, finalize 3', async () => {
+    const user = await env.newUser();
+    const order = await user.client.orders.create.mutate({
+      amount: 1000,
+      currency: 'USD',
+      paymentMethodId: 'pm_card_visa',
+    });
+    expect(order).toMatchObject({ version: 1, status: 'pending', currency: 'usd' });
+    const result = await user.client.orders.pay.mutate({ orderId: order.id });
+    expect(result.outcome).toBe('charged');
+    expect(result.order).toMatchObject({ version: 3, status: 'paid' });
+    const attempts = await attemptsOf(order.id);
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toMatchObject({
+      claim_version: 2,
+      idempotency_key: idempotencyKeyFor(order.id, 2),
+      status: 'succeeded',
+      claimed_by: 'in-process',
+    });
+    // The key the database derived is the key Stripe saw.
+    const [intent] = env.paymentIntentsFor(order.id);
+    expect(intent?.idempotency_key).toBe(idempotencyKeyFor(order.id, 2));
+    expect(intent?.metadata).toMatchObject({ order_id: order.id, claim_version: '2' });
+    // already_paid changes nothing.
+    await user.client.orders.pay.mutate({ orderId: order.id });
+    expect(await orderRow(order.id)).toMatchObject({
+      version: 3,
+      status: 'paid',
+      payment_intent_id: intent?.id,
+    });
+  });
+
+  it('a decline leaves the order payable; a second pay with pm_card_visa succeeds', async () => {
+    const user = await env.newUser();
+    const order = await user.client.orders.create.mutate({
+      amount: 2500,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_chargeDeclined',
+    });
+    const declined = await trpcError(user.client.orders.pay.mutate({ orderId: order.id }));
+    expect(declined).toMatchObject({
+      code: 'PAYMENT_REQUIRED',
+      httpStatus: 402,
+      domainCode: 'PAYMENT_DECLINED',
+      declineCode: 'generic_decline',
+    });
+    expect(await orderRow(order.id)).toMatchObject({ status: 'failed', version: 3 });
+
+    const paid = await user.client.orders.pay.mutate({ orderId: order.id, paymentMethodId: 'pm_card_visa' });
+    expect(paid.outcome).toBe('charged');
+    expect(paid.order).toMatchObject({ status: 'paid', version: 5, paymentMethodId: 'pm_card_visa' });
+
+    const attempts = await attemptsOf(order.id);
+    expect(attempts.map((a) => [a.claim_version, a.status, a.error_code])).toEqual([
+      [2, 'failed', 'card_declined'],
+      [4, 'succeeded', null],
+    ]);
+    const intents = env.paymentIntentsFor(order.id);
+    expect(intents.map((i) => i.status)).toEqual(['requires_payment_method', 'succeeded']);
+  });
+
+  it('insufficient funds is a decline with its reason', async () => {
+    const user = await env.newUser();
+    const order = await user.client.orders.create.mutate({
+      amount: 700,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_chargeDeclinedInsufficientFunds',
+    });
+    const declined = await trpcError(user.client.orders.pay.mutate({ orderId: order.id }));
+    expect(declined).toMatchObject({ code: 'PAYMENT_REQUIRED', declineCode: 'insufficient_funds' });
+    expect(declined.message).toMatch(/insufficient_funds/);
+    expect((await attemptsOf(order.id))[0]).toMatchObject({
+      status: 'failed',
+      decline_code: 'insufficient_funds',
+    });
+  });
+
+  it('a payment method the provider does not know is rejected with nothing charged, order payable', async () => {
+    const user = await env.newUser();
+    const order = await user.client.orders.create.mutate({
+      amount: 700,
+      currency: 'usd',
+      paymentMethodId: 'pm_nonexistent',
+    });
+    const rejected = await trpcError(user.client.orders.pay.mutate({ orderId: order.id }));
+    expect(rejected).toMatchObject({ code: 'UNPROCESSABLE_CONTENT', domainCode: 'PAYMENT_REJECTED' });
+    expect(await orderRow(order.id)).toMatchObject({ status: 'failed' });
+    expect(env.paymentIntentsFor(order.id)).toHaveLength(0);
+  });
+
+  it('a provider timeout answers processing, not an error, and never charges twice', async () => {
+    const user = await env.newUser();
+    const order = await user.client.orders.create.mutate({
+      amount: 1234,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    env.emulator.setLatency(1_500); // longer than the 400 ms client timeout
+    try {
+      const result = await user.client.orders.pay.mutate({ orderId: order.id });
+      expect(result.outcome).toBe('processing');
+      expect(result.order.status).toBe('processing');
+      expect(await attemptsOf(order.id)).toMatchObject([{ status: 'processing', claim_version: 2 }]);
+      // Another click while the outcome is unknown: still processing, no new claim, no new charge.
+      const again = await user.client.orders.pay.mutate({ orderId: order.id });
+      expect(again.outcome).toBe('processing');
+      expect(await attemptsOf(order.id)).toHaveLength(1);
+    } finally {
+      env.emulator.setLatency(0);
+    }
+    // The provider did charge (the response was lost to the timeout): exactly once.
+    await waitFor(() => env.paymentIntentsFor(order.id).length === 1, { what: 'the slow charge to land' });
+    expect(env.paymentIntentsFor(order.id)).toHaveLength(1);
+  });
+});
+
+describe('database guards', () => {
+  it('a second succeeded attempt for one order is rejected by the partial unique index', async () => {
+    const user = await env.newUser();
+    const order = await user.client.orders.create.mutate({
+      amount: 100,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    await user.client.orders.pay.mutate({ orderId: order.id });
+    const insert = env.db.sql`
+      insert into payment_attempts (order_id, claim_version, idempotency_key, status, amount, currency,
+                                    payment_method_id, payment_intent_id, claimed_by)
+      values (${order.id}, 99, 'manual-key', 'succeeded', 100, 'usd', 'pm_card_visa', 'pi_manual', 'test')`;
+    await expect(insert).rejects.toMatchObject({
+      code: '23505',
+      constraint_name: 'payment_attempts_one_success_per_order_uq',
+    });
+  });
+
+  it('two paid orders cannot share a PaymentIntent', async () => {
+    const user = await env.newUser();
+    const a = await user.client.orders.create.mutate({
+      amount: 100,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    const b = await user.client.orders.create.mutate({
+      amount: 100,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    const paid = await user.client.orders.pay.mutate({ orderId: a.id });
+    const pi = paid.outcome === 'charged' ? paid.paymentIntentId : 'missing';
+    await expect(
+      env.db.sql`update orders set status = 'paid', payment_intent_id = ${pi} where id = ${b.id}`,
+    ).rejects.toMatchObject({ code: '23505', constraint_name: 'orders_payment_intent_paid_uq' });
+  });
+
+  it('amount must be positive and status must be a known state, enforced by PostgreSQL', async () => {
+    const user = await env.newUser();
+    const o = await user.client.orders.create.mutate({
+      amount: 100,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    await expect(env.db.sql`update orders set amount = 0 where id = ${o.id}`).rejects.toMatchObject({
+      code: '23514',
+    });
+    await expect(env.db.sql`update orders set status = 'shipped' where id = ${o.id}`).rejects.toMatchObject({
+      code: '22P02',
+    });
+  });
+});

@@ -1,0 +1,34 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type Stack, startStack } from '../support/stack';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ instances: 3 });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+it('100 concurrent pays across 3 server processes: one charge', async () => {
+  const user = await stack.newUser();
+  const order = await user.clients[0]!.orders.create.mutate({
+    amount: 500,
+    currency: 'eur',
+    paymentMethodId: 'pm_card_visa',
+  });
+  const results = await Promise.allSettled(
+    Array.from({ length: 100 }, (_, i) => user.clients[i % 3]!.orders.pay.mutate({ orderId: order.id })),
+  );
+  const outcomes = results.map((r) =>
+    r.status === 'fulfilled' ? r.value.outcome : `error: ${String(r.reason)}`,
+  );
+  expect(outcomes.filter((o) => o === 'charged')).toHaveLength(1);
+  expect(outcomes.filter((o) => o === 'already_paid')).toHaveLength(99);
+  const intents = stack.paymentIntentsFor(order.id);
+  expect(intents).toHaveLength(1);
+  const [row] = await stack.db.sql`select status, payment_intent_id from orders where id = ${order.id}`;
+  expect(row).toMatchObject({ status: 'paid', payment_intent_id: intents[0]!.id });
+  // The claims really were spread: attempts are recorded per instance, and exactly one exists.
+  const attempts = await stack.db.sql`select status from payment_attempts where order_id = ${order.id}`;
+  expect(attempts.map((a) => a.status)).toEqual(['succeeded']);
+});

@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const SERVER_MAIN = fileURLToPath(new URL('../../apps/server/src/main.ts', import.meta.url));
+const TSX_LOADER = import.meta.resolve('tsx');
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  /** Every stdout/stderr line so far. */
+  output: string[];
+  /** Lines starting `<name>: ` printed at start-up (server, stripe emulator, demo token). */
+  printed: Record<string, string>;
+  /** Sends `signal` and resolves with the exit code (or signal name) once the process has exited. */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+  exited: Promise<number | string>;
+}
+
+/**
+ * Starts `apps/server/src/main.ts` as its own OS process with `env` added, and resolves once it
+ * printed its `server: <url>` line. Rejects (with its output) if it exits first or takes too long.
+ */
+export function spawnServer(
+  env: Record<string, string>,
+  options: { timeoutMs?: number } = {},
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, SERVER_MAIN], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const printed: Record<string, string> = {};
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  return new Promise<ServerProcess>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(`server did not start within ${options.timeoutMs ?? 60_000} ms:\n${output.join('\n')}`),
+      );
+    }, options.timeoutMs ?? 60_000);
+    const onLine = (line: string) => {
+      output.push(line);
+      const match = /^(server|stripe emulator|demo token): (\S+)$/.exec(line);
+      if (!match) return;
+      printed[match[1]!] = match[2]!;
+      if (match[1] === 'server') {
+        clearTimeout(timer);
+        resolve({
+          url: match[2]!,
+          child,
+          output,
+          printed,
+          exited,
+          stop: (signal = 'SIGTERM') => {
+            if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+            return exited;
+          },
+        });
+      }
+    };
+    lines(child.stdout!, onLine);
+    lines(child.stderr!, onLine);
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before it was ready:\n${output.join('\n')}`));
+    });
+  });
+}
+
+function lines(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl = buffered.indexOf('\n');
+    while (nl >= 0) {
+      onLine(buffered.slice(0, nl));
+      buffered = buffered.slice(nl + 1);
+      nl = buffered.indexOf('\n');
+    }
+  });
+}
+
+/** Resolves when `predicate` returns true, polling every `intervalMs`; rejects after `timeoutMs`. */
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  { timeoutMs = 10_000, intervalMs = 20, what = 'condition' } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await predicate()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,80 @@
+import { createChargeonceClient } from '@chargeonce/client';
+import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
+import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
+import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
+import { type ServerProcess, spawnServer } from './processes';
+
+/** A key the emulator accepts; the emulator is local and fake, so this is no secret. */
+export const EMULATOR_KEY = 'sk_test_chargeonce_tests';
+
+export interface Stack {
+  database: TestDatabase;
+  db: DbHandle;
+  emulator: StripeEmulator;
+  servers: ServerProcess[];
+  /** A new user with a token, and a typed client per server for that token. */
+  newUser(
+    name?: string,
+  ): Promise<{ id: string; token: string; clients: ReturnType<typeof createChargeonceClient>[] }>;
+  /** PaymentIntents the emulator created for an order (by metadata.order_id). */
+  paymentIntentsFor(orderId: string): ReturnType<StripeEmulator['paymentIntents']>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The production topology on one machine: one PostgreSQL (real, migrated), one Stripe emulator,
+ * and `instances` server processes sharing them.
+ */
+export async function startStack(options: {
+  instances: number;
+  emulatorLatencyMs?: number;
+  env?: Record<string, string>;
+}): Promise<Stack> {
+  const database = await startTestDatabase();
+  const emulator = await startStripeEmulator({ latencyMs: options.emulatorLatencyMs ?? 0 });
+  const db = createDb(database.url, { max: 4 });
+  const servers: ServerProcess[] = [];
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop('SIGTERM')));
+    await db.close();
+    await emulator.close();
+    await database.stop();
+  };
+  try {
+    const started = await Promise.all(
+      Array.from({ length: options.instances }, (_, i) =>
+        spawnServer({
+          DATABASE_URL: database.url,
+          STRIPE_SECRET_KEY: EMULATOR_KEY,
+          STRIPE_API_BASE: emulator.url,
+          PORT: '0',
+          CHARGEONCE_INSTANCE_ID: `server-${i + 1}`,
+          CHARGEONCE_DEMO: 'off',
+          LOG_LEVEL: 'warn',
+          ...options.env,
+        }),
+      ),
+    );
+    servers.push(...started);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    database,
+    db,
+    emulator,
+    servers,
+    async newUser(name = 'user') {
+      const user = await createUserWithToken(db.db, { name });
+      return {
+        id: user.id,
+        token: user.token,
+        clients: servers.map((s) => createChargeonceClient({ url: s.url, token: user.token })),
+      };
+    },
+    paymentIntentsFor: (orderId) =>
+      emulator.paymentIntents().filter((pi) => pi.metadata.order_id === orderId),
+    stop,
+  };
+}

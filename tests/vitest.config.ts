@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['integration/**/*.test.ts'],
+    // Each file starts its own PostgreSQL and servers: give them room, and at most two at once on
+    // these 2-core machines.
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
