@@ -38,7 +38,8 @@ describe('loadConfig', () => {
   });
 
   it('rejects bad values naming the variable but never echoing a secret', () => {
-    const attempt = () => loadConfig({ STRIPE_SECRET_KEY: 'pk_live_topsecret', PORT: '-1', DATABASE_URL: 'mysql://x' });
+    const attempt = () =>
+      loadConfig({ STRIPE_SECRET_KEY: 'pk_live_topsecret', PORT: '-1', DATABASE_URL: 'mysql://x' });
     expect(attempt).toThrow(ConfigError);
     try {
       attempt();
