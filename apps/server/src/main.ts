@@ -8,9 +8,10 @@ import { startChargeonce } from './runtime';
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const running = await startChargeonce(config);
-  console.log(`server: ${running.url}`);
   if (running.emulatorUrl) console.log(`stripe emulator: ${running.emulatorUrl}`);
   if (running.demoToken) console.log(`demo token: ${running.demoToken}`);
+  // Last: tools wait for this line, and by then every other line is out.
+  console.log(`server: ${running.url}`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
