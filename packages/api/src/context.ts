@@ -8,12 +8,24 @@ export interface ApiDeps {
   auth: Authenticator;
 }
 
+/**
+ * Facts about the request that procedures fill in for the adapter's one log line and metrics
+ * (who, which order, what happened). Mutable on purpose: it outlives the procedure call.
+ */
+export interface RequestAudit {
+  userId?: string;
+  orderId?: string;
+  outcome?: string;
+}
+
 export interface CreateContextOptions {
   deps: ApiDeps;
   /** The bearer token of the request, if any. */
   token: string | null;
   /** Request-scoped logger (the adapter's, carrying the request id). */
   logger?: Logger;
+  /** Filled in by procedures; the adapter logs it. */
+  audit?: RequestAudit;
 }
 
 /** The transport-free context: tests build it directly; the HTTP adapter wraps it. */
@@ -24,6 +36,7 @@ export function createContextInner(opts: CreateContextOptions) {
     auth: opts.deps.auth,
     token: opts.token,
     logger: opts.logger,
+    audit: opts.audit ?? {},
   };
 }
 

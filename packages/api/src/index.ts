@@ -1,5 +1,11 @@
 export { type Authenticator, type AuthUser, bearerToken, createTokenAuthenticator } from './auth';
-export { type ApiDeps, type Context, type CreateContextOptions, createContextInner } from './context';
+export {
+  type ApiDeps,
+  type Context,
+  type CreateContextOptions,
+  createContextInner,
+  type RequestAudit,
+} from './context';
 export type { OrderDto } from './dto';
 export { DOMAIN_ERROR_TO_TRPC, domainToTRPCError } from './errors';
 export type { PayOutput } from './orders/pay.schema';

@@ -1,4 +1,4 @@
-import { isDomainError } from '@chargeonce/payments';
+import { type DomainError, isDomainError } from '@chargeonce/payments';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import type { Context } from './context';
@@ -35,11 +35,14 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
 /** Domain errors thrown below become their mapped tRPC codes (see errors.ts). */
-const mapDomainErrors = t.middleware(async ({ next }) => {
+const mapDomainErrors = t.middleware(async ({ ctx, next }) => {
   const result = await next();
   if (!result.ok) {
     const mapped = domainToTRPCError(result.error.cause);
-    if (mapped) throw mapped;
+    if (mapped) {
+      ctx.audit.outcome = (result.error.cause as DomainError).code.toLowerCase();
+      throw mapped;
+    }
   }
   return result;
 });
@@ -51,5 +54,6 @@ export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
   if (!ctx.token) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Missing bearer token.' });
   const user = await ctx.auth.authenticate(ctx.token);
   if (!user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Unknown or revoked token.' });
+  ctx.audit.userId = user.id;
   return next({ ctx: { ...ctx, user } });
 });

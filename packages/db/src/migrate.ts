@@ -39,9 +39,11 @@ export async function migrate(url: string): Promise<{ applied: number }> {
  * refuse serving from a database that was not migrated.
  */
 export async function pendingMigrations(client: postgres.Sql): Promise<number> {
-  const expected = readMigrationFiles({ migrationsFolder }).length;
-  return expected - (await appliedCount(client));
+  // The committed migrations do not change while the process runs: read them once.
+  committedCount ??= readMigrationFiles({ migrationsFolder }).length;
+  return committedCount - (await appliedCount(client));
 }
+let committedCount: number | undefined;
 
 async function appliedCount(client: postgres.Sql): Promise<number> {
   const [table] = await client`select to_regclass('drizzle.__drizzle_migrations') as name`;

@@ -162,3 +162,13 @@ export async function finalizeAttempt(
   const row = rows[0];
   return row ? toOrder(row) : undefined;
 }
+
+/** How many attempts await a provider outcome, and how long the oldest has waited (database clock). */
+export async function summarizeProcessingAttempts(
+  db: Executor,
+): Promise<{ count: number; oldestAgeSeconds: number }> {
+  const rows = await db.execute<{ count: number; oldest: number }>(sql`
+    select count(*)::int as count, coalesce(extract(epoch from now() - min(claimed_at)), 0)::float8 as oldest
+      from payment_attempts where status = 'processing'`);
+  return { count: Number(rows[0]?.count ?? 0), oldestAgeSeconds: Number(rows[0]?.oldest ?? 0) };
+}

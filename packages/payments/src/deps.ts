@@ -29,7 +29,11 @@ export const DEFAULT_PAY_POLICY: PayPolicy = {
 
 /** Observation points for metrics; all optional. */
 export interface PayHooks {
+  /** A claim matched no row: another claim moved first. */
   claimConflict?(): void;
+  /** The payer backs off before looking again. */
+  retry?(delayMs: number): void;
+  /** How the pay ended: charged, already_paid, processing, declined, rejected. */
   outcome?(outcome: string): void;
 }
 

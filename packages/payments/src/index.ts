@@ -4,6 +4,7 @@ export {
   claimOrder,
   finalizeAttempt,
   idempotencyKeyFor,
+  summarizeProcessingAttempts,
 } from './attempts';
 export { type BackoffPolicy, fullJitterDelay } from './backoff';
 export {

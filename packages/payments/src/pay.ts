@@ -67,6 +67,7 @@ export async function payOrder(deps: PaymentsDeps, input: PayInput): Promise<Pay
     // Payable but the claim missed: another claim moved the version between our read and write.
     // Look again at once (it is now in flight). In flight: wait with jitter, bounded by the deadline.
     const delay = isPayable(order.status) ? 0 : fullJitterDelay(policy.backoff, retry, deps.random);
+    deps.hooks?.retry?.(delay);
     if (delay > 0) await sleep(Math.min(delay, policy.deadlineMs - elapsed));
   }
 }

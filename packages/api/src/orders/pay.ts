@@ -13,11 +13,13 @@ export const pay = authedProcedure
   .input(payInput)
   .output(payOutput)
   .mutation(async ({ ctx, input }) => {
+    ctx.audit.orderId = input.orderId;
     const result = await payOrder(ctx.payments, {
       orderId: input.orderId,
       userId: ctx.user.id,
       paymentMethodId: input.paymentMethodId,
     });
+    ctx.audit.outcome = result.outcome;
     const order = toOrderDto(result.order);
     return result.outcome === 'processing'
       ? { outcome: result.outcome, order }

@@ -30,6 +30,7 @@ export const ordersRouter = router({
     .input(z.strictObject({ orderId: orderIdSchema }))
     .output(z.object({ order: orderDto, attempts: z.array(attemptDto) }))
     .query(async ({ ctx, input }) => {
+      ctx.audit.orderId = input.orderId;
       const { order, attempts } = await getOrder(ctx.db, { orderId: input.orderId, userId: ctx.user.id });
       return { order: toOrderDto(order), attempts: attempts.map(toAttemptDto) };
     }),
