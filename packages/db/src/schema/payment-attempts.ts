@@ -27,6 +27,12 @@ export const paymentAttempts = pgTable(
     claimedBy: text('claimed_by').notNull(),
     claimedAt: timestamp('claimed_at', { withTimezone: true }).notNull().defaultNow(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
+    /**
+     * Recovery lease: a worker re-driving this attempt owns it until then. Taken with a conditional
+     * UPDATE (and SKIP LOCKED), so many workers on many instances never re-drive one attempt at once.
+     */
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    recoveryRuns: integer('recovery_runs').notNull().default(0),
   },
   (t) => [
     unique('payment_attempts_order_claim_uq').on(t.orderId, t.claimVersion),
