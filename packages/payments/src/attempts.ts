@@ -1,7 +1,8 @@
-import type { AttemptStatus, Executor } from '@chargeonce/db';
+import type { AttemptStatus, Executor, OrderStatus } from '@chargeonce/db';
 import { sql } from 'drizzle-orm';
 import { type Order, type OrderRow, toOrder } from './order-row';
 import { PAYABLE_STATUSES } from './order-state';
+import { executePrepared } from './prepared';
 
 /**
  * The Stripe idempotency key of a claim: a pure function of order id and claim version, so any
@@ -33,10 +34,11 @@ export interface ClaimResult {
   attempt: ClaimedAttempt | undefined;
 }
 
-const payableList = sql.join(
-  PAYABLE_STATUSES.map((s) => sql`${s}`),
-  sql`, `,
-);
+const statusList = (statuses: readonly string[]) =>
+  sql.join(
+    statuses.map((s) => sql`${s}`),
+    sql`, `,
+  );
 
 /**
  * Phase 1, in ONE statement (one round trip): read the order, claim it with
@@ -46,9 +48,16 @@ const payableList = sql.join(
  */
 export async function claimOrder(
   db: Executor,
-  params: { orderId: string; userId: string; claimedBy: string; paymentMethodId?: string | undefined },
+  params: {
+    orderId: string;
+    userId: string;
+    claimedBy: string;
+    paymentMethodId?: string | undefined;
+    /** Which states may be claimed; default every payable state. */
+    from?: readonly OrderStatus[];
+  },
 ): Promise<ClaimResult> {
-  const rows = await db.execute<
+  const rows = await executePrepared<
     OrderRow & {
       status_age_ms: number;
       attempt_id: string | null;
@@ -58,9 +67,11 @@ export async function claimOrder(
       attempt_currency: string | null;
       attempt_payment_method_id: string | null;
     }
-  >(sql`
+  >(
+    db,
+    sql`
     with cur as (
-      select *, (extract(epoch from (now() - updated_at)) * 1000)::int as status_age_ms
+      select *, (extract(epoch from (now() - updated_at)) * 1000)::float8 as status_age_ms
         from orders
        where id = ${params.orderId} and user_id = ${params.userId}
     ),
@@ -71,7 +82,7 @@ export async function claimOrder(
              payment_method_id = coalesce(${params.paymentMethodId ?? null}, o.payment_method_id),
              updated_at = now()
         from cur
-       where o.id = cur.id and o.version = cur.version and o.status in (${payableList})
+       where o.id = cur.id and o.version = cur.version and o.status in (${statusList(params.from ?? PAYABLE_STATUSES)})
       returning o.id, o.version, o.amount, o.currency, o.payment_method_id
     ),
     attempt as (
@@ -86,12 +97,13 @@ export async function claimOrder(
            attempt.amount as attempt_amount, attempt.currency as attempt_currency,
            attempt.payment_method_id as attempt_payment_method_id
       from cur left join attempt on true
-  `);
+  `,
+  );
   const row = rows[0];
   if (!row) return { order: undefined, statusAgeMs: 0, attempt: undefined };
   return {
     order: toOrder(row),
-    statusAgeMs: row.status_age_ms,
+    statusAgeMs: Number(row.status_age_ms),
     attempt:
       row.attempt_id === null
         ? undefined
@@ -133,7 +145,9 @@ export async function finalizeAttempt(
   const paid = outcome.status === 'succeeded';
   const errorCode = outcome.status === 'failed' ? outcome.errorCode : null;
   const declineCode = outcome.status === 'failed' ? outcome.declineCode : null;
-  const rows = await db.execute<OrderRow & { attempts_updated: number }>(sql`
+  const rows = await executePrepared<OrderRow & { attempts_updated: number }>(
+    db,
+    sql`
     with o as (
       update orders
          set status = ${orderStatus},
@@ -144,7 +158,9 @@ export async function finalizeAttempt(
        where id = ${params.orderId}
          and version = ${params.claimVersion}
          and status = 'processing'
-         and exists (select 1 from payment_attempts where id = ${params.attemptId} and status = 'processing')
+         and exists (select 1 from payment_attempts
+                      where id = ${params.attemptId} and order_id = ${params.orderId}
+                        and claim_version = ${params.claimVersion} and status = 'processing')
       returning *
     ),
     a as (
@@ -154,11 +170,13 @@ export async function finalizeAttempt(
              error_code = ${errorCode},
              decline_code = ${declineCode},
              completed_at = now()
-       where id = ${params.attemptId} and status = 'processing' and exists (select 1 from o)
+       where id = ${params.attemptId} and order_id = ${params.orderId}
+         and claim_version = ${params.claimVersion} and status = 'processing' and exists (select 1 from o)
       returning id
     )
     select o.*, (select count(*) from a)::int as attempts_updated from o
-  `);
+  `,
+  );
   const row = rows[0];
   return row ? toOrder(row) : undefined;
 }
@@ -171,4 +189,20 @@ export async function summarizeProcessingAttempts(
     select count(*)::int as count, coalesce(extract(epoch from now() - min(claimed_at)), 0)::float8 as oldest
       from payment_attempts where status = 'processing'`);
   return { count: Number(rows[0]?.count ?? 0), oldestAgeSeconds: Number(rows[0]?.oldest ?? 0) };
+}
+
+/** How the order's most recent attempt ended (for a payer that waited on it). */
+export async function latestAttempt(
+  db: Executor,
+  orderId: string,
+): Promise<{ status: AttemptStatus; errorCode: string | null; declineCode: string | null } | undefined> {
+  const rows = await db.execute<{
+    status: AttemptStatus;
+    error_code: string | null;
+    decline_code: string | null;
+  }>(sql`
+    select status, error_code, decline_code from payment_attempts
+     where order_id = ${orderId} order by claim_version desc limit 1`);
+  const row = rows[0];
+  return row && { status: row.status, errorCode: row.error_code, declineCode: row.decline_code };
 }

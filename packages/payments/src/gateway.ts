@@ -25,6 +25,11 @@ export type ChargeResult =
     }
   /** The provider refused the request before executing it (bad payment method, bad amount). */
   | { kind: 'rejected'; code: string; message: string }
+  /**
+   * The provider refused us, not the payment (bad or revoked API key, missing permission): nothing
+   * was charged, and it is an outage on our side, not the customer's problem.
+   */
+  | { kind: 'unavailable'; reason: string }
   /** The customer must act (3-D Secure); the outcome arrives later. */
   | { kind: 'requires_action'; paymentIntentId: string }
   /**
@@ -33,6 +38,28 @@ export type ChargeResult =
    */
   | { kind: 'unknown'; reason: string; paymentIntentId?: string };
 
+export type LookupResult = ChargeResult | { kind: 'not_found' };
+
 export interface PaymentGateway {
+  /** Creates and confirms a PaymentIntent with the request's idempotency key. */
   charge(request: ChargeRequest): Promise<ChargeResult>;
+  /** The PaymentIntent's current state: what counts when webhooks arrive late or out of order. */
+  retrieve(paymentIntentId: string): Promise<ChargeResult>;
+  /**
+   * The PaymentIntent an attempt created, found by its metadata (`attempt_id`). Used past the
+   * provider's idempotency-key window, where repeating the create could charge a second time.
+   */
+  findByAttempt(attemptId: string): Promise<LookupResult>;
+  /** Every PaymentIntent created in [from, to] (unix seconds), for reconciliation. */
+  listPaymentIntents(window: { from: number; to: number }): AsyncIterable<ProviderPaymentIntent>;
+}
+
+/** What reconciliation compares with the database. */
+export interface ProviderPaymentIntent {
+  id: string;
+  status: string;
+  amount: number;
+  currency: string;
+  created: number;
+  metadata: Record<string, string>;
 }

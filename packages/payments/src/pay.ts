@@ -1,9 +1,15 @@
-import { type AttemptOutcome, type ClaimedAttempt, claimOrder, finalizeAttempt } from './attempts';
+import {
+  type AttemptOutcome,
+  type ClaimedAttempt,
+  claimOrder,
+  finalizeAttempt,
+  latestAttempt,
+} from './attempts';
 import { fullJitterDelay } from './backoff';
 import { DEFAULT_PAY_POLICY, noopLogger, type PaymentsDeps } from './deps';
 import { DomainError } from './errors';
 import type { Order } from './order-row';
-import { IN_FLIGHT_STATUSES, isPaid, isPayable } from './order-state';
+import { IN_FLIGHT_STATUSES, isPaid, isPayable, PAYABLE_STATUSES } from './order-state';
 import { findOrder } from './orders';
 
 export interface PayInput {
@@ -36,6 +42,8 @@ export async function payOrder(deps: PaymentsDeps, input: PayInput): Promise<Pay
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? defaultSleep;
   const startedAt = now();
+  // Set once this call has waited on another payer's claim: that claim's answer is ours too.
+  let waitedOn = false;
 
   for (let retry = 0; ; retry++) {
     const claim = await claimOrder(deps.db, {
@@ -43,10 +51,14 @@ export async function payOrder(deps: PaymentsDeps, input: PayInput): Promise<Pay
       userId: input.userId,
       claimedBy: deps.instanceId,
       paymentMethodId: input.paymentMethodId,
+      // After waiting, a `failed` order means the claim we waited on was declined: report that
+      // decline rather than charge the same card again (a double-click must not become two declines).
+      from: waitedOn ? ['pending'] : PAYABLE_STATUSES,
     });
     const { order, attempt } = claim;
     if (!order) throw new DomainError({ code: 'ORDER_NOT_FOUND', orderId: input.orderId });
     if (attempt) return chargeClaimed(deps, order, attempt);
+    if (waitedOn && order.status === 'failed') throw await declineOfLatestAttempt(deps, order);
 
     if (isPaid(order.status) && order.paymentIntentId) {
       return finish(deps, { outcome: 'already_paid', order, paymentIntentId: order.paymentIntentId });
@@ -56,6 +68,7 @@ export async function payOrder(deps: PaymentsDeps, input: PayInput): Promise<Pay
     }
     deps.hooks?.claimConflict?.();
     const inFlight = (IN_FLIGHT_STATUSES as readonly string[]).includes(order.status);
+    waitedOn ||= inFlight;
     const elapsed = now() - startedAt;
     if (
       order.status === 'requires_action' ||
@@ -101,8 +114,8 @@ async function chargeClaimed(deps: PaymentsDeps, order: Order, attempt: ClaimedA
       claimVersion: attempt.claimVersion,
       outcome,
     });
-  /** For terminal failures the caller hears the provider's answer even if recording it fails. */
-  const recordFailure = async (outcome: AttemptOutcome) => {
+  /** The caller hears the provider's answer even if recording it fails (recovery settles it then). */
+  const recordOutcome = async (outcome: AttemptOutcome) => {
     try {
       await finalize(outcome);
     } catch (err) {
@@ -129,7 +142,7 @@ async function chargeClaimed(deps: PaymentsDeps, order: Order, attempt: ClaimedA
       }
       // The conditional update missed: someone else (webhook, recovery) finalized this claim first.
       // Re-read and report what is true rather than assume.
-      const current = await findOrder(deps.db, order.id);
+      const current = await findOrder(deps.db, order.id).catch(() => undefined);
       if (current?.status === 'paid' && current.paymentIntentId === result.paymentIntentId) {
         return finish(deps, { outcome: 'charged', order: current, paymentIntentId: result.paymentIntentId });
       }
@@ -140,7 +153,7 @@ async function chargeClaimed(deps: PaymentsDeps, order: Order, attempt: ClaimedA
       return finish(deps, { outcome: 'processing', order: current ?? claimed });
     }
     case 'declined':
-      await recordFailure({
+      await recordOutcome({
         status: 'failed',
         paymentIntentId: result.paymentIntentId,
         errorCode: result.code,
@@ -154,7 +167,7 @@ async function chargeClaimed(deps: PaymentsDeps, order: Order, attempt: ClaimedA
         providerMessage: result.message,
       });
     case 'rejected':
-      await recordFailure({
+      await recordOutcome({
         status: 'failed',
         paymentIntentId: null,
         errorCode: result.code,
@@ -167,13 +180,43 @@ async function chargeClaimed(deps: PaymentsDeps, order: Order, attempt: ClaimedA
         providerCode: result.code,
         providerMessage: result.message,
       });
+    case 'unavailable':
+      // Refused before execution (our key or permissions): nothing charged, order payable again.
+      logger.error({ ...log, reason: result.reason }, 'payment provider refused our credentials');
+      await recordOutcome({
+        status: 'failed',
+        paymentIntentId: null,
+        errorCode: 'provider_unavailable',
+        declineCode: null,
+      });
+      deps.hooks?.outcome?.('unavailable');
+      throw new DomainError({ code: 'PROVIDER_UNAVAILABLE', orderId: order.id });
     case 'requires_action':
-      await finalize({ status: 'requires_action', paymentIntentId: result.paymentIntentId });
+      // Defensive: charges are sent with error_on_requires_action, so Stripe answers a decline.
+      await recordOutcome({ status: 'requires_action', paymentIntentId: result.paymentIntentId });
       return finish(deps, { outcome: 'processing', order: { ...claimed, status: 'requires_action' } });
     case 'unknown':
       logger.warn({ ...log, reason: result.reason }, 'provider outcome unknown; attempt left processing');
       return finish(deps, { outcome: 'processing', order: claimed });
   }
+}
+
+async function declineOfLatestAttempt(deps: PaymentsDeps, order: Order): Promise<DomainError> {
+  const latest = await latestAttempt(deps.db, order.id);
+  deps.hooks?.outcome?.('declined');
+  return latest?.declineCode
+    ? new DomainError({
+        code: 'PAYMENT_DECLINED',
+        orderId: order.id,
+        declineCode: latest.declineCode,
+        providerMessage: '',
+      })
+    : new DomainError({
+        code: 'PAYMENT_REJECTED',
+        orderId: order.id,
+        providerCode: latest?.errorCode ?? 'unknown',
+        providerMessage: '',
+      });
 }
 
 function finish(deps: PaymentsDeps, outcome: PayOutcome): PayOutcome {

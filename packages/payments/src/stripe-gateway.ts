@@ -1,5 +1,12 @@
 import Stripe from 'stripe';
-import type { ChargeRequest, ChargeResult, PaymentGateway } from './gateway';
+import type {
+  ChargeRequest,
+  ChargeResult,
+  LookupResult,
+  PaymentGateway,
+  ProviderPaymentIntent,
+} from './gateway';
+import type { PaymentIntentEvent } from './webhook';
 
 /** Pinned: a Stripe account upgrade must not change the shapes this code reads. */
 export const STRIPE_API_VERSION = '2026-10-28.endive';
@@ -46,6 +53,9 @@ export function createStripeGateway(
             confirm: true,
             // Server-side confirmation only: no redirect-based methods, so no return_url needed.
             automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+            // No customer is present to complete 3-D Secure: fail fast as a decline instead of
+            // parking the order in requires_action, so the customer can pay with another card.
+            error_on_requires_action: true,
             metadata: request.metadata,
           },
           { idempotencyKey: request.idempotencyKey },
@@ -53,6 +63,48 @@ export function createStripeGateway(
         return fromPaymentIntent(intent);
       } catch (err) {
         return classifyStripeError(err);
+      }
+    },
+
+    async retrieve(paymentIntentId: string): Promise<ChargeResult> {
+      try {
+        return fromPaymentIntent(await client.paymentIntents.retrieve(paymentIntentId));
+      } catch (err) {
+        const result = classifyStripeError(err);
+        // A lookup that fails says nothing about the payment: never turn it into a decline.
+        return result.kind === 'unknown' ? result : { kind: 'unknown', reason: `retrieve_${result.kind}` };
+      }
+    },
+
+    async *listPaymentIntents(window: { from: number; to: number }): AsyncIterable<ProviderPaymentIntent> {
+      for await (const pi of client.paymentIntents.list({
+        created: { gte: window.from, lte: window.to },
+        limit: 100,
+      })) {
+        yield {
+          id: pi.id,
+          status: pi.status,
+          amount: pi.amount,
+          currency: pi.currency,
+          created: pi.created,
+          metadata: pi.metadata ?? {},
+        };
+      }
+    },
+
+    async findByAttempt(attemptId: string): Promise<LookupResult> {
+      try {
+        const found = await client.paymentIntents.search({
+          query: `metadata['attempt_id']:'${attemptId.replace(/'/g, '')}'`,
+          limit: 10,
+        });
+        // One attempt has one idempotency key, so at most one PaymentIntent; prefer a success if
+        // there were ever more.
+        const intent = found.data.find((pi) => pi.status === 'succeeded') ?? found.data[0];
+        return intent ? fromPaymentIntent(intent) : { kind: 'not_found' };
+      } catch (err) {
+        const result = classifyStripeError(err);
+        return result.kind === 'unknown' ? result : { kind: 'unknown', reason: `search_${result.kind}` };
       }
     },
   };
@@ -110,10 +162,13 @@ export function classifyStripeError(err: unknown): ChargeResult {
     return { kind: 'unknown', reason: err.code ?? 'idempotency_error' };
   }
   if (
-    err instanceof Stripe.errors.StripeInvalidRequestError ||
     err instanceof Stripe.errors.StripeAuthenticationError ||
     err instanceof Stripe.errors.StripePermissionError
   ) {
+    // Never pass Stripe's message on: it names the (masked) key.
+    return { kind: 'unavailable', reason: err.type };
+  }
+  if (err instanceof Stripe.errors.StripeInvalidRequestError) {
     // Rejected before execution (4xx other than 402/409/429): nothing was charged.
     return { kind: 'rejected', code: err.code ?? err.type, message: err.message };
   }
@@ -123,4 +178,36 @@ export function classifyStripeError(err: unknown): ChargeResult {
       ? `${err.type}${err.statusCode ? `_${err.statusCode}` : ''}`
       : 'error';
   return { kind: 'unknown', reason };
+}
+
+/** Stripe's default: a signed event older (or newer) than this is refused, against replays. */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+/**
+ * Verifies a webhook's `Stripe-Signature` over the raw body (HMAC-SHA256 with the endpoint's
+ * `whsec_...` secret, timestamp within tolerance) and returns the PaymentIntent facts it carries.
+ * Throws on a missing or bad signature; nothing may be applied then.
+ */
+export function createWebhookVerifier(secret: string, now: () => number = Date.now) {
+  // Signature checking needs no API key; the client is only the SDK's entry point.
+  const stripe = new Stripe('sk_webhook_verification_only', { telemetry: false });
+  return (rawBody: Buffer | string, signatureHeader: string | undefined): PaymentIntentEvent => {
+    if (!signatureHeader) throw new Error('missing Stripe-Signature header');
+    const event = stripe.webhooks.constructEvent(
+      rawBody,
+      signatureHeader,
+      secret,
+      WEBHOOK_TOLERANCE_SECONDS,
+      undefined,
+      now(), // milliseconds: the SDK divides by 1000 itself
+    );
+    const object = event.data.object as { id?: unknown; object?: unknown; metadata?: unknown };
+    const isPaymentIntent = object.object === 'payment_intent' && typeof object.id === 'string';
+    return {
+      id: event.id,
+      type: event.type,
+      paymentIntentId: isPaymentIntent ? (object.id as string) : null,
+      metadata: isPaymentIntent && object.metadata ? (object.metadata as Record<string, string>) : {},
+    };
+  };
 }

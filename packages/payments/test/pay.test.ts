@@ -47,13 +47,20 @@ function deps(
 const newOrder = () =>
   createOrder(handle.db, { userId, amount: 500, currency: 'usd', paymentMethodId: 'pm_card_visa' });
 const charges: ChargeRequest[] = [];
-const succeeding: PaymentGateway = {
-  async charge(request) {
-    charges.push(request);
-    return { kind: 'succeeded', paymentIntentId: `pi_${request.idempotencyKey}` };
+/** A gateway whose charge is scripted; payOrder never looks PaymentIntents up. */
+const chargeOnly = (charge: PaymentGateway['charge']): PaymentGateway => ({
+  charge,
+  retrieve: () => Promise.reject(new Error('payOrder does not retrieve')),
+  findByAttempt: () => Promise.reject(new Error('payOrder does not search')),
+  listPaymentIntents: () => {
+    throw new Error('payOrder does not list');
   },
-};
-const scripted = (result: ChargeResult): PaymentGateway => ({ charge: async () => result });
+});
+const succeeding = chargeOnly(async (request) => {
+  charges.push(request);
+  return { kind: 'succeeded', paymentIntentId: `pi_${request.idempotencyKey}` };
+});
+const scripted = (result: ChargeResult): PaymentGateway => chargeOnly(async () => result);
 
 describe('payOrder', () => {
   it('charges with the claim-derived key and metadata naming order and attempt', async () => {
@@ -102,19 +109,17 @@ describe('payOrder', () => {
 
   it('when a webhook or recovery finalized the claim first with the same PaymentIntent, the payer still says charged', async () => {
     const order = await newOrder();
-    const racing: PaymentGateway = {
-      async charge(request) {
-        const [attempt] = await handle.sql<{ id: string }[]>`
+    const racing = chargeOnly(async (request) => {
+      const [attempt] = await handle.sql<{ id: string }[]>`
           select id from payment_attempts where idempotency_key = ${request.idempotencyKey}`;
-        await finalizeAttempt(handle.db, {
-          orderId: order.id,
-          attemptId: attempt!.id,
-          claimVersion: 2,
-          outcome: { status: 'succeeded', paymentIntentId: 'pi_from_webhook' },
-        });
-        return { kind: 'succeeded', paymentIntentId: 'pi_from_webhook' };
-      },
-    };
+      await finalizeAttempt(handle.db, {
+        orderId: order.id,
+        attemptId: attempt!.id,
+        claimVersion: 2,
+        outcome: { status: 'succeeded', paymentIntentId: 'pi_from_webhook' },
+      });
+      return { kind: 'succeeded', paymentIntentId: 'pi_from_webhook' };
+    });
     const result = await payOrder(deps(racing), { orderId: order.id, userId });
     expect(result).toMatchObject({
       outcome: 'charged',
@@ -148,6 +153,22 @@ describe('payOrder', () => {
       (err) => err instanceof DomainError && err.code === 'ORDER_NOT_PAYABLE',
     );
     expect(charges.length).toBe(before);
+  });
+
+  it('an order untouched for months can still be paid (no overflow in the age arithmetic)', async () => {
+    const order = await newOrder();
+    await handle.sql`update orders set updated_at = now() - interval '400 days' where id = ${order.id}`;
+    expect((await payOrder(deps(succeeding), { orderId: order.id, userId })).outcome).toBe('charged');
+  });
+
+  it('a provider that refuses our credentials is PROVIDER_UNAVAILABLE, nothing charged, order payable again', async () => {
+    const order = await newOrder();
+    await expect(
+      payOrder(deps(scripted({ kind: 'unavailable', reason: 'authentication_error' })), { orderId: order.id, userId }),
+    ).rejects.toSatisfy((err) => err instanceof DomainError && err.code === 'PROVIDER_UNAVAILABLE');
+    const [row] = await handle.sql`select status from orders where id = ${order.id}`;
+    expect(row?.status).toBe('failed');
+    expect((await payOrder(deps(succeeding), { orderId: order.id, userId })).outcome).toBe('charged');
   });
 
   it("someone else's order is not found", async () => {

@@ -23,6 +23,13 @@ describe('classifyStripeError', () => {
     ];
     for (const err of cases) expect(classifyStripeError(err).kind).toBe('unknown');
   });
+  it('a refused API key is an outage on our side, and its message (naming the key) is dropped', () => {
+    const err = new Stripe.errors.StripeAuthenticationError({
+      type: 'invalid_request_error',
+      message: 'Invalid API Key provided: sk_live_****abcd',
+    });
+    expect(classifyStripeError(err)).toEqual({ kind: 'unavailable', reason: 'StripeAuthenticationError' });
+  });
   it('invalid requests are rejected before execution', () => {
     const err = new Stripe.errors.StripeInvalidRequestError({
       type: 'invalid_request_error',

@@ -1,0 +1,102 @@
+import { paymentAttempts, stripeEvents } from '@chargeonce/db';
+import { eq, or } from 'drizzle-orm';
+import { finalizeAttempt } from './attempts';
+import { noopLogger, type PaymentsDeps } from './deps';
+import { outcomeFromProvider } from './recover';
+
+/** The part of a (signature-verified) Stripe event chargeonce acts on. */
+export interface PaymentIntentEvent {
+  id: string;
+  type: string;
+  paymentIntentId: string | null;
+  metadata: Record<string, string>;
+}
+
+export type EventResult =
+  /** The event settled an attempt and its order. */
+  | 'finalized'
+  /** The attempt was already settled (by the payer, recovery, or an earlier event). */
+  | 'already_final'
+  /** This event id was applied before. */
+  | 'duplicate'
+  /** The PaymentIntent's outcome is not final yet (e.g. `processing`); a later event settles it. */
+  | 'pending'
+  /** No attempt of ours matches: left for reconciliation to report. */
+  | 'unknown_payment_intent'
+  /** Not a PaymentIntent event. */
+  | 'ignored';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Applies a Stripe `payment_intent.*` event. Webhooks arrive at least once, late and in any order,
+ * so the event is only a hint: the PaymentIntent is re-read (outside any transaction), and the
+ * attempt is finalized with the same conditional update as `orders.pay`, in one transaction with
+ * the insert into `stripe_events` that makes a redelivery a no-op.
+ */
+export async function applyPaymentIntentEvent(
+  deps: PaymentsDeps,
+  event: PaymentIntentEvent,
+): Promise<EventResult> {
+  const logger = deps.logger ?? noopLogger;
+  const record = (result: EventResult) =>
+    deps.db
+      .insert(stripeEvents)
+      .values({ id: event.id, type: event.type, paymentIntentId: event.paymentIntentId, result })
+      .onConflictDoNothing()
+      .returning({ id: stripeEvents.id });
+
+  const [seen] = await deps.db
+    .select({ id: stripeEvents.id })
+    .from(stripeEvents)
+    .where(eq(stripeEvents.id, event.id));
+  if (seen) return 'duplicate';
+  if (!event.type.startsWith('payment_intent.') || !event.paymentIntentId) {
+    return (await record('ignored')).length ? 'ignored' : 'duplicate';
+  }
+
+  const attemptId = event.metadata.attempt_id;
+  const [attempt] = await deps.db
+    .select()
+    .from(paymentAttempts)
+    .where(
+      attemptId && UUID.test(attemptId)
+        ? or(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.paymentIntentId, event.paymentIntentId))
+        : eq(paymentAttempts.paymentIntentId, event.paymentIntentId),
+    )
+    .limit(1);
+  if (!attempt) {
+    logger.warn(
+      { eventId: event.id, paymentIntentId: event.paymentIntentId },
+      'webhook for an unknown PaymentIntent',
+    );
+    return (await record('unknown_payment_intent')).length ? 'unknown_payment_intent' : 'duplicate';
+  }
+
+  const outcome = outcomeFromProvider(await deps.gateway.retrieve(event.paymentIntentId));
+  if (!outcome) return 'pending'; // not recorded: a redelivery may find it final
+
+  return deps.db.transaction(async (tx) => {
+    const [inserted] = await tx
+      .insert(stripeEvents)
+      .values({ id: event.id, type: event.type, paymentIntentId: event.paymentIntentId, result: 'finalized' })
+      .onConflictDoNothing()
+      .returning({ id: stripeEvents.id });
+    if (!inserted) return 'duplicate';
+    const finalized = await finalizeAttempt(tx, {
+      orderId: attempt.orderId,
+      attemptId: attempt.id,
+      claimVersion: attempt.claimVersion,
+      outcome,
+    });
+    if (finalized) {
+      logger.info(
+        { eventId: event.id, attemptId: attempt.id, status: outcome.status },
+        'webhook finalized attempt',
+      );
+      return 'finalized';
+    }
+    await tx.update(stripeEvents).set({ result: 'already_final' }).where(eq(stripeEvents.id, event.id));
+    return 'already_final';
+  });
+}
