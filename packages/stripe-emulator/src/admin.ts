@@ -1,46 +1,126 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FaultPlanError, parseFaultPlan } from './faults';
 import { decodeForm, FormDecodeError } from './form';
 import { sendJson } from './http';
 import type { EmulatorState } from './store';
 import { isValidLatency, MAX_LATENCY_MS, toEmulated } from './store';
+import type { StripeEmulator } from './types';
+import { WebhookConfigError } from './webhook-config';
+
+export interface AdminDeps {
+  state: EmulatorState;
+  emulator: StripeEmulator;
+}
 
 /**
- * Unauthenticated control endpoints under `/_emulator/`:
- * - `GET  /_emulator/health` → `{ ok: true }`
- * - `GET  /_emulator/payment_intents[?status=..&metadata[key]=..]` → `{ data: EmulatedPaymentIntent[] }` (creation order)
- * - `GET  /_emulator/config` / `POST /_emulator/config {"latencyMs": N}` → `{ latencyMs }`
- * - `POST /_emulator/reset` → `{ ok: true }`
+ * Unauthenticated control endpoints under `/_emulator/` (JSON in and out; see README for each):
+ * health, ledger, config, reset, faults, idempotency-key pruning, webhooks and events.
  */
-export function handleAdminRequest(
+export async function handleAdminRequest(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
   rawBody: string,
-  state: EmulatorState,
-): void {
+  { state, emulator }: AdminDeps,
+): Promise<void> {
   const method = (req.method ?? 'GET').toUpperCase();
   const route = `${method} ${url.pathname.replace(/\/+$/, '')}`;
-  switch (route) {
-    case 'GET /_emulator/health':
-      sendJson(res, 200, { ok: true });
-      return;
-    case 'GET /_emulator/payment_intents':
-      listLedger(res, url, state);
-      return;
-    case 'GET /_emulator/config':
-      sendJson(res, 200, { latencyMs: state.latencyMs });
-      return;
-    case 'POST /_emulator/config':
-      updateConfig(res, rawBody, state);
-      return;
-    case 'POST /_emulator/reset':
-      state.reset();
-      sendJson(res, 200, { ok: true });
-      return;
-    default:
-      adminError(res, 404, `Unrecognized emulator URL (${method}: ${url.pathname}).`);
-      return;
+  const body = () => parseJsonObject(rawBody);
+  try {
+    switch (route) {
+      case 'GET /_emulator/health':
+        return sendJson(res, 200, { ok: true });
+      case 'GET /_emulator/payment_intents':
+        return listLedger(res, url, state);
+      case 'GET /_emulator/config':
+        return sendJson(res, 200, configOf(state));
+      case 'POST /_emulator/config':
+        updateConfig(body(), state);
+        return sendJson(res, 200, configOf(state));
+      case 'POST /_emulator/reset':
+        emulator.reset();
+        return sendJson(res, 200, { ok: true });
+      case 'GET /_emulator/faults':
+        return sendJson(res, 200, emulator.faultStatus());
+      case 'POST /_emulator/faults':
+        emulator.setFaults(parseFaultPlan(rawBody.trim() === '' ? null : JSON.parse(rawBody)));
+        return sendJson(res, 200, emulator.faultStatus());
+      case 'DELETE /_emulator/faults':
+        emulator.clearFaults();
+        return sendJson(res, 200, emulator.faultStatus());
+      case 'POST /_emulator/idempotency_keys/prune': {
+        const olderThanMs = body().olderThanMs;
+        if (olderThanMs !== undefined && !isValidLatency(olderThanMs))
+          return adminError(res, 400, 'olderThanMs must be a non-negative number.');
+        return sendJson(res, 200, { pruned: emulator.pruneIdempotencyKeys(olderThanMs) });
+      }
+      case 'GET /_emulator/webhooks':
+        return sendJson(res, 200, emulator.webhookConfig());
+      case 'POST /_emulator/webhooks':
+        return sendJson(res, 200, emulator.configureWebhooks(body()));
+      case 'GET /_emulator/webhooks/deliveries':
+        return sendJson(res, 200, { data: emulator.webhookDeliveries() });
+      case 'POST /_emulator/webhooks/drain': {
+        const timeoutMs = body().timeoutMs ?? 10_000;
+        if (!isValidLatency(timeoutMs))
+          return adminError(res, 400, 'timeoutMs must be a non-negative number.');
+        const drained = await emulator.drainWebhooks(timeoutMs).then(
+          () => true,
+          () => false,
+        );
+        return sendJson(res, drained ? 200 : 504, { drained });
+      }
+      case 'GET /_emulator/events':
+        return sendJson(res, 200, { data: emulator.events() });
+      default:
+        return adminError(res, 404, `Unrecognized emulator URL (${method}: ${url.pathname}).`);
+    }
+  } catch (err) {
+    if (err instanceof FaultPlanError || err instanceof WebhookConfigError || err instanceof BadBody)
+      return adminError(res, 400, err.message);
+    if (err instanceof SyntaxError) return adminError(res, 400, `Invalid JSON: ${err.message}`);
+    throw err;
   }
+}
+
+class BadBody extends Error {}
+
+function parseJsonObject(rawBody: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = rawBody.trim() === '' ? {} : JSON.parse(rawBody);
+  } catch {
+    throw new BadBody('Expected a JSON object body.');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new BadBody('Expected a JSON object body.');
+  return parsed as Record<string, unknown>;
+}
+
+function configOf(state: EmulatorState) {
+  return {
+    latencyMs: state.latencyMs,
+    idempotencyKeyTtlMs: state.idempotency.ttlMs,
+    processingDelayMs: state.processingDelayMs,
+  };
+}
+
+function updateConfig(patch: Record<string, unknown>, state: EmulatorState): void {
+  const { latencyMs, idempotencyKeyTtlMs, processingDelayMs } = patch;
+  // Validate everything before changing anything.
+  if (latencyMs !== undefined && !isValidLatency(latencyMs))
+    throw new BadBody(`latencyMs must be a number between 0 and ${MAX_LATENCY_MS}.`);
+  if (
+    idempotencyKeyTtlMs !== undefined &&
+    idempotencyKeyTtlMs !== null &&
+    !isValidLatency(idempotencyKeyTtlMs)
+  )
+    throw new BadBody('idempotencyKeyTtlMs must be a non-negative number or null.');
+  if (processingDelayMs !== undefined && !isValidLatency(processingDelayMs))
+    throw new BadBody('processingDelayMs must be a non-negative number.');
+  if (latencyMs !== undefined) state.latencyMs = latencyMs as number;
+  if (idempotencyKeyTtlMs !== undefined) state.idempotency.ttlMs = idempotencyKeyTtlMs as number | null;
+  if (processingDelayMs !== undefined) state.processingDelayMs = processingDelayMs as number;
 }
 
 function listLedger(res: ServerResponse, url: URL, state: EmulatorState): void {
@@ -64,27 +144,6 @@ function listLedger(res: ServerResponse, url: URL, state: EmulatorState): void {
         Object.entries(wanted).every(([k, v]) => Object.hasOwn(pi.metadata, k) && pi.metadata[k] === v),
     );
   sendJson(res, 200, { data });
-}
-
-function updateConfig(res: ServerResponse, rawBody: string, state: EmulatorState): void {
-  let latency: unknown;
-  try {
-    const parsed: unknown = rawBody.trim() === '' ? {} : JSON.parse(rawBody);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-      throw new Error('not an object');
-    latency = (parsed as Record<string, unknown>).latencyMs;
-  } catch {
-    adminError(res, 400, 'Expected a JSON object body, e.g. {"latencyMs": 250}.');
-    return;
-  }
-  if (latency !== undefined) {
-    if (!isValidLatency(latency)) {
-      adminError(res, 400, `latencyMs must be a number between 0 and ${MAX_LATENCY_MS}.`);
-      return;
-    }
-    state.latencyMs = latency;
-  }
-  sendJson(res, 200, { latencyMs: state.latencyMs });
 }
 
 function adminError(res: ServerResponse, status: number, message: string): void {

@@ -1,7 +1,16 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { authenticate } from './auth';
 import type { ApiHandler } from './context';
-import { ApiError, invalidRequest, unrecognizedUrl } from './errors';
+import {
+  ApiError,
+  idempotencyKeyInUse,
+  idempotencyMismatch,
+  invalidRequest,
+  serverError,
+  unrecognizedUrl,
+} from './errors';
+import { listEvents, retrieveEvent } from './events';
+import type { FaultEngine } from './faults';
 import { canonicalJson, decodeForm, FormDecodeError } from './form';
 import { errorJson, headerValue, sendJson, serialize, shouldRetryHeader } from './http';
 import type { Reservation } from './idempotency';
@@ -20,39 +29,46 @@ import type { Params } from './types';
 interface Route {
   method: 'GET' | 'POST';
   pattern: RegExp;
+  /** The name fault rules match on, e.g. `payment_intents.create`. */
+  operation: string;
   handler: ApiHandler;
 }
 
+const PI = '/v1/payment_intents';
 // Order matters: `/search` must win over `/:id`.
 const ROUTES: Route[] = [
-  { method: 'GET', pattern: /^\/v1\/payment_intents$/, handler: listPaymentIntents },
-  { method: 'POST', pattern: /^\/v1\/payment_intents$/, handler: createPaymentIntent },
-  { method: 'GET', pattern: /^\/v1\/payment_intents\/search$/, handler: searchPaymentIntents },
-  { method: 'GET', pattern: /^\/v1\/payment_intents\/(?<id>[^/]+)$/, handler: retrievePaymentIntent },
-  {
-    method: 'POST',
-    pattern: /^\/v1\/payment_intents\/(?<id>[^/]+)\/confirm$/,
-    handler: confirmPaymentIntent,
-  },
-  { method: 'POST', pattern: /^\/v1\/payment_intents\/(?<id>[^/]+)\/cancel$/, handler: cancelPaymentIntent },
-  {
-    method: 'POST',
-    pattern: /^\/v1\/payment_intents\/(?<id>[^/]+)\/capture$/,
-    handler: capturePaymentIntent,
-  },
+  route('GET', `^${PI}$`, 'payment_intents.list', listPaymentIntents),
+  route('POST', `^${PI}$`, 'payment_intents.create', createPaymentIntent),
+  route('GET', `^${PI}/search$`, 'payment_intents.search', searchPaymentIntents),
+  route('GET', `^${PI}/(?<id>[^/]+)$`, 'payment_intents.retrieve', retrievePaymentIntent),
+  route('POST', `^${PI}/(?<id>[^/]+)/confirm$`, 'payment_intents.confirm', confirmPaymentIntent),
+  route('POST', `^${PI}/(?<id>[^/]+)/cancel$`, 'payment_intents.cancel', cancelPaymentIntent),
+  route('POST', `^${PI}/(?<id>[^/]+)/capture$`, 'payment_intents.capture', capturePaymentIntent),
+  route('GET', '^/v1/events$', 'events.list', listEvents),
+  route('GET', '^/v1/events/(?<id>[^/]+)$', 'events.retrieve', retrieveEvent),
 ];
+
+function route(method: Route['method'], pattern: string, operation: string, handler: ApiHandler): Route {
+  return { method, pattern: new RegExp(pattern), operation, handler };
+}
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 export interface ApiDeps {
   state: EmulatorState;
+  faults: FaultEngine;
   /** Waits `ms`; resolves false when the emulator is closing and the request must not execute. */
   delay(ms: number): Promise<boolean>;
+  /** Waits until the client disconnects; false when the emulator is closing. */
+  untilClientGone(res: ServerResponse): Promise<boolean>;
+  /** Persists state (state file) before a mutating request's response is sent. */
+  persist(): void;
 }
 
 /**
- * One `/v1/*` request: auth → decode → route → idempotency check/reservation (synchronous, so two
- * concurrent requests with one key cannot both reserve it) → latency → execute → store for replay.
+ * One `/v1/*` request: auth → decode → route → fault decision → idempotency check/reservation (all
+ * synchronous, so two concurrent requests with one key cannot both reserve it) → latency / hang →
+ * execute → store for replay → persist → respond (or, per the fault, 5xx / lose the response).
  */
 export async function handleApiRequest(
   req: IncomingMessage,
@@ -97,36 +113,44 @@ export async function handleApiRequest(
 
   const rawKey = method === 'POST' ? headerValue(req, 'idempotency-key') : undefined;
   const idempotencyKey = rawKey === undefined || rawKey === '' ? null : rawKey;
-  let reservation: Reservation | null = null;
   if (idempotencyKey !== null) {
     baseHeaders['Idempotency-Key'] = idempotencyKey;
     if (idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
       fail(invalidRequest(`Idempotency-Key must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long.`));
       return;
     }
+  }
+
+  // Faults are decided synchronously on arrival, before the key is looked at, so an injected 5xx or
+  // 409 "before executing" never reserves or stores the key (a retry executes).
+  const fault = deps.faults.decide({
+    operation: match.operation,
+    idempotencyKey,
+    metadata: stringMetadata(params),
+    executes: idempotencyKey === null || state.idempotency.wouldExecute(auth.key, idempotencyKey),
+  });
+  if (fault?.fault === 'error_before') return fail(serverError(fault.status));
+  if (fault?.fault === 'in_use_409' && idempotencyKey !== null)
+    return fail(idempotencyKeyInUse(idempotencyKey));
+  // latency / hang hold the request after the key is reserved (a concurrent retry gets 409, as with a
+  // slow Stripe) and then execute it even if the client has given up: the charge lands late.
+  const hold = async (): Promise<boolean> => {
+    if (fault?.fault === 'hang') return fault.ms === null ? deps.untilClientGone(res) : deps.delay(fault.ms);
+    return fault?.fault === 'latency' ? deps.delay(fault.ms ?? 0) : true;
+  };
+
+  // reset_after: whatever the request's fate (executed, replayed, refused), the answer is lost.
+  const lost = fault?.fault === 'reset_after';
+  let reservation: Reservation | null = null;
+  if (idempotencyKey !== null) {
     const fingerprint = `${method} ${url.pathname} ${canonicalJson(params)}`;
     const lookup = state.idempotency.begin(auth.key, idempotencyKey, fingerprint);
-    if (lookup.kind === 'mismatch') {
-      fail(
-        new ApiError(400, {
-          type: 'idempotency_error',
-          message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${idempotencyKey}' if you meant to execute a different request.`,
-        }),
-      );
-      return;
-    }
-    if (lookup.kind === 'in_flight') {
-      fail(
-        new ApiError(409, {
-          type: 'idempotency_error',
-          code: 'idempotency_key_in_use',
-          message: `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${idempotencyKey}. Please try again later.`,
-        }),
-      );
-      return;
-    }
+    if (lookup.kind !== 'reserved' && lost) return void res.destroy();
+    if (lookup.kind === 'mismatch') return fail(idempotencyMismatch(idempotencyKey));
+    if (lookup.kind === 'in_flight') return fail(idempotencyKeyInUse(idempotencyKey));
     if (lookup.kind === 'replay') {
       const { response } = lookup;
+      if (!(await hold())) return void res.destroy();
       sendJson(res, response.status, response.body, {
         ...baseHeaders,
         ...shouldRetryHeader(response.status),
@@ -140,7 +164,7 @@ export async function handleApiRequest(
   }
 
   // Everything above ran synchronously; from here on other requests may interleave.
-  const proceed = await deps.delay(state.latencyMs);
+  const proceed = (await deps.delay(state.latencyMs)) && (await hold());
   if (!proceed) {
     reservation?.release();
     res.destroy();
@@ -165,15 +189,37 @@ export async function handleApiRequest(
     status = error.status;
     body = errorJson(error.body);
   }
+  // error_after: the work is done, but the answer is a 5xx — and, as in Stripe, that 5xx is what the
+  // key stores and replays. reset_after stores the real result, then loses the response.
+  if (fault?.fault === 'error_after') {
+    const error = serverError(fault.status);
+    status = error.status;
+    body = errorJson(error.body);
+  }
   if (executed) reservation?.complete({ status, body, requestId });
   else reservation?.release();
+  if (executed && method === 'POST') deps.persist();
+  if (lost) {
+    res.destroy();
+    return;
+  }
   sendJson(res, status, body, { ...baseHeaders, ...shouldRetryHeader(status) });
+}
+
+/** `metadata[k]=v` request parameters (string values only), for fault rules. */
+function stringMetadata(params: Params): Record<string, string> {
+  const out: Record<string, string> = {};
+  const metadata = params.metadata;
+  if (metadata && typeof metadata === 'object' && !Array.isArray(metadata)) {
+    for (const [k, v] of Object.entries(metadata)) if (typeof v === 'string') out[k] = v;
+  }
+  return out;
 }
 
 function matchRoute(
   method: string,
   pathname: string,
-): { handler: ApiHandler; path: Record<string, string> } | null {
+): { handler: ApiHandler; operation: string; path: Record<string, string> } | null {
   for (const route of ROUTES) {
     if (route.method !== method) continue;
     const m = route.pattern.exec(pathname);
@@ -186,7 +232,7 @@ function matchRoute(
         path[name] = value;
       }
     }
-    return { handler: route.handler, path };
+    return { handler: route.handler, operation: route.operation, path };
   }
   return null;
 }

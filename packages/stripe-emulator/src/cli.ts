@@ -1,18 +1,24 @@
 #!/usr/bin/env tsx
 /**
- * Standalone Stripe emulator process.
+ * Standalone Stripe emulator process — runs on its own so it outlives chargeonce server restarts.
  *
- *   tsx src/cli.ts [--port N] [--host H] [--latency-ms N]
+ *   tsx src/cli.ts [--port N] [--host H] [--latency-ms N] [--state-file PATH] [--seed N]
+ *                  [--webhook-url URL] [--webhook-secret whsec_...] [--idempotency-key-ttl-ms N]
+ *                  [--processing-delay-ms N] [--faults JSON]
  *
  * Env: STRIPE_EMULATOR_PORT (default 12111; 0 = any free port), STRIPE_EMULATOR_HOST,
- * STRIPE_EMULATOR_LATENCY_MS. Flags win over env. Prints one line, `stripe emulator: <url>`, once
- * listening; exits cleanly on SIGTERM / SIGINT.
+ * STRIPE_EMULATOR_LATENCY_MS, STRIPE_EMULATOR_STATE_FILE. Flags win over env. Prints one line,
+ * `stripe emulator: <url>`, once listening; on SIGTERM / SIGINT writes the state file and exits 0.
  */
 import { parseArgs } from 'node:util';
 import { startStripeEmulator } from './server';
+import type { EmulatorOptions } from './types';
 
 const DEFAULT_PORT = 12111;
-const USAGE = 'usage: stripe-emulator [--port N] [--host H] [--latency-ms N]';
+const USAGE =
+  'usage: stripe-emulator [--port N] [--host H] [--latency-ms N] [--state-file PATH] [--seed N]\n' +
+  '       [--webhook-url URL] [--webhook-secret whsec_...] [--idempotency-key-ttl-ms N]\n' +
+  '       [--processing-delay-ms N] [--faults JSON]';
 
 function fail(message: string): never {
   process.stderr.write(`stripe emulator: ${message}\n${USAGE}\n`);
@@ -26,33 +32,67 @@ function toNumber(name: string, raw: string | undefined, fallback: number): numb
   return value;
 }
 
-async function main(): Promise<void> {
-  let values: { port?: string; host?: string; 'latency-ms'?: string; help?: boolean };
+const FLAGS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'latency-ms': { type: 'string' },
+  'state-file': { type: 'string' },
+  seed: { type: 'string' },
+  'webhook-url': { type: 'string' },
+  'webhook-secret': { type: 'string' },
+  'idempotency-key-ttl-ms': { type: 'string' },
+  'processing-delay-ms': { type: 'string' },
+  faults: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseOptions(): EmulatorOptions | null {
+  let values: ReturnType<typeof parseArgs<{ options: typeof FLAGS }>>['values'];
   try {
-    ({ values } = parseArgs({
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'latency-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
+    ({ values } = parseArgs({ options: FLAGS, strict: true }));
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err));
   }
-  if (values.help) {
+  if (values.help) return null;
+  const port = toNumber('port', values.port ?? process.env.STRIPE_EMULATOR_PORT, DEFAULT_PORT);
+  if (!Number.isInteger(port) || port > 65535) fail(`invalid port: ${port}`);
+  const options: EmulatorOptions = {
+    port,
+    host: values.host ?? process.env.STRIPE_EMULATOR_HOST ?? '127.0.0.1',
+    latencyMs: toNumber('latency-ms', values['latency-ms'] ?? process.env.STRIPE_EMULATOR_LATENCY_MS, 0),
+  };
+  const stateFile = values['state-file'] ?? process.env.STRIPE_EMULATOR_STATE_FILE;
+  if (stateFile) options.stateFile = stateFile;
+  if (values.seed !== undefined) {
+    const seed = Number(values.seed);
+    if (!Number.isSafeInteger(seed)) fail(`invalid seed: ${values.seed}`);
+    options.seed = seed;
+  }
+  if (values['webhook-url'] !== undefined) options.webhookUrl = values['webhook-url'];
+  if (values['webhook-secret'] !== undefined) options.webhookSecret = values['webhook-secret'];
+  const ttl = values['idempotency-key-ttl-ms'];
+  if (ttl !== undefined) options.idempotencyKeyTtlMs = toNumber('idempotency-key-ttl-ms', ttl, 0);
+  const processing = values['processing-delay-ms'];
+  if (processing !== undefined) options.processingDelayMs = toNumber('processing-delay-ms', processing, 0);
+  if (values.faults !== undefined) {
+    try {
+      options.faults = JSON.parse(values.faults);
+    } catch {
+      fail('--faults must be JSON, e.g. \'{"rules":[{"fault":"error_before","times":1}]}\'');
+    }
+  }
+  return options;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  if (options === null) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const port = toNumber('port', values.port ?? process.env.STRIPE_EMULATOR_PORT, DEFAULT_PORT);
-  if (!Number.isInteger(port) || port > 65535) fail(`invalid port: ${port}`);
-  const latencyMs = toNumber('latency-ms', values['latency-ms'] ?? process.env.STRIPE_EMULATOR_LATENCY_MS, 0);
-  const host = values.host ?? process.env.STRIPE_EMULATOR_HOST ?? '127.0.0.1';
-
   let emulator: Awaited<ReturnType<typeof startStripeEmulator>>;
   try {
-    emulator = await startStripeEmulator({ port, host, latencyMs });
+    emulator = await startStripeEmulator(options);
   } catch (err) {
     process.stderr.write(
       `stripe emulator: failed to start: ${err instanceof Error ? err.message : String(err)}\n`,

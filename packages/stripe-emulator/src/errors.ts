@@ -65,3 +65,27 @@ export function redactKey(key: string): string {
   const tail = key.length - prefix.length >= 24 ? key.slice(-4) : '';
   return `${prefix}${'*'.repeat(prefix === '' ? 3 : Math.max(3, key.length - prefix.length - tail.length))}${tail}`;
 }
+
+export function idempotencyMismatch(key: string): ApiError {
+  return new ApiError(400, {
+    type: 'idempotency_error',
+    message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+  });
+}
+
+export function idempotencyKeyInUse(key: string): ApiError {
+  return new ApiError(409, {
+    type: 'idempotency_error',
+    code: 'idempotency_key_in_use',
+    message: `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${key}. Please try again later.`,
+  });
+}
+
+/** The body Stripe answers an internal failure with (an injected 5xx). */
+export function serverError(status: number): ApiError {
+  return new ApiError(status, {
+    type: 'api_error',
+    message:
+      'An unknown error occurred while processing this request. Please try again later or contact us at https://support.stripe.com/contact.',
+  });
+}

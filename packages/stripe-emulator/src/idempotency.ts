@@ -4,6 +4,9 @@
  * same key and the same method, path and parameters. A later request with different parameters gets an
  * `idempotency_error` (400); one arriving while the first is still executing gets 409
  * `idempotency_key_in_use`. Requests rejected before executing (validation) release the key unstored.
+ *
+ * Stripe prunes keys once they are at least 24 h old; `ttlMs` (null = never) emulates that, so that a
+ * request reusing a pruned key executes again — the danger a recovery worker must avoid.
  */
 
 export interface StoredResponse {
@@ -15,6 +18,16 @@ export interface StoredResponse {
 interface Entry {
   fingerprint: string;
   response: StoredResponse | null; // null while the first request is executing
+  /** When the key was first used (ms since epoch); its age is measured from here, as in Stripe. */
+  createdAt: number;
+}
+
+/** A completed entry as persisted to the state file. */
+export interface SavedIdempotencyEntry {
+  key: string;
+  fingerprint: string;
+  response: StoredResponse;
+  createdAt: number;
 }
 
 export type IdempotencyLookup =
@@ -32,17 +45,24 @@ export interface Reservation {
 
 export class IdempotencyStore {
   private entries = new Map<string, Entry>();
+  /** Age after which a completed key is forgotten; null = never. */
+  ttlMs: number | null = null;
+
+  /** Whether a request with this key would execute now (unused or expired key); does not reserve. */
+  wouldExecute(apiKey: string, idempotencyKey: string): boolean {
+    return this.current(`${apiKey}\u0000${idempotencyKey}`) === undefined;
+  }
 
   /** Atomically (no await) checks the key and, when unused, reserves it for this request. */
   begin(apiKey: string, idempotencyKey: string, fingerprint: string): IdempotencyLookup {
     const mapKey = `${apiKey}\u0000${idempotencyKey}`;
-    const existing = this.entries.get(mapKey);
+    const existing = this.current(mapKey);
     if (existing) {
       if (existing.fingerprint !== fingerprint) return { kind: 'mismatch' };
       if (existing.response === null) return { kind: 'in_flight' };
       return { kind: 'replay', response: existing.response };
     }
-    const entry: Entry = { fingerprint, response: null };
+    const entry: Entry = { fingerprint, response: null, createdAt: Date.now() };
     this.entries.set(mapKey, entry);
     // A reset() while the request runs drops the entry; the identity checks keep a stale
     // reservation from resurrecting or deleting a newer one.
@@ -57,6 +77,57 @@ export class IdempotencyStore {
         },
       },
     };
+  }
+
+  /**
+   * Forgets completed keys at least `olderThanMs` old (in-flight ones are kept: their request is still
+   * executing). Returns how many were forgotten.
+   */
+  prune(olderThanMs: number, now = Date.now()): number {
+    let pruned = 0;
+    for (const [mapKey, entry] of this.entries) {
+      if (entry.response !== null && now - entry.createdAt >= olderThanMs) {
+        this.entries.delete(mapKey);
+        pruned++;
+      }
+    }
+    return pruned;
+  }
+
+  /** Completed, unexpired entries (in-flight ones did not execute yet, so a restart forgets them). */
+  save(): SavedIdempotencyEntry[] {
+    const out: SavedIdempotencyEntry[] = [];
+    for (const [key, entry] of this.entries) {
+      if (entry.response !== null && !this.expired(entry))
+        out.push({
+          key,
+          fingerprint: entry.fingerprint,
+          response: entry.response,
+          createdAt: entry.createdAt,
+        });
+    }
+    return out;
+  }
+
+  load(saved: readonly SavedIdempotencyEntry[]): void {
+    this.entries.clear();
+    for (const e of saved) {
+      this.entries.set(e.key, { fingerprint: e.fingerprint, response: e.response, createdAt: e.createdAt });
+    }
+  }
+
+  /** The live entry for a key, dropping it first if it has expired (lazy pruning: O(1) per request). */
+  private current(mapKey: string): Entry | undefined {
+    const entry = this.entries.get(mapKey);
+    if (entry && this.expired(entry)) {
+      this.entries.delete(mapKey);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private expired(entry: Entry): boolean {
+    return entry.response !== null && this.ttlMs !== null && Date.now() - entry.createdAt >= this.ttlMs;
   }
 
   clear(): void {

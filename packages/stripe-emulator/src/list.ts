@@ -85,7 +85,7 @@ function cursor(ctx: ApiContext, name: 'starting_after' | 'ending_before'): Paym
   return record;
 }
 
-function parseCreated(params: Params): (created: number) => boolean {
+export function parseCreated(params: Params): (created: number) => boolean {
   const value = params.created;
   if (value === undefined || value === '') return () => true;
   if (typeof value === 'string') {

@@ -1,9 +1,10 @@
+import { attemptPayment } from './charge';
 import type { ApiContext, ApiResult } from './context';
-import { docUrl, invalidRequest, resourceMissing } from './errors';
+import { invalidRequest, resourceMissing } from './errors';
 import { nowSeconds, randomId } from './ids';
-import { cardOutcome, isKnownPaymentMethod, paymentMethodObject } from './payment-methods';
-import type { PaymentIntentRecord } from './store';
-import type { LastPaymentError, Params, PaymentIntentObject } from './types';
+import { isKnownPaymentMethod } from './payment-methods';
+import type { EventCause, PaymentIntentRecord } from './store';
+import type { Params, PaymentIntentObject } from './types';
 import {
   optionalBoolean,
   optionalEnum,
@@ -90,7 +91,7 @@ export function createPaymentIntent(ctx: ApiContext): ApiResult {
     transfer_group: nonEmpty(optionalString(p, 'transfer_group')),
   };
   const record = ctx.state.addPaymentIntent(pi, ctx.idempotencyKey);
-  if (confirm && paymentMethod !== null) return attemptPayment(record, paymentMethod);
+  if (confirm && paymentMethod !== null) return attemptPayment(ctx.state, record, paymentMethod, cause(ctx));
   return { status: 200, body: pi };
 }
 
@@ -119,12 +120,13 @@ export function confirmPaymentIntent(ctx: ApiContext): ApiResult {
   }
   pi.metadata = metadata;
   pi.payment_method = paymentMethod;
-  return attemptPayment(record, paymentMethod);
+  return attemptPayment(ctx.state, record, paymentMethod, cause(ctx));
 }
 
 /** `POST /v1/payment_intents/:id/cancel` */
 export function cancelPaymentIntent(ctx: ApiContext): ApiResult {
-  const { pi } = findRecord(ctx);
+  const record = findRecord(ctx);
+  const { pi } = record;
   const reason = optionalEnum(ctx.params, 'cancellation_reason', [
     'duplicate',
     'fraudulent',
@@ -141,6 +143,8 @@ export function cancelPaymentIntent(ctx: ApiContext): ApiResult {
   pi.canceled_at = nowSeconds();
   pi.cancellation_reason = reason ?? null;
   pi.amount_capturable = 0;
+  delete record.settleAt;
+  ctx.state.emitEvent('payment_intent.canceled', pi, cause(ctx));
   return { status: 200, body: pi };
 }
 
@@ -165,54 +169,8 @@ export function capturePaymentIntent(ctx: ApiContext): ApiResult {
   pi.status = 'succeeded';
   pi.amount_received = amount;
   pi.amount_capturable = 0;
+  ctx.state.emitEvent('payment_intent.succeeded', pi, cause(ctx));
   return { status: 200, body: pi };
-}
-
-/** Charges the test card: success moves the PI on; a decline is a 402 carrying the updated PI. */
-function attemptPayment(record: PaymentIntentRecord, paymentMethod: string): ApiResult {
-  const { pi } = record;
-  const chargeId = randomId('ch');
-  pi.latest_charge = chargeId;
-  const outcome = cardOutcome(paymentMethod);
-  if (outcome.kind === 'success') {
-    pi.last_payment_error = null;
-    if (pi.capture_method === 'manual') {
-      pi.status = 'requires_capture';
-      pi.amount_capturable = pi.amount;
-    } else {
-      pi.status = 'succeeded';
-      pi.amount_received = pi.amount;
-    }
-    return { status: 200, body: pi };
-  }
-  const error: LastPaymentError = {
-    type: 'card_error',
-    code: outcome.code,
-    decline_code: outcome.declineCode,
-    message: outcome.message,
-    doc_url: docUrl(outcome.code),
-    charge: chargeId,
-    payment_method: paymentMethodObject(paymentMethod),
-  };
-  // As in Stripe, a failed attempt detaches the payment method and asks for a new one.
-  pi.last_payment_error = error;
-  pi.payment_method = null;
-  pi.status = 'requires_payment_method';
-  return {
-    status: 402,
-    body: {
-      error: {
-        charge: chargeId,
-        code: error.code,
-        decline_code: error.decline_code,
-        doc_url: error.doc_url,
-        message: error.message,
-        payment_intent: structuredClone(pi),
-        payment_method: error.payment_method,
-        type: 'card_error',
-      },
-    },
-  };
 }
 
 function paymentMethodParam(params: Params): string | null {
@@ -238,4 +196,8 @@ function unexpectedState(pi: PaymentIntentObject, message: string) {
 
 function nonEmpty(value: string | undefined): string | null {
   return value === undefined || value === '' ? null : value;
+}
+
+function cause(ctx: ApiContext): EventCause {
+  return { id: ctx.requestId, idempotency_key: ctx.idempotencyKey };
 }

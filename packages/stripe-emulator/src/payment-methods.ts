@@ -1,9 +1,11 @@
 import { nowSeconds } from './ids';
 
 /** How a confirmation with a given test payment method ends. */
-export type CardOutcome =
+export type FinalOutcome =
   | { kind: 'success' }
   | { kind: 'decline'; code: string; declineCode: string; message: string };
+/** `processing` first (like a bank debit), then the final outcome after `processingDelayMs`. */
+export type CardOutcome = FinalOutcome | { kind: 'processing'; settlesTo: FinalOutcome };
 
 interface TestCard {
   brand: string;
@@ -12,10 +14,10 @@ interface TestCard {
   outcome: CardOutcome;
 }
 
-const SUCCESS: CardOutcome = { kind: 'success' };
+const SUCCESS: FinalOutcome = { kind: 'success' };
 const GENERIC_DECLINE_MESSAGE = 'Your card was declined.';
 
-function decline(code: string, declineCode: string, message = GENERIC_DECLINE_MESSAGE): CardOutcome {
+function decline(code: string, declineCode: string, message = GENERIC_DECLINE_MESSAGE): FinalOutcome {
   return { kind: 'decline', code, declineCode, message };
 }
 
@@ -26,6 +28,20 @@ const TEST_CARDS: Record<string, TestCard> = {
   pm_card_mastercard: { brand: 'mastercard', last4: '4444', funding: 'credit', outcome: SUCCESS },
   pm_card_amex: { brand: 'amex', last4: '8431', funding: 'credit', outcome: SUCCESS },
   pm_card_discover: { brand: 'discover', last4: '1117', funding: 'credit', outcome: SUCCESS },
+  // Emulator-only (Stripe's cards settle synchronously): a charge that is `processing` before it
+  // settles, so `payment_intent.processing` and a later succeeded / payment_failed event happen.
+  pm_card_visa_processing: {
+    brand: 'visa',
+    last4: '4242',
+    funding: 'credit',
+    outcome: { kind: 'processing', settlesTo: SUCCESS },
+  },
+  pm_card_visa_processing_declined: {
+    brand: 'visa',
+    last4: '0002',
+    funding: 'credit',
+    outcome: { kind: 'processing', settlesTo: decline('card_declined', 'generic_decline') },
+  },
   pm_card_chargeDeclined: {
     brand: 'visa',
     last4: '0002',

@@ -2,53 +2,29 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { handleAdminRequest } from './admin';
 import { handleApiRequest } from './api';
+import { createCore } from './core';
 import { ApiError, invalidRequest } from './errors';
 import { BodyTooLargeError, errorJson, readBody, sendJson } from './http';
-import { EmulatorState, isValidLatency, MAX_LATENCY_MS, toEmulated } from './store';
+import { isValidLatency, MAX_LATENCY_MS } from './store';
 import type { EmulatorOptions, StripeEmulator } from './types';
 
-/** Abortable delays: `close()` cancels every pending one so in-flight slow requests never hold the process. */
-class Delays {
-  private pending = new Set<() => void>();
-  private closed = false;
-
-  wait(ms: number): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    if (ms <= 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const finish = (completed: boolean) => {
-        clearTimeout(timer);
-        this.pending.delete(abort);
-        resolve(completed);
-      };
-      const abort = () => finish(false);
-      const timer = setTimeout(() => finish(true), ms);
-      this.pending.add(abort);
-    });
-  }
-
-  abortAll(): void {
-    this.closed = true;
-    for (const abort of [...this.pending]) abort();
-  }
-}
-
-function checkLatency(ms: unknown): number {
+export function checkLatency(ms: unknown): number {
   if (!isValidLatency(ms))
     throw new RangeError(`latencyMs must be a number between 0 and ${MAX_LATENCY_MS}.`);
   return ms;
 }
 
-/** Starts a stateful Stripe API emulator (PaymentIntents) on an HTTP port. */
+/** Starts a stateful Stripe API emulator (PaymentIntents, events, webhooks, faults) on an HTTP port. */
 export async function startStripeEmulator(options: EmulatorOptions = {}): Promise<StripeEmulator> {
   const host = options.host ?? '127.0.0.1';
   const requestedPort = options.port ?? 0;
   if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) {
     throw new RangeError(`port must be an integer between 0 and 65535, got ${requestedPort}.`);
   }
-  const state = new EmulatorState(checkLatency(options.latencyMs ?? 0));
-  const delays = new Delays();
+  const core = createCore(options);
+  const { state, faults, delays } = core;
   const sockets = new Set<Socket>();
+  let emulator: StripeEmulator | null = null;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -90,9 +66,15 @@ export async function startStripeEmulator(options: EmulatorOptions = {}): Promis
       return;
     }
     if (isApi) {
-      await handleApiRequest(req, res, url, rawBody, { state, delay: (ms) => delays.wait(ms) });
-    } else if (url.pathname.startsWith('/_emulator/')) {
-      handleAdminRequest(req, res, url, rawBody, state);
+      await handleApiRequest(req, res, url, rawBody, {
+        state,
+        faults,
+        delay: (ms) => delays.wait(ms),
+        untilClientGone: (r) => delays.untilClientGone(r),
+        persist: () => core.persistence?.saveNow(),
+      });
+    } else if (url.pathname.startsWith('/_emulator/') && emulator) {
+      await handleAdminRequest(req, res, url, rawBody, { state, emulator });
     } else {
       const method = req.method ?? 'GET';
       sendJson(
@@ -116,31 +98,35 @@ export async function startStripeEmulator(options: EmulatorOptions = {}): Promis
     else socket.destroy();
   });
 
-  await listen(server, requestedPort, host);
+  try {
+    await listen(server, requestedPort, host);
+  } catch (err) {
+    core.shutdown();
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
   let closing: Promise<void> | null = null;
-  return {
+  emulator = {
+    ...core.controls(),
     url: `http://${urlHost}:${port}`,
     port,
     host,
     setLatency(ms: number) {
       state.latencyMs = checkLatency(ms);
     },
-    paymentIntents: () => state.paymentIntents().map(toEmulated),
-    requestCount: () => state.requests,
-    reset: () => state.reset(),
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
-        delays.abortAll();
+        core.shutdown();
         server.closeAllConnections();
         for (const socket of sockets) socket.destroy();
       });
       return closing;
     },
   };
+  return emulator;
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

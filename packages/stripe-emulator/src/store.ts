@@ -1,24 +1,94 @@
 import { IdempotencyStore } from './idempotency';
-import type { EmulatedPaymentIntent, PaymentIntentObject } from './types';
+import { nowSeconds, randomId } from './ids';
+import type { EmulatedPaymentIntent, PaymentIntentObject, StripeEvent } from './types';
 
 export interface PaymentIntentRecord {
   /** Monotonic creation sequence: orders PaymentIntents created within the same second. */
   seq: number;
   pi: PaymentIntentObject;
   idempotencyKey: string | null;
+  /** For a PI in `processing`: when (ms since epoch) it settles to its final outcome. */
+  settleAt?: number;
+}
+
+export interface EventRecord {
+  seq: number;
+  event: StripeEvent;
+}
+
+/** The request that caused an event (Stripe's `event.request`); null ids for asynchronous changes. */
+export interface EventCause {
+  id: string | null;
+  idempotency_key: string | null;
+}
+
+/** The API version stamped on events: the one stripe-node 23.1.0 pins, so the SDK types match. */
+export const DEFAULT_EVENT_API_VERSION = '2026-10-28.endive';
+
+/** Callbacks the server wires in: webhook delivery, settle timers, persistence. */
+export interface StateListeners {
+  event(event: StripeEvent): void;
+  processing(record: PaymentIntentRecord): void;
 }
 
 /** All mutable emulator state. */
 export class EmulatorState {
   latencyMs: number;
+  /** How long a PaymentIntent stays `processing` (pm_card_visa_processing...) before it settles. */
+  processingDelayMs = 1000;
+  eventApiVersion = DEFAULT_EVENT_API_VERSION;
   requests = 0;
   readonly idempotency = new IdempotencyStore();
+  listeners: StateListeners = { event: () => {}, processing: () => {} };
   private records: PaymentIntentRecord[] = [];
   private byId = new Map<string, PaymentIntentRecord>();
   private seq = 0;
+  private eventRecords: EventRecord[] = [];
+  private eventsById = new Map<string, EventRecord>();
+  private eventSeq = 0;
 
   constructor(latencyMs = 0) {
     this.latencyMs = latencyMs;
+  }
+
+  /** Records a Stripe event with a snapshot of the PaymentIntent and hands it to the webhook dispatcher. */
+  emitEvent(type: string, pi: PaymentIntentObject, cause: EventCause): StripeEvent {
+    const event: StripeEvent = {
+      id: randomId('evt'),
+      object: 'event',
+      api_version: this.eventApiVersion,
+      created: nowSeconds(),
+      data: { object: structuredClone(pi) },
+      livemode: false,
+      pending_webhooks: 0,
+      request: { ...cause },
+      type,
+    };
+    this.addEvent(event);
+    this.listeners.event(event);
+    return event;
+  }
+
+  addEvent(event: StripeEvent): void {
+    const record = { seq: ++this.eventSeq, event };
+    this.eventRecords.push(record);
+    this.eventsById.set(event.id, record);
+  }
+
+  getEvent(id: string): EventRecord | undefined {
+    return this.eventsById.get(id);
+  }
+
+  /** Oldest first. */
+  events(): readonly EventRecord[] {
+    return this.eventRecords;
+  }
+
+  /** Restores a saved PaymentIntent record (persistence), keeping its sequence number. */
+  restorePaymentIntent(record: PaymentIntentRecord): void {
+    this.records.push(record);
+    this.byId.set(record.pi.id, record);
+    this.seq = Math.max(this.seq, record.seq);
   }
 
   addPaymentIntent(pi: PaymentIntentObject, idempotencyKey: string | null): PaymentIntentRecord {
@@ -41,6 +111,8 @@ export class EmulatorState {
     this.records = [];
     this.byId.clear();
     this.idempotency.clear();
+    this.eventRecords = [];
+    this.eventsById.clear();
     this.requests = 0;
   }
 }

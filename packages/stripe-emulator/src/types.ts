@@ -1,4 +1,5 @@
 /** Public API types of the emulator (re-exported from the package entry point). */
+import type { FaultPlan, FaultRule, FaultStatus } from './faults';
 
 export interface EmulatorOptions {
   /** 0 or undefined = any free port. */
@@ -7,6 +8,79 @@ export interface EmulatorOptions {
   host?: string;
   /** Delay applied before executing each API request (default 0). */
   latencyMs?: number;
+  /** Seeds every random choice (fault probabilities, webhook duplicates/reordering). Default 0. */
+  seed?: number;
+  /** Fault plan in force from the start (see README). */
+  faults?: FaultPlan | FaultRule[];
+  /** Completed idempotency keys older than this are forgotten (default: never; Stripe: >= 24 h). */
+  idempotencyKeyTtlMs?: number | null;
+  /** How long `pm_card_visa_processing*` PaymentIntents stay `processing` (default 1000 ms). */
+  processingDelayMs?: number;
+  /** Persist state here (atomically, temp file + rename) and load it at start. */
+  stateFile?: string;
+  /** Where webhook events are POSTed (default: none, events are only recorded). */
+  webhookUrl?: string | null;
+  /** Signing secret (`whsec_...`); default: a random one, see `webhookConfig().secret`. */
+  webhookSecret?: string;
+  /** Delivery tuning (retries, duplicates, delay, reordering). `webhookUrl`/`webhookSecret` win. */
+  webhooks?: Partial<WebhookConfig>;
+}
+
+export interface WebhookConfig {
+  /** http(s) URL events are POSTed to; null = deliver nothing (events are still recorded). */
+  url: string | null;
+  /** `whsec_...`: the HMAC-SHA256 key of `Stripe-Signature`'s v1, exactly as Stripe uses it. */
+  secret: string;
+  /** Event types to deliver; `['*']` (default) = all. */
+  enabledEvents: string[];
+  /** Attempts per delivery, first included (default 8); then it is given up. */
+  maxAttempts: number;
+  /** Backoff before retry n (1-based): min(retryMaxMs, retryBaseMs * 2^(n-1)). Default 500. */
+  retryBaseMs: number;
+  /** Default 30000. */
+  retryMaxMs: number;
+  /** Per-attempt timeout; a timeout counts as a failed attempt (default 10000). */
+  timeoutMs: number;
+  /** Extra delay before a delivery's first attempt (default 0). */
+  delayMs: number;
+  /** Chance (0..1) that an event is delivered twice (two independent deliveries). 1 = always. */
+  duplicateProbability: number;
+  /** > 0: deliveries are held for this window, then released in a seeded random order. Default 0. */
+  reorderWindowMs: number;
+}
+
+/** One delivery attempt, as logged by `webhookDeliveries()`. */
+export interface WebhookAttempt {
+  /** `whd_...`: one per (event, copy); a duplicate is a second delivery of the same event. */
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
+  /** 1-based attempt number within the delivery. */
+  attempt: number;
+  duplicate: boolean;
+  url: string;
+  /** HTTP status, or null when the connection failed / timed out. */
+  statusCode: number | null;
+  error: string | null;
+  /** 2xx. */
+  ok: boolean;
+  /** No further attempt for this delivery will be made (delivered, or attempts exhausted). */
+  final: boolean;
+  /** When the attempt started (ms since epoch). */
+  at: number;
+}
+
+/** Stripe's event object. */
+export interface StripeEvent {
+  id: string;
+  object: 'event';
+  api_version: string;
+  created: number;
+  data: { object: PaymentIntentObject };
+  livemode: false;
+  pending_webhooks: number;
+  request: { id: string | null; idempotency_key: string | null };
+  type: string;
 }
 
 export interface EmulatedPaymentIntent {
@@ -33,8 +107,33 @@ export interface StripeEmulator {
   paymentIntents(): EmulatedPaymentIntent[];
   /** API (`/v1/*`) requests received, whatever their outcome. */
   requestCount(): number;
-  /** Clear all state (PaymentIntents, idempotency keys, request count). */
+  /**
+   * Clear all state (PaymentIntents, idempotency keys, events, pending deliveries and the delivery
+   * log, request and fault counts). Configuration (latency, fault plan — rewound —, webhooks) stays.
+   */
   reset(): void;
+  /** Replace the fault plan (counters and PRNG start over). */
+  setFaults(plan: FaultPlan | FaultRule[]): void;
+  clearFaults(): void;
+  /** Faults applied since start / reset (setFaults does not zero it). */
+  faultsApplied(): number;
+  /** The plan, per-rule counters and the recent application log. */
+  faultStatus(): FaultStatus;
+  /** Forget completed idempotency keys at least `olderThanMs` old (default: the TTL, else 0 = all). */
+  pruneIdempotencyKeys(olderThanMs?: number): number;
+  setIdempotencyKeyTtl(ms: number | null): void;
+  /** Update webhook delivery settings; returns the full resulting config. */
+  configureWebhooks(patch: Partial<WebhookConfig>): WebhookConfig;
+  webhookConfig(): WebhookConfig;
+  /** Every delivery attempt so far, in order. */
+  webhookDeliveries(): WebhookAttempt[];
+  /** Resolves once no delivery is pending, held or in flight; rejects after `timeoutMs` (default 10 s). */
+  drainWebhooks(timeoutMs?: number): Promise<void>;
+  /** Every event emitted, oldest first. */
+  events(): StripeEvent[];
+  setProcessingDelay(ms: number): void;
+  /** Write the state file now (no-op without `stateFile`). Writes also happen on every change. */
+  save(): void;
   /** Stop listening; destroys open sockets so it never hangs on in-flight or slow requests. */
   close(): Promise<void>;
 }

@@ -66,8 +66,9 @@ describe('admin endpoints', () => {
       body: JSON.stringify({ latencyMs: 25 }),
       headers: { 'Content-Type': 'application/json' },
     });
-    expect(set.json).toEqual({ latencyMs: 25 });
-    expect((await raw(emulator, '/_emulator/config', { auth: null })).json).toEqual({ latencyMs: 25 });
+    const config = { latencyMs: 25, idempotencyKeyTtlMs: null, processingDelayMs: 1000 };
+    expect(set.json).toEqual(config);
+    expect((await raw(emulator, '/_emulator/config', { auth: null })).json).toEqual(config);
     const bad = await raw(emulator, '/_emulator/config', {
       method: 'POST',
       auth: null,

@@ -1,0 +1,70 @@
+import type { ApiContext, ApiResult } from './context';
+import { invalidRequest, resourceMissing } from './errors';
+import { asArray } from './form';
+import { parseCreated } from './list';
+import type { EventRecord } from './store';
+import { optionalString, parseLimit } from './validate';
+
+/** `GET /v1/events/:id` — for reconciliation: re-read what a webhook said. */
+export function retrieveEvent(ctx: ApiContext): ApiResult {
+  const id = ctx.path.id ?? '';
+  const record = ctx.state.getEvent(id);
+  if (!record) throw resourceMissing(`No such event: '${id}'`, 'id');
+  return { status: 200, body: record.event };
+}
+
+/**
+ * `GET /v1/events`: newest first; `limit`, `starting_after` / `ending_before` (event ids), `type`
+ * (exact, or a `prefix.*` wildcard as in Stripe), `types[]`, `created[gt|gte|lt|lte]`.
+ */
+export function listEvents(ctx: ApiContext): ApiResult {
+  const p = ctx.params;
+  const limit = parseLimit(p);
+  const createdFilter = parseCreated(p);
+  const type = optionalString(p, 'type');
+  const types = asArray(p.types);
+  if (types && !types.every((t): t is string => typeof t === 'string'))
+    throw invalidRequest('Invalid array: types', { param: 'types' });
+  const startingAfter = cursor(ctx, 'starting_after');
+  const endingBefore = cursor(ctx, 'ending_before');
+  if (startingAfter && endingBefore) {
+    throw invalidRequest('You may only specify one of these parameters: ending_before, starting_after.', {
+      param: 'ending_before',
+    });
+  }
+  const wanted = [...(type ? [type] : []), ...((types as string[] | undefined) ?? [])];
+  const matching = [...ctx.state.events()]
+    .reverse()
+    .filter(
+      (r) => createdFilter(r.event.created) && (wanted.length === 0 || wanted.some((t) => typeMatches(t, r))),
+    );
+  let data: EventRecord[];
+  let hasMore: boolean;
+  if (endingBefore) {
+    const newer = matching.filter((r) => r.seq > endingBefore.seq);
+    data = newer.slice(Math.max(0, newer.length - limit));
+    hasMore = newer.length > limit;
+  } else {
+    const older = startingAfter ? matching.filter((r) => r.seq < startingAfter.seq) : matching;
+    data = older.slice(0, limit);
+    hasMore = older.length > limit;
+  }
+  return {
+    status: 200,
+    body: { object: 'list', data: data.map((r) => r.event), has_more: hasMore, url: '/v1/events' },
+  };
+}
+
+function typeMatches(pattern: string, record: EventRecord): boolean {
+  return pattern.endsWith('.*')
+    ? record.event.type.startsWith(pattern.slice(0, -1))
+    : record.event.type === pattern;
+}
+
+function cursor(ctx: ApiContext, name: 'starting_after' | 'ending_before'): EventRecord | null {
+  const id = optionalString(ctx.params, name);
+  if (id === undefined || id === '') return null;
+  const record = ctx.state.getEvent(id);
+  if (!record) throw resourceMissing(`No such event: '${id}'`, name, 400);
+  return record;
+}

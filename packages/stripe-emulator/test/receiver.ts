@@ -1,0 +1,55 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Received {
+  body: string;
+  headers: IncomingHttpHeaders;
+  signature: string;
+  event: { id: string; type: string; data: { object: { id: string; status: string } } };
+}
+
+/** A webhook endpoint for tests: records every POST; answers with `statuses` in turn, then 200. */
+export interface Receiver {
+  url: string;
+  received: Received[];
+  /** Status codes for the next requests, consumed in order (then 200). */
+  statuses: number[];
+  close(): Promise<void>;
+}
+
+export async function startReceiver(): Promise<Receiver> {
+  const received: Received[] = [];
+  const receiver = { received, statuses: [] as number[] } as unknown as Receiver;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      received.push({
+        body,
+        headers: req.headers,
+        signature: String(req.headers['stripe-signature']),
+        event: JSON.parse(body),
+      });
+      res.writeHead(receiver.statuses.shift() ?? 200, { 'Content-Type': 'application/json' });
+      res.end('{"received":true}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/stripe`;
+  receiver.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return receiver;
+}
+
+/** A URL nothing listens on (a port freed right after binding it). */
+export async function deadUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}/webhooks/stripe`;
+}
