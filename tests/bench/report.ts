@@ -1,0 +1,116 @@
+import { cpus } from 'node:os';
+import type { BenchExtras, BenchJson } from './result';
+import type { TargetCheck } from './targets';
+
+const n = (v: number) => (Number.isFinite(v) ? String(Math.round(v)) : '-');
+const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (i === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`;
+  return [line(head), rule, ...rows.map(line)].join('\n');
+}
+
+/** The human report: Markdown tables, so the README can take them as they are. */
+export function formatReport(r: BenchJson, extras: BenchExtras, targets: TargetCheck[]): string {
+  const cpu = cpus();
+  const out: string[] = [];
+  out.push(
+    `chargeonce bench: ${extras.quick ? 'quick' : 'full'} run, ${extras.rounds} round(s) alternated, medians; ` +
+      `Node ${process.version}, ${cpu.length} CPU(s) (${cpu[0]?.model.trim() ?? '?'}); pool 10 per strategy`,
+  );
+  out.push('', 'distinct: 32 clients, distinct orders, provider latency 0');
+  out.push(
+    table(
+      ['strategy', 'pays/s', 'p50 ms', 'p99 ms', 'duplicates', 'DB round trips/pay'],
+      [
+        [
+          'floor (SQL only, stub provider)',
+          n(r.floor.pays_per_s),
+          ms(extras.floor.p50_ms),
+          ms(extras.floor.p99_ms),
+          '-',
+          String(extras.floor.db_round_trips_per_pay),
+        ],
+        ...(['optimistic', 'pessimistic', 'naive'] as const).map((s) => {
+          const c = r.distinct[s];
+          return [
+            s,
+            n(c.pays_per_s),
+            ms(c.p50_ms),
+            ms(c.p99_ms),
+            String(c.duplicates),
+            String(c.db_round_trips_per_pay),
+          ];
+        }),
+        [
+          'optimistic, stub provider (diagnostic)',
+          n(extras.optimisticStub.pays_per_s),
+          ms(extras.optimisticStub.p50_ms),
+          ms(extras.optimisticStub.p99_ms),
+          '-',
+          '-',
+        ],
+        [
+          'provider call only, no DB (diagnostic)',
+          n(extras.providerOnly.pays_per_s),
+          ms(extras.providerOnly.p50_ms),
+          ms(extras.providerOnly.p99_ms),
+          '-',
+          '0',
+        ],
+      ],
+    ),
+  );
+  out.push(
+    '',
+    'hot_storm: waves of 64 concurrent pays on one order + 32 background clients, provider latency 50 ms',
+  );
+  out.push(
+    table(
+      ['strategy', 'background pays/s', 'background p99 ms', 'storm p99 ms', 'storm waves', 'duplicates'],
+      (['optimistic', 'pessimistic', 'naive'] as const).map((s) => {
+        const c = r.hot_storm[s];
+        return [
+          s,
+          n(c.background_pays_per_s),
+          ms(c.background_p99_ms),
+          ms(c.storm_p99_ms),
+          n(extras.stormWaves[s]),
+          String(c.duplicates),
+        ];
+      }),
+    ),
+  );
+  out.push(
+    '',
+    'http: the product end to end (@chargeonce/client -> fastify/tRPC -> payOrder -> stripe SDK), 32 clients',
+  );
+  out.push(
+    table(
+      ['server processes', 'pays/s', 'p50 ms', 'p99 ms', 'duplicates'],
+      (['instances_1', 'instances_3'] as const).map((k) => {
+        const c = r.http[k];
+        return [
+          k.replace('instances_', ''),
+          n(c.pays_per_s),
+          ms(c.p50_ms),
+          ms(c.p99_ms),
+          String(c.duplicates),
+        ];
+      }),
+    ),
+  );
+  out.push('', 'targets (issue 5, item 2)');
+  out.push(
+    table(
+      ['target', 'measured', 'result'],
+      targets.map((t) => [t.target, t.measured, t.met ? 'met' : 'MISSED']),
+    ),
+  );
+  const errors = Object.entries(extras.errors).filter(([, v]) => v > 0);
+  if (errors.length > 0) out.push('', `failed pays: ${errors.map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  return out.join('\n');
+}
