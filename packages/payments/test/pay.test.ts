@@ -164,7 +164,10 @@ describe('payOrder', () => {
   it('a provider that refuses our credentials is PROVIDER_UNAVAILABLE, nothing charged, order payable again', async () => {
     const order = await newOrder();
     await expect(
-      payOrder(deps(scripted({ kind: 'unavailable', reason: 'authentication_error' })), { orderId: order.id, userId }),
+      payOrder(deps(scripted({ kind: 'unavailable', reason: 'authentication_error' })), {
+        orderId: order.id,
+        userId,
+      }),
     ).rejects.toSatisfy((err) => err instanceof DomainError && err.code === 'PROVIDER_UNAVAILABLE');
     const [row] = await handle.sql`select status from orders where id = ${order.id}`;
     expect(row?.status).toBe('failed');
