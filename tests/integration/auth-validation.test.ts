@@ -34,7 +34,17 @@ describe('authorization', () => {
     expect(await trpcError(mallory.client.orders.pay.mutate({ orderId: order.id }))).toMatchObject({
       code: 'NOT_FOUND',
     });
-    expect((await mallory.client.orders.list.query()).items).toEqual([]);
+    // Mallory's own list holds only her order, and Alice's order id as a cursor reveals nothing.
+    const own = await mallory.client.orders.create.mutate({
+      amount: 1,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    expect((await mallory.client.orders.list.query()).items.map((o) => o.id)).toEqual([own.id]);
+    expect(await mallory.client.orders.list.query({ cursor: order.id })).toEqual({
+      items: [],
+      nextCursor: null,
+    });
     expect(env.paymentIntentsFor(order.id)).toHaveLength(0);
     expect((await alice.client.orders.get.query({ orderId: order.id })).order).toMatchObject({
       status: 'pending',

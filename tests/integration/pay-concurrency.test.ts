@@ -1,6 +1,7 @@
 import { createStripeClient } from '@chargeonce/payments';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcess, startInProcess } from '../support/in-process';
+import { metricSum } from '../support/metrics';
 import { naivePay } from '../support/naive-pay';
 import { EMULATOR_KEY } from '../support/stack';
 
@@ -16,6 +17,8 @@ afterAll(async () => {
   await env?.stop();
 });
 
+const conflicts = () => metricSum([env.server.url], 'chargeonce_claim_conflicts_total');
+
 async function newOrder() {
   const user = await env.newUser();
   const order = await user.client.orders.create.mutate({
@@ -29,10 +32,14 @@ async function newOrder() {
 describe('orders.pay under concurrency', () => {
   it('2 concurrent pays: one charged, one already_paid, one PaymentIntent', async () => {
     const { user, order } = await newOrder();
+    const conflictsBefore = await conflicts();
+    // Provider latency so the two requests overlap even on a loaded machine; the conflict counter proves it.
+    env.emulator.setLatency(300);
     const results = await Promise.all([
       user.client.orders.pay.mutate({ orderId: order.id }),
       user.client.orders.pay.mutate({ orderId: order.id }),
-    ]);
+    ]).finally(() => env.emulator.setLatency(0));
+    expect(await conflicts()).toBeGreaterThan(conflictsBefore);
     const outcomes = results.map((r) => r.outcome).sort();
     expect(outcomes).toEqual(['already_paid', 'charged']);
     const intents = env.paymentIntentsFor(order.id);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { metricSum } from '../support/metrics';
 import { type Stack, startStack } from '../support/stack';
 
 let stack: Stack;
@@ -28,7 +29,19 @@ it('100 concurrent pays across 3 server processes: one charge', async () => {
   expect(intents).toHaveLength(1);
   const [row] = await stack.db.sql`select status, payment_intent_id from orders where id = ${order.id}`;
   expect(row).toMatchObject({ status: 'paid', payment_intent_id: intents[0]!.id });
-  // The claims really were spread: attempts are recorded per instance, and exactly one exists.
+  // Exactly one claim was ever made...
   const attempts = await stack.db.sql`select status from payment_attempts where order_id = ${order.id}`;
   expect(attempts.map((a) => a.status)).toEqual(['succeeded']);
+  // ...while the others really overlapped it: every loser that saw the claim in flight counted a
+  // conflict, on all three instances together.
+  const urls = stack.servers.map((s) => s.url);
+  expect(await metricSum(urls, 'chargeonce_claim_conflicts_total')).toBeGreaterThan(0);
+  for (const url of urls) {
+    expect(
+      await metricSum(
+        [url],
+        'chargeonce_http_request_duration_seconds_count{procedure="orders.pay",code="200"}',
+      ),
+    ).toBeGreaterThan(0);
+  }
 });

@@ -1,7 +1,7 @@
 import { createChargeonceClient } from '@chargeonce/client';
 import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
-import { loadConfig, type Running, startChargeonce } from '@chargeonce/server';
+import { loadConfig, type Running, type StartOptions, startChargeonce } from '@chargeonce/server';
 import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import { EMULATOR_KEY } from './stack';
 
@@ -18,7 +18,10 @@ export interface InProcess {
 }
 
 /** One real server (in this process) over real PostgreSQL and the emulator, spoken to over HTTP. */
-export async function startInProcess(env: Record<string, string> = {}): Promise<InProcess> {
+export async function startInProcess(
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<InProcess> {
   const database = await startTestDatabase();
   const emulator = await startStripeEmulator();
   const server = await startChargeonce(
@@ -32,6 +35,7 @@ export async function startInProcess(env: Record<string, string> = {}): Promise<
       LOG_LEVEL: 'silent',
       ...env,
     }),
+    options,
   );
   const db = createDb(database.url, { max: 4 });
   return {

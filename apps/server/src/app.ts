@@ -5,15 +5,22 @@ import {
   fastifyTRPCPlugin,
 } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { type ObservabilityOptions, registerObservability } from './observability';
+import { type WebOptions, webPlugin } from './web';
+import { type WebhookOptions, webhookRoutes } from './webhooks';
 
-export interface BuildServerOptions {
+export interface BuildServerOptions extends ObservabilityOptions {
   logLevel?: string;
   /** A pino destination/stream for tests; default stdout. */
   logStream?: NodeJS.WritableStream;
+  /** The built web client and the demo token (see web.ts); default: neither. */
+  web?: WebOptions;
+  /** Serve `POST /webhooks/stripe` (see webhooks.ts); default: not served. */
+  webhooks?: WebhookOptions | undefined;
 }
 
 /**
- * The HTTP adapter: tRPC at /trpc and health. Thin on purpose: procedures live in
+ * The HTTP adapter: tRPC at /trpc, health, readiness and metrics. Thin on purpose: procedures live in
  * `@chargeonce/api`, payment logic in `@chargeonce/payments`.
  */
 export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {}): Promise<FastifyInstance> {
@@ -32,26 +39,19 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
     routerOptions: { maxParamLength: 5000 },
   });
 
-  app.addHook('onResponse', async (req, reply) => {
-    req.log.info(
-      {
-        method: req.method,
-        url: req.url.split('?')[0],
-        statusCode: reply.statusCode,
-        durationMs: Math.round(reply.elapsedTime),
-      },
-      'request',
-    );
-  });
-
-  app.get('/healthz', async () => ({ ok: true }));
+  registerObservability(app, options);
 
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
       createContext: ({ req }: CreateFastifyContextOptions) =>
-        createContextInner({ deps, token: bearerToken(req.headers.authorization), logger: req.log }),
+        createContextInner({
+          deps,
+          token: bearerToken(req.headers.authorization),
+          logger: req.log,
+          audit: req.audit,
+        }),
       onError({ error, path, req }) {
         // Only unexpected errors are errors; domain and validation errors are answers.
         if (error.code === 'INTERNAL_SERVER_ERROR')
@@ -59,5 +59,7 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
       },
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
   });
+  if (options.webhooks) await app.register(webhookRoutes, options.webhooks);
+  await app.register(webPlugin, options.web ?? {});
   return app;
 }

@@ -29,10 +29,31 @@ const envSchema = z.object({
   CHARGEONCE_INSTANCE_ID: optionalString,
   CHARGEONCE_PAY_DEADLINE_MS: int(10_000, 1),
   CHARGEONCE_DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
+  STRIPE_WEBHOOK_SECRET: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^whsec_/, { message: 'STRIPE_WEBHOOK_SECRET must start with whsec_' })
+      .optional(),
+  ),
+  CHARGEONCE_RECOVERY_INTERVAL_MS: int(10_000),
+  CHARGEONCE_RECOVERY_GRACE_MS: int(60_000),
+  CHARGEONCE_RECOVERY_LEASE_MS: int(60_000, 1),
+  CHARGEONCE_PROVIDER_KEY_WINDOW_MS: int(23 * 60 * 60_000, 1),
+  CHARGEONCE_RECONCILE_INTERVAL_MS: int(0),
+  CHARGEONCE_RECONCILE_WINDOW_MS: int(24 * 60 * 60_000, 1),
+  CHARGEONCE_WEB_DIST: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export interface Config {
+  /** Verifies `POST /webhooks/stripe`; unset (and no emulator): the endpoint is not served. */
+  webhookSecret: string | undefined;
+  /** Recovery worker period; 0 disables the worker in this instance. */
+  recoveryIntervalMs: number;
+  recovery: { graceMs: number; leaseMs: number; keyWindowMs: number };
+  /** Periodic reconciliation of the last `windowMs`; interval 0 = off (use `pnpm reconcile`). */
+  reconcile: { intervalMs: number; windowMs: number };
   port: number;
   host: string;
   /** Unset: run an embedded PostgreSQL under `dataDir`. */
@@ -47,11 +68,16 @@ export interface Config {
   instanceId: string;
   payDeadlineMs: number;
   demoUser: boolean;
+  /** The built web client served at `/` when it holds an index.html (`pnpm start` builds it). */
+  webDist: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
 }
 
 /** Default data directory: `<repo>/.data`, whatever the working directory. */
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.data', import.meta.url));
+
+/** Default web client build: `<repo>/apps/web/dist`. */
+export const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -69,6 +95,14 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError('invalid configuration: STRIPE_API_BASE is set but STRIPE_SECRET_KEY is not');
   }
   return {
+    webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+    recoveryIntervalMs: e.CHARGEONCE_RECOVERY_INTERVAL_MS,
+    recovery: {
+      graceMs: e.CHARGEONCE_RECOVERY_GRACE_MS,
+      leaseMs: e.CHARGEONCE_RECOVERY_LEASE_MS,
+      keyWindowMs: e.CHARGEONCE_PROVIDER_KEY_WINDOW_MS,
+    },
+    reconcile: { intervalMs: e.CHARGEONCE_RECONCILE_INTERVAL_MS, windowMs: e.CHARGEONCE_RECONCILE_WINDOW_MS },
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
@@ -81,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     instanceId: e.CHARGEONCE_INSTANCE_ID ?? `${hostname()}:${process.pid}`,
     payDeadlineMs: e.CHARGEONCE_PAY_DEADLINE_MS,
     demoUser: e.CHARGEONCE_DEMO === 'on' || (e.CHARGEONCE_DEMO === 'auto' && !e.DATABASE_URL),
+    webDist: e.CHARGEONCE_WEB_DIST ?? DEFAULT_WEB_DIST,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -7,12 +7,10 @@ import { startChargeonce } from './runtime';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const running = await startChargeonce(config);
-  if (running.emulatorUrl) console.log(`stripe emulator: ${running.emulatorUrl}`);
-  if (running.demoToken) console.log(`demo token: ${running.demoToken}`);
-  // Last: tools wait for this line, and by then every other line is out.
-  console.log(`server: ${running.url}`);
+  const starting = startChargeonce(config);
 
+  // Installed before start-up finishes: a signal during initdb or migration must still stop the
+  // embedded PostgreSQL it launched (start-up completes, then everything is closed).
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -21,16 +19,26 @@ async function main(): Promise<void> {
     }
     stopping = true;
     console.log(`${signal}: draining in-flight requests and shutting down`);
-    running.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        console.error('shutdown failed:', err);
-        process.exit(1);
-      },
-    );
+    starting
+      .then((running) => running.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          console.error('shutdown failed:', err);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+
+  const running = await starting;
+  if (stopping) return;
+  if (running.emulatorUrl) console.log(`stripe emulator: ${running.emulatorUrl}`);
+  if (running.demoToken) console.log(`demo token: ${running.demoToken}`);
+  if (running.webUrl) console.log(`web: ${running.webUrl}`);
+  // Last: tools wait for this line, and by then every other line is out.
+  console.log(`server: ${running.url}`);
 }
 
 main().catch((err: unknown) => {

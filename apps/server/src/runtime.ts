@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTokenAuthenticator } from '@chargeonce/api';
@@ -5,21 +6,31 @@ import {
   createDb,
   createUserWithToken,
   type Database,
+  type DbHandle,
   findUserByToken,
   generateToken,
   migrate,
+  pendingMigrations,
 } from '@chargeonce/db';
 import { startEmbeddedPostgres } from '@chargeonce/db/embedded';
 import {
   createStripeGateway,
+  createWebhookVerifier,
   DEFAULT_PAY_POLICY,
+  DEFAULT_RECOVERY_POLICY,
   type PaymentGateway,
   type PaymentsDeps,
+  summarizeProcessingAttempts,
 } from '@chargeonce/payments';
-import { startStripeEmulator } from '@chargeonce/stripe-emulator';
+import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app';
 import type { Config } from './config';
+import { writeLocalEndpoints } from './endpoints';
+import { createMetrics } from './metrics';
+import type { Readiness } from './observability';
+import { hasWebBuild } from './web';
+import { startReconciler, startRecoveryWorker } from './worker';
 
 /** The key the in-process emulator accepts; not a secret (the emulator is local and fake). */
 export const EMULATOR_SECRET_KEY = 'sk_test_chargeonce_emulator';
@@ -32,6 +43,8 @@ export interface Running {
   emulatorUrl: string | undefined;
   /** Set when the demo user was seeded. */
   demoToken: string | undefined;
+  /** Set when the built web client is served (at `/` of `url`). */
+  webUrl: string | undefined;
   /** Drains in-flight requests, then closes the pool, the emulator and the embedded PostgreSQL. */
   close(): Promise<void>;
 }
@@ -39,6 +52,35 @@ export interface Running {
 export interface StartOptions {
   /** Replace the Stripe gateway (tests). */
   gateway?: PaymentGateway;
+  /** Where the JSON logs go (tests capture them); default stdout. */
+  logStream?: NodeJS.WritableStream;
+}
+
+const READINESS_TIMEOUT_MS = 2_000;
+
+/** Ready = the database answers within a bound and has every committed migration applied. */
+async function checkReadiness(sql: DbHandle['sql']): Promise<Readiness> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Readiness>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ ok: false, reason: 'database did not answer in time' }),
+      READINESS_TIMEOUT_MS,
+    );
+  });
+  const check = (async (): Promise<Readiness> => {
+    try {
+      const pending = await pendingMigrations(sql);
+      // Negative (the database is newer than this build) is fine during a rolling deploy.
+      return pending > 0 ? { ok: false, reason: `${pending} migration(s) not applied` } : { ok: true };
+    } catch {
+      return { ok: false, reason: 'database unreachable' };
+    }
+  })();
+  try {
+    return await Promise.race([check, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -47,10 +89,15 @@ export interface StartOptions {
  */
 export async function startChargeonce(config: Config, options: StartOptions = {}): Promise<Running> {
   const cleanups: Array<() => Promise<void>> = [];
+  /** Runs every cleanup even if one fails, then reports the first failure. */
   const closeAll = async () => {
+    let first: unknown;
     for (const cleanup of cleanups.splice(0).reverse()) {
-      await cleanup().catch(() => {});
+      await cleanup().catch((err: unknown) => {
+        first ??= err;
+      });
     }
+    if (first) throw first;
   };
   try {
     const startEmbedded = async () => {
@@ -62,13 +109,16 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
     await migrate(databaseUrl);
 
     let stripe = config.stripe;
-    let emulatorUrl: string | undefined;
+    let emulator: StripeEmulator | undefined;
     if (!stripe && !options.gateway) {
-      const emulator = await startStripeEmulator({ port: config.emulatorPort });
-      cleanups.push(() => emulator.close());
-      emulatorUrl = emulator.url;
-      stripe = { secretKey: EMULATOR_SECRET_KEY, apiBase: emulator.url };
+      const started = await startStripeEmulator({ port: config.emulatorPort });
+      cleanups.push(() => started.close());
+      emulator = started;
+      stripe = { secretKey: EMULATOR_SECRET_KEY, apiBase: started.url };
     }
+    // With the in-process emulator, webhooks are signed with a secret made up for this run.
+    const webhookSecret =
+      config.webhookSecret ?? (emulator ? `whsec_${randomBytes(24).toString('hex')}` : undefined);
     const gateway =
       options.gateway ??
       createStripeGateway({
@@ -83,32 +133,70 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
 
     const demoToken = config.demoUser ? await ensureDemoUser(handle.db, config.dataDir) : undefined;
 
+    const metrics = createMetrics({ processingAttempts: () => summarizeProcessingAttempts(handle.db) });
     const payments: PaymentsDeps = {
       db: handle.db,
-      gateway,
+      gateway: metrics.instrumentGateway(gateway),
       instanceId: config.instanceId,
       policy: { ...DEFAULT_PAY_POLICY, deadlineMs: config.payDeadlineMs },
+      hooks: metrics.payHooks,
     };
     const app = await buildServer(
       { db: handle.db, auth: createTokenAuthenticator(handle.db), payments },
-      { logLevel: config.logLevel },
+      {
+        logLevel: config.logLevel,
+        logStream: options.logStream,
+        metrics,
+        readiness: () => checkReadiness(handle.sql),
+        web: { distDir: config.webDist, demoToken },
+        webhooks: webhookSecret
+          ? { payments, verify: createWebhookVerifier(webhookSecret), metrics }
+          : undefined,
+      },
     );
+    if (config.recoveryIntervalMs > 0) {
+      const worker = startRecoveryWorker({
+        payments,
+        policy: { ...DEFAULT_RECOVERY_POLICY, ...config.recovery },
+        intervalMs: config.recoveryIntervalMs,
+        metrics,
+      });
+      // Registered before the app: on shutdown requests drain first, then the worker stops.
+      cleanups.push(() => worker.stop());
+    }
+    if (config.reconcile.intervalMs > 0) {
+      const reconciler = startReconciler({ payments, ...config.reconcile, metrics });
+      cleanups.push(() => reconciler.stop());
+    }
     // Provider calls are logged (with their idempotency key) through the server's logger.
     payments.logger = app.log.child({ component: 'payments' });
     await app.listen({ port: config.port, host: config.host });
     cleanups.push(() => app.close());
-    const address = app.server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host}:${(app.server.address() as { port: number }).port}`;
+    // The in-process emulator delivers its signed events to our own endpoint, as Stripe would.
+    if (emulator && webhookSecret)
+      emulator.configureWebhooks({ url: `${url}/webhooks/stripe`, secret: webhookSecret });
+    if (!config.databaseUrl || emulator) {
+      mkdirSync(config.dataDir, { recursive: true });
+      cleanups.push(
+        writeLocalEndpoints(config.dataDir, {
+          databaseUrl: config.databaseUrl ? undefined : databaseUrl,
+          stripeApiBase: emulator?.url,
+          stripeSecretKey: emulator ? EMULATOR_SECRET_KEY : undefined,
+        }),
+      );
+    }
     return {
-      url: `http://${config.host}:${port}`,
+      url,
       app,
       db: handle.db,
-      emulatorUrl,
+      emulatorUrl: emulator?.url,
       demoToken,
+      webUrl: hasWebBuild(config.webDist) ? url : undefined,
       close: closeAll,
     };
   } catch (err) {
-    await closeAll();
+    await closeAll().catch(() => {});
     throw err;
   }
 }

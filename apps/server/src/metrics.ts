@@ -1,0 +1,129 @@
+import type { ChargeResult, PayHooks, PaymentGateway } from '@chargeonce/payments';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * Every metric the server exports, on a registry of its own (several servers can live in one test
+ * process). Names are prefixed `chargeonce_`; README "Operations" says what to alert on.
+ */
+export function createMetrics(
+  options: { processingAttempts?: () => Promise<{ count: number; oldestAgeSeconds: number }> } = {},
+) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'chargeonce_' });
+  const registers = [registry];
+
+  const payOutcomes = new Counter({
+    name: 'chargeonce_pay_outcomes_total',
+    help: 'orders.pay results by outcome (charged, already_paid, processing, declined, rejected).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const claimConflicts = new Counter({
+    name: 'chargeonce_claim_conflicts_total',
+    help: 'Claims that matched no row because another claim moved first.',
+    registers,
+  });
+  const claimRetries = new Counter({
+    name: 'chargeonce_claim_retries_total',
+    help: 'Times a payer looked at an order again after a conflict (with backoff).',
+    registers,
+  });
+  const stripeDuration = new Histogram({
+    name: 'chargeonce_stripe_request_duration_seconds',
+    help: 'Duration of calls to Stripe by operation and result.',
+    labelNames: ['operation', 'result'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  });
+  const httpDuration = new Histogram({
+    name: 'chargeonce_http_request_duration_seconds',
+    help: 'HTTP request duration by tRPC procedure (or route) and status code.',
+    labelNames: ['procedure', 'code'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const recoveryRuns = new Counter({
+    name: 'chargeonce_recovery_runs_total',
+    help: 'Recovery worker passes (result=pass|error) and attempts settled by result.',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  const webhookEvents = new Counter({
+    name: 'chargeonce_webhook_events_total',
+    help: 'Stripe webhook events by type and result (finalized, duplicate, bad_signature, ...).',
+    labelNames: ['type', 'result'] as const,
+    registers,
+  });
+  const reconciliationFindings = new Gauge({
+    name: 'chargeonce_reconciliation_findings',
+    help: 'Findings of the last periodic reconciliation, by kind.',
+    labelNames: ['kind'] as const,
+    registers,
+  });
+
+  // Read at scrape time from the database: the truth across all instances, not this process's view.
+  // One query serves both gauges of a scrape.
+  let snapshot: Promise<{ count: number; oldestAgeSeconds: number }> | undefined;
+  const readProcessing = () => {
+    snapshot ??= (
+      options.processingAttempts?.() ?? Promise.resolve({ count: 0, oldestAgeSeconds: 0 })
+    ).finally(() => {
+      snapshot = undefined;
+    });
+    return snapshot;
+  };
+  new Gauge({
+    name: 'chargeonce_attempts_processing',
+    help: 'Payment attempts whose provider outcome is not known yet (all instances).',
+    registers,
+    async collect() {
+      this.set((await readProcessing()).count);
+    },
+  });
+  new Gauge({
+    name: 'chargeonce_attempt_processing_oldest_age_seconds',
+    help: 'Age of the oldest attempt still processing; alert when it outgrows the recovery lease.',
+    registers,
+    async collect() {
+      this.set((await readProcessing()).oldestAgeSeconds);
+    },
+  });
+
+  const payHooks: PayHooks = {
+    claimConflict: () => claimConflicts.inc(),
+    retry: () => claimRetries.inc(),
+    outcome: (outcome) => payOutcomes.inc({ outcome }),
+  };
+
+  /** Times a provider call by operation and result kind. */
+  const timed = async <R extends { kind: string }>(operation: string, call: () => Promise<R>): Promise<R> => {
+    const end = stripeDuration.startTimer({ operation });
+    let result: R | undefined;
+    try {
+      result = await call();
+      return result;
+    } finally {
+      end({ result: result?.kind ?? 'error' });
+    }
+  };
+  /** Wraps a gateway so every provider call is timed by result kind. */
+  const instrumentGateway = (gateway: PaymentGateway): PaymentGateway => ({
+    charge: (request) => timed('payment_intents.create', () => gateway.charge(request)),
+    retrieve: (id) => timed('payment_intents.retrieve', () => gateway.retrieve(id)),
+    findByAttempt: (id) => timed('payment_intents.search', () => gateway.findByAttempt(id)),
+    listPaymentIntents: (window) => gateway.listPaymentIntents(window),
+  });
+
+  return {
+    registry,
+    payHooks,
+    instrumentGateway,
+    observeHttp: (procedure: string, code: number, seconds: number) =>
+      httpDuration.observe({ procedure, code: String(code) }, seconds),
+    recoveryRuns,
+    webhookEvents,
+    reconciliationFindings,
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+export interface WebOptions {
+  /** The built web client (`apps/web/dist`); unset or without index.html: no web client served. */
+  distDir?: string | undefined;
+  /** The demo user's token, offered to the sign-in screen; unset: `GET /demo-token` is a 404. */
+  demoToken?: string | undefined;
+}
+
+/** Paths that belong to the API or operations, never to the single-page app's fallback. */
+const NOT_THE_APP = /^\/(trpc|healthz|readyz|metrics|webhooks|demo-token)(\/|$)/;
+
+/** True when `dir` holds a built web client. */
+export function hasWebBuild(dir: string | undefined): dir is string {
+  return dir !== undefined && existsSync(join(dir, 'index.html'));
+}
+
+/**
+ * Serves the built web client at `/` (hashed assets cached for a year, index.html never cached, any
+ * other page path answered with index.html so client-side routes survive a reload), and the demo
+ * token when the demo user is enabled.
+ */
+export async function webPlugin(app: FastifyInstance, options: WebOptions): Promise<void> {
+  const { demoToken } = options;
+  app.get('/demo-token', async (req, reply) => {
+    // The demo token is only a convenience for someone at this machine: even when the server
+    // listens on every interface, it is never handed to a remote caller.
+    if (!demoToken || !isLoopback(req)) return reply.callNotFound();
+    reply.header('cache-control', 'no-store');
+    return { token: demoToken };
+  });
+
+  if (!hasWebBuild(options.distDir)) return;
+  await app.register(fastifyStatic, {
+    root: options.distDir,
+    // Explicit routes for the built files, so the catch-all below only sees unknown paths.
+    wildcard: false,
+    setHeaders(reply, path) {
+      reply.header(
+        'cache-control',
+        path.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+      );
+    },
+  });
+  app.get('/*', async (req, reply) => {
+    const path = req.url.split('?')[0] ?? '/';
+    // API paths and missing files (anything with an extension) stay real 404s.
+    if (NOT_THE_APP.test(path) || /\.[A-Za-z0-9]+$/.test(path)) return reply.callNotFound();
+    reply.header('cache-control', 'no-cache');
+    return reply.sendFile('index.html');
+  });
+}
+
+function isLoopback(req: FastifyRequest): boolean {
+  const address = req.socket.remoteAddress ?? '';
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}

@@ -1,0 +1,162 @@
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trpcError } from '../support/errors';
+import { type InProcess, startInProcess } from '../support/in-process';
+import { waitFor } from '../support/processes';
+import { EMULATOR_KEY } from '../support/stack';
+
+/** Metrics, health and logs of a running server, as an operator sees them. */
+let env: InProcess;
+const logLines: string[] = [];
+beforeAll(async () => {
+  const logStream = new PassThrough();
+  logStream.setEncoding('utf8');
+  let buffered = '';
+  logStream.on('data', (chunk: string) => {
+    buffered += chunk;
+    const parts = buffered.split('\n');
+    buffered = parts.pop() ?? '';
+    logLines.push(...parts.filter(Boolean));
+  });
+  env = await startInProcess({ LOG_LEVEL: 'info' }, { logStream });
+});
+afterAll(async () => {
+  await env?.stop();
+});
+
+const logs = () => logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+const metricsText = async () => (await fetch(`${env.server.url}/metrics`)).text();
+const sample = (text: string, series: string) =>
+  Number(
+    text
+      .split('\n')
+      .find((l) => l.startsWith(`${series} `))
+      ?.split(' ')[1] ?? Number.NaN,
+  );
+
+describe('operations', () => {
+  let token = '';
+  beforeAll(async () => {
+    const user = await env.newUser('ops');
+    token = user.token;
+    const paid = await user.client.orders.create.mutate({
+      amount: 100,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    await user.client.orders.pay.mutate({ orderId: paid.id });
+    await user.client.orders.pay.mutate({ orderId: paid.id });
+    const declined = await user.client.orders.create.mutate({
+      amount: 100,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_chargeDeclined',
+    });
+    await trpcError(user.client.orders.pay.mutate({ orderId: declined.id }));
+  });
+
+  it('/metrics exposes the chargeonce_ metrics with what happened', async () => {
+    const text = await metricsText();
+    expect(sample(text, 'chargeonce_pay_outcomes_total{outcome="charged"}')).toBe(1);
+    expect(sample(text, 'chargeonce_pay_outcomes_total{outcome="already_paid"}')).toBe(1);
+    expect(sample(text, 'chargeonce_pay_outcomes_total{outcome="declined"}')).toBe(1);
+    expect(
+      sample(
+        text,
+        'chargeonce_stripe_request_duration_seconds_count{operation="payment_intents.create",result="succeeded"}',
+      ),
+    ).toBe(1);
+    expect(
+      sample(
+        text,
+        'chargeonce_stripe_request_duration_seconds_count{operation="payment_intents.create",result="declined"}',
+      ),
+    ).toBe(1);
+    expect(
+      sample(text, 'chargeonce_http_request_duration_seconds_count{procedure="orders.pay",code="200"}'),
+    ).toBe(2);
+    expect(
+      sample(text, 'chargeonce_http_request_duration_seconds_count{procedure="orders.pay",code="402"}'),
+    ).toBe(1);
+    expect(sample(text, 'chargeonce_attempts_processing')).toBe(0);
+    expect(sample(text, 'chargeonce_attempt_processing_oldest_age_seconds')).toBe(0);
+    for (const name of [
+      'chargeonce_claim_conflicts_total',
+      'chargeonce_claim_retries_total',
+      'chargeonce_recovery_runs_total',
+      'chargeonce_webhook_events_total',
+      'chargeonce_reconciliation_findings',
+      'chargeonce_process_cpu_user_seconds_total',
+    ]) {
+      expect(text).toContain(`# HELP ${name} `);
+    }
+  });
+
+  it('an unknown outcome shows in the processing gauges', async () => {
+    const user = await env.newUser();
+    const order = await user.client.orders.create.mutate({
+      amount: 100,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    await env.db.sql`
+      insert into payment_attempts (order_id, claim_version, idempotency_key, amount, currency, payment_method_id,
+                                    claimed_by, claimed_at)
+      values (${order.id}, 2, 'stuck-key', 100, 'usd', 'pm_card_visa', 'test', now() - interval '90 seconds')`;
+    const text = await metricsText();
+    expect(sample(text, 'chargeonce_attempts_processing')).toBe(1);
+    expect(sample(text, 'chargeonce_attempt_processing_oldest_age_seconds')).toBeGreaterThanOrEqual(90);
+    await env.db.sql`delete from payment_attempts where idempotency_key = 'stuck-key'`;
+  });
+
+  it('logs one JSON line per request with request id, procedure, user, order, outcome and duration', async () => {
+    // The line is written after the response is sent: wait for it rather than race it.
+    const payLines = () => logs().filter((l) => l.msg === 'request' && l.procedure === 'orders.pay');
+    await waitFor(() => payLines().length >= 3, { what: 'three orders.pay log lines' });
+    const requests = payLines();
+    expect(requests).toHaveLength(3);
+    expect(requests.map((l) => l.outcome).sort()).toEqual(['already_paid', 'charged', 'payment_declined']);
+    for (const line of requests) {
+      expect(line).toMatchObject({
+        reqId: expect.any(String),
+        userId: expect.any(String),
+        orderId: expect.any(String),
+      });
+      expect(line.durationMs).toEqual(expect.any(Number));
+    }
+  });
+
+  it('logs the idempotency key of every provider call', () => {
+    const calls = logs().filter((l) => l.msg === 'stripe paymentIntents.create');
+    expect(calls).toHaveLength(2);
+    for (const call of calls) expect(call.idempotencyKey).toMatch(/^chargeonce-[0-9a-f-]{36}-v\d+$/);
+  });
+
+  it('never logs tokens or the Stripe secret key', async () => {
+    // Also a request whose bad token would be tempting to log.
+    await fetch(`${env.server.url}/trpc/orders.list`, {
+      headers: { authorization: 'Bearer co_wrong_token_value' },
+    });
+    const all = logLines.join('\n');
+    expect(all).not.toContain(token);
+    expect(all).not.toContain('co_wrong_token_value');
+    expect(all).not.toContain(EMULATOR_KEY);
+  });
+
+  it('/healthz is liveness; /readyz is 200 when migrated and 503 with a reason when not', async () => {
+    expect((await fetch(`${env.server.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${env.server.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ok: true });
+
+    const [last] = await env.db.sql`select * from drizzle.__drizzle_migrations order by id desc limit 1`;
+    await env.db.sql`delete from drizzle.__drizzle_migrations where id = ${last!.id}`;
+    try {
+      const notReady = await fetch(`${env.server.url}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toEqual({ ok: false, reason: '1 migration(s) not applied' });
+    } finally {
+      await env.db.sql`insert into drizzle.__drizzle_migrations ${env.db.sql(last!)}`;
+    }
+    expect((await fetch(`${env.server.url}/readyz`)).status).toBe(200);
+  });
+});

@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process';
+import { createStripeClient, createStripeGateway, type PaymentsDeps, reconcile } from '@chargeonce/payments';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InProcess, startInProcess } from '../support/in-process';
+import { REPO_ROOT, waitFor } from '../support/processes';
+import { EMULATOR_KEY } from '../support/stack';
+
+let env: InProcess;
+let deps: PaymentsDeps;
+beforeAll(async () => {
+  env = await startInProcess({
+    STRIPE_TIMEOUT_MS: '300',
+    STRIPE_MAX_NETWORK_RETRIES: '0',
+    CHARGEONCE_RECOVERY_INTERVAL_MS: '0',
+  });
+  deps = {
+    db: env.db.db,
+    gateway: createStripeGateway({ secretKey: EMULATOR_KEY, apiBase: env.emulator.url }),
+    instanceId: 'reconcile-test',
+  };
+});
+afterAll(async () => {
+  await env?.stop();
+});
+
+const window = () => ({ from: new Date(Date.now() - 3_600_000), to: new Date(Date.now() + 60_000) });
+const findingsFor = async (orderId: string) =>
+  (await reconcile(deps, window())).findings.filter((f) => f.orderId === orderId).map((f) => f.kind);
+const stripe = () =>
+  createStripeClient({ secretKey: EMULATOR_KEY, apiBase: env.emulator.url, maxNetworkRetries: 0 });
+
+describe('reconcile', () => {
+  it('a normally paid order is accounted for', async () => {
+    const { client } = await env.newUser();
+    const o = await client.orders.create.mutate({
+      amount: 700,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    await client.orders.pay.mutate({ orderId: o.id });
+    expect(await findingsFor(o.id)).toEqual([]);
+  });
+
+  it('heals a succeeded PaymentIntent whose attempt is still processing (response lost)', async () => {
+    const { client } = await env.newUser();
+    const o = await client.orders.create.mutate({
+      amount: 800,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    env.emulator.setLatency(700);
+    try {
+      expect((await client.orders.pay.mutate({ orderId: o.id })).outcome).toBe('processing');
+    } finally {
+      env.emulator.setLatency(0);
+    }
+    await waitFor(() => env.paymentIntentsFor(o.id).length === 1, { what: 'the charge at the provider' });
+    expect(await findingsFor(o.id)).toEqual(['orphan_healed']);
+    expect((await client.orders.get.query({ orderId: o.id })).order.status).toBe('paid');
+    expect(await findingsFor(o.id)).toEqual([]);
+  });
+
+  it('reports a second succeeded PaymentIntent for a paid order (a double charge) and its amount mismatch', async () => {
+    const { client } = await env.newUser();
+    const o = await client.orders.create.mutate({
+      amount: 900,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    await client.orders.pay.mutate({ orderId: o.id });
+    // Someone charged the order again outside chargeonce.
+    await stripe().paymentIntents.create({
+      amount: 901,
+      currency: 'usd',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      metadata: { order_id: o.id },
+    });
+    expect((await findingsFor(o.id)).sort()).toEqual(['multiple_succeeded', 'orphan']);
+  });
+
+  it('reports a paid order without a succeeded PaymentIntent', async () => {
+    const { client } = await env.newUser();
+    const o = await client.orders.create.mutate({
+      amount: 1000,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    await env.db
+      .sql`update orders set status = 'paid', payment_intent_id = 'pi_never_charged', paid_at = now(),
+                     version = version + 1 where id = ${o.id}`;
+    expect(await findingsFor(o.id)).toEqual(['paid_without_succeeded_payment_intent']);
+  });
+
+  it('pnpm reconcile --json prints the report last and exits 1 while anything is unexplained', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), 'apps/server/src/cli/reconcile.ts', '--json', '--since', '1'],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          ...process.env,
+          DATABASE_URL: env.database.url,
+          STRIPE_SECRET_KEY: EMULATOR_KEY,
+          STRIPE_API_BASE: env.emulator.url,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(code).toBe(1);
+    expect(report.unexplained).toBeGreaterThan(0);
+    expect(report.findings.map((f: { kind: string }) => f.kind)).toContain('multiple_succeeded');
+  });
+});

@@ -1,0 +1,173 @@
+import {
+  createStripeGateway,
+  DEFAULT_RECOVERY_POLICY,
+  type PaymentsDeps,
+  type RecoveryPolicy,
+  runRecovery,
+} from '@chargeonce/payments';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InProcess, startInProcess } from '../support/in-process';
+import { waitFor } from '../support/processes';
+import { EMULATOR_KEY } from '../support/stack';
+
+/**
+ * Unknown outcomes are settled by the recovery worker: the same idempotency key within the
+ * provider's key window, a lookup by metadata past it; never a second PaymentIntent.
+ */
+let env: InProcess;
+let deps: PaymentsDeps;
+beforeAll(async () => {
+  env = await startInProcess({
+    STRIPE_TIMEOUT_MS: '300',
+    STRIPE_MAX_NETWORK_RETRIES: '0',
+    CHARGEONCE_PAY_DEADLINE_MS: '500',
+    // Recovery is driven by the tests themselves, with their own policies.
+    CHARGEONCE_RECOVERY_INTERVAL_MS: '0',
+  });
+  deps = {
+    db: env.db.db,
+    gateway: createStripeGateway({
+      secretKey: EMULATOR_KEY,
+      apiBase: env.emulator.url,
+      maxNetworkRetries: 0,
+    }),
+    instanceId: 'recovery-test',
+  };
+});
+afterAll(async () => {
+  await env?.stop();
+});
+
+const now: RecoveryPolicy = { ...DEFAULT_RECOVERY_POLICY, graceMs: 0 };
+const order = async (
+  client: Awaited<ReturnType<InProcess['newUser']>>['client'],
+  paymentMethodId = 'pm_card_visa',
+) => client.orders.create.mutate({ amount: 3100, currency: 'usd', paymentMethodId });
+const state = async (orderId: string) => {
+  const [row] = await env.db.sql`
+    select o.status, o.payment_intent_id, a.status as attempt_status
+      from orders o join payment_attempts a on a.order_id = o.id where o.id = ${orderId}
+     order by a.claim_version desc limit 1`;
+  return row;
+};
+
+/** A pay whose response is lost to the client timeout while the provider does charge. */
+async function payWithLostResponse(
+  client: Awaited<ReturnType<InProcess['newUser']>>['client'],
+  orderId: string,
+) {
+  env.emulator.setLatency(800);
+  try {
+    const result = await client.orders.pay.mutate({ orderId });
+    expect(result.outcome).toBe('processing');
+  } finally {
+    env.emulator.setLatency(0);
+  }
+  await waitFor(() => env.paymentIntentsFor(orderId).length === 1, {
+    what: 'the charge to land at the provider',
+  });
+}
+
+describe('recovery', () => {
+  it('charged but response lost: recovery finalizes with the same key; one charge, order paid', async () => {
+    const { client } = await env.newUser();
+    const o = await order(client);
+    await payWithLostResponse(client, o.id);
+    expect(await state(o.id)).toMatchObject({ status: 'processing', attempt_status: 'processing' });
+
+    const report = await runRecovery(deps, now);
+    expect(report.results.succeeded).toBe(1);
+    const intents = env.paymentIntentsFor(o.id);
+    expect(intents).toHaveLength(1);
+    expect(await state(o.id)).toMatchObject({
+      status: 'paid',
+      payment_intent_id: intents[0]!.id,
+      attempt_status: 'succeeded',
+    });
+    // The customer's next click is told the truth.
+    const again = await client.orders.pay.mutate({ orderId: o.id });
+    expect(again).toMatchObject({ outcome: 'already_paid', paymentIntentId: intents[0]!.id });
+  });
+
+  it('a declined charge whose response was lost is settled as failed; the order is payable again', async () => {
+    const { client } = await env.newUser();
+    const o = await order(client, 'pm_card_chargeDeclined');
+    await payWithLostResponse(client, o.id);
+    expect((await runRecovery(deps, now)).results.failed).toBe(1);
+    expect(await state(o.id)).toMatchObject({ status: 'failed', attempt_status: 'failed' });
+    const paid = await client.orders.pay.mutate({ orderId: o.id, paymentMethodId: 'pm_card_visa' });
+    expect(paid.outcome).toBe('charged');
+  });
+
+  it('attempts younger than the grace period are left to their live payer', async () => {
+    const { client } = await env.newUser();
+    const o = await order(client);
+    await payWithLostResponse(client, o.id);
+    const report = await runRecovery(deps, { ...now, graceMs: 60_000 });
+    expect(report.leased).toBe(0);
+    expect((await runRecovery(deps, now)).results.succeeded).toBe(1);
+  });
+
+  it('two workers racing never re-drive one attempt twice: one charge per order', async () => {
+    const { client } = await env.newUser();
+    const orders = [];
+    for (let i = 0; i < 4; i++) {
+      const o = await order(client);
+      await payWithLostResponse(client, o.id);
+      orders.push(o);
+    }
+    const [a, b] = await Promise.all([runRecovery(deps, now), runRecovery(deps, now)]);
+    expect(a.leased + b.leased).toBe(4);
+    for (const o of orders) {
+      expect(env.paymentIntentsFor(o.id)).toHaveLength(1);
+      expect(await state(o.id)).toMatchObject({ status: 'paid' });
+    }
+  });
+
+  it('recovery racing a live request: one charge, order paid, the payer still told the truth', async () => {
+    const { client } = await env.newUser();
+    const o = await order(client);
+    env.emulator.setLatency(150); // the live charge is in flight (within the 300 ms client timeout)
+    try {
+      const live = client.orders.pay.mutate({ orderId: o.id });
+      await waitFor(async () => (await state(o.id))?.attempt_status === 'processing', {
+        what: 'the live claim',
+      });
+      const [result, report] = await Promise.all([live, runRecovery(deps, now)]);
+      expect(['charged', 'processing']).toContain(result.outcome);
+      expect(report.leased).toBe(1);
+    } finally {
+      env.emulator.setLatency(0);
+    }
+    expect(env.paymentIntentsFor(o.id)).toHaveLength(1);
+    expect(await state(o.id)).toMatchObject({ status: 'paid', attempt_status: 'succeeded' });
+  });
+
+  it('past the key window it only looks the PaymentIntent up: a pruned key never means a second charge', async () => {
+    const { client } = await env.newUser();
+    const o = await order(client);
+    await payWithLostResponse(client, o.id);
+    // The provider has forgotten the key: repeating the create would charge again.
+    env.emulator.pruneIdempotencyKeys(0);
+    const report = await runRecovery(deps, { ...now, keyWindowMs: 1 });
+    expect(report.results.succeeded).toBe(1);
+    expect(env.paymentIntentsFor(o.id)).toHaveLength(1);
+    expect(await state(o.id)).toMatchObject({ status: 'paid' });
+  });
+
+  it('past the key window with no PaymentIntent at the provider: nothing was charged, order payable', async () => {
+    const { client } = await env.newUser();
+    const o = await order(client);
+    // A claim whose create never reached the provider (the process died right after claiming).
+    await env.db.sql`
+      with c as (update orders set status = 'processing', version = version + 1 where id = ${o.id} returning id, version)
+      insert into payment_attempts (order_id, claim_version, idempotency_key, amount, currency, payment_method_id, claimed_by)
+      select id, version, 'chargeonce-' || id || '-v' || version, 3100, 'usd', 'pm_card_visa', 'crashed' from c`;
+    const report = await runRecovery(deps, { ...now, keyWindowMs: 1 });
+    expect(report.results.failed).toBe(1);
+    expect(env.paymentIntentsFor(o.id)).toHaveLength(0);
+    expect(await state(o.id)).toMatchObject({ status: 'failed', attempt_status: 'failed' });
+    expect((await client.orders.pay.mutate({ orderId: o.id })).outcome).toBe('charged');
+    expect(env.paymentIntentsFor(o.id)).toHaveLength(1);
+  });
+});
