@@ -1,0 +1,77 @@
+import type { AppRouter } from '@chargeonce/api';
+import { TRPCClientError } from '@trpc/client';
+
+type ApiError = TRPCClientError<AppRouter>;
+
+/** The tRPC error with the server's error data, or undefined (network failure, bug). */
+function apiError(error: unknown): ApiError | undefined {
+  return error instanceof TRPCClientError ? (error as ApiError) : undefined;
+}
+
+export function isUnauthorized(error: unknown): boolean {
+  return apiError(error)?.data?.code === 'UNAUTHORIZED';
+}
+
+/** Network failures and server-side trouble may pass; a 4xx answer will not change by asking again. */
+export function isWorthRetrying(error: unknown): boolean {
+  const status = apiError(error)?.data?.httpStatus;
+  return status === undefined || status >= 500;
+}
+
+/** The decline code when the error is a card decline, else undefined. */
+export function declineCodeOf(error: unknown): string | undefined {
+  const data = apiError(error)?.data;
+  if (data?.domainCode !== 'PAYMENT_DECLINED') return undefined;
+  return data.declineCode ?? 'generic_decline';
+}
+
+const DECLINES: Record<string, string> = {
+  insufficient_funds: 'the card has insufficient funds',
+  generic_decline: 'the bank declined the card',
+  card_declined: 'the bank declined the card',
+  lost_card: 'the card was reported lost',
+  stolen_card: 'the card was reported stolen',
+  expired_card: 'the card has expired',
+  incorrect_cvc: "the card's security code is incorrect",
+  processing_error: 'the card could not be processed',
+  fraudulent: 'the bank suspects fraud',
+  do_not_honor: 'the bank declined the card',
+};
+
+/** A decline code in words, for people. */
+export function declineInWords(code: string | null | undefined): string {
+  return (code && DECLINES[code]) ?? 'the bank declined the card';
+}
+
+/**
+ * Any error as a sentence a person can act on. Never a stack trace or raw server detail: the
+ * server already sends a generic message for unexpected errors.
+ */
+export function describeError(error: unknown): string {
+  const err = apiError(error);
+  const data = err?.data;
+  if (!err || !data) {
+    return 'The server could not be reached. Check your connection; this page shows the latest known state.';
+  }
+  const decline = declineCodeOf(error);
+  if (decline) return `Payment declined: ${declineInWords(decline)}.`;
+  if (data.issues?.length) return data.issues.map((i) => i.message).join('. ') + '.';
+  switch (data.code) {
+    case 'UNAUTHORIZED':
+      return 'That token was not accepted. Check it and sign in again.';
+    case 'NOT_FOUND':
+      return 'This order does not exist, or it belongs to someone else.';
+    case 'CONFLICT':
+      return 'This order cannot be paid in its current state.';
+    case 'UNPROCESSABLE_CONTENT':
+      return 'The payment provider rejected this card. Choose another card.';
+    case 'SERVICE_UNAVAILABLE':
+      return 'The payment provider is not answering right now. Try again in a moment.';
+    case 'TOO_MANY_REQUESTS':
+      return 'Too many requests. Wait a moment and try again.';
+    case 'BAD_REQUEST':
+      return 'The request was not valid.';
+    default:
+      return 'Something went wrong on our side. Try again in a moment.';
+  }
+}

@@ -1,0 +1,76 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useId, useState } from 'react';
+import { CardPicker } from '../components/CardPicker';
+import { ErrorMessage } from '../components/ErrorMessage';
+import { PageHeading } from '../components/PageHeading';
+import { parseMoney } from '../money';
+import { navigate } from '../navigation';
+import { useTRPC } from '../trpc';
+
+const CURRENCIES = ['usd', 'eur', 'gbp', 'chf', 'jpy'] as const;
+
+export function NewOrder() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const id = useId();
+  const [amount, setAmount] = useState('42.00');
+  const [currency, setCurrency] = useState<string>('usd');
+  const [card, setCard] = useState('pm_card_visa');
+  const [amountError, setAmountError] = useState<string | undefined>();
+
+  const create = useMutation(
+    trpc.orders.create.mutationOptions({
+      onSuccess: async (order) => {
+        await queryClient.invalidateQueries(trpc.orders.list.queryFilter());
+        navigate(`/orders/${order.id}`);
+      },
+    }),
+  );
+
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    const minor = parseMoney(amount, currency);
+    if (minor === undefined) {
+      setAmountError('Enter an amount greater than 0, like 42.00.');
+      return;
+    }
+    setAmountError(undefined);
+    create.mutate({ amount: minor, currency, paymentMethodId: card });
+  };
+
+  return (
+    <>
+      <PageHeading title="New order">New order</PageHeading>
+      <form onSubmit={onSubmit} className="stack" noValidate>
+        <label htmlFor={`${id}-amount`}>Amount</label>
+        <input
+          id={`${id}-amount`}
+          inputMode="decimal"
+          autoComplete="off"
+          value={amount}
+          onChange={(e) => setAmount(e.target.value)}
+          aria-invalid={amountError ? true : undefined}
+          aria-describedby={amountError ? `${id}-amount-error` : undefined}
+        />
+        {amountError ? (
+          <p id={`${id}-amount-error`} role="alert" className="error">
+            {amountError}
+          </p>
+        ) : null}
+        <label htmlFor={`${id}-currency`}>Currency</label>
+        <select id={`${id}-currency`} value={currency} onChange={(e) => setCurrency(e.target.value)}>
+          {CURRENCIES.map((c) => (
+            <option key={c} value={c}>
+              {c.toUpperCase()}
+            </option>
+          ))}
+        </select>
+        <CardPicker legend="Test card" value={card} onChange={setCard} />
+        <ErrorMessage error={create.error} />
+        <button type="submit" className="primary" disabled={create.isPending}>
+          {create.isPending ? 'Creating…' : 'Create order'}
+        </button>
+      </form>
+    </>
+  );
+}

@@ -1,0 +1,84 @@
+import { useQuery } from '@tanstack/react-query';
+import { type FormEvent, useId, useState } from 'react';
+import { PageHeading } from '../components/PageHeading';
+import { describeError } from '../errors';
+import { signIn, takeSignOutNotice } from '../session';
+import { checkToken } from '../trpc';
+
+/** The server offers the demo user's token only when it seeded one (nothing configured, local caller). */
+async function fetchDemoToken(): Promise<string | null> {
+  const res = await fetch('/demo-token', { headers: { accept: 'application/json' } });
+  if (!res.ok) return null;
+  const body = (await res.json()) as { token?: unknown };
+  return typeof body.token === 'string' ? body.token : null;
+}
+
+export function SignIn() {
+  const inputId = useId();
+  const [token, setToken] = useState('');
+  const [error, setError] = useState<string | undefined>(takeSignOutNotice);
+  const [busy, setBusy] = useState(false);
+  const demo = useQuery({
+    queryKey: ['demo-token'],
+    queryFn: fetchDemoToken,
+    staleTime: Infinity,
+    retry: false,
+  });
+
+  // Checks the token with one cheap call before keeping it, so a typo is caught here.
+  const attempt = async (candidate: string) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await checkToken(candidate);
+      signIn(candidate);
+    } catch (err) {
+      setError(describeError(err));
+      setBusy(false);
+    }
+  };
+
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    const trimmed = token.trim();
+    if (!trimmed) setError('Enter your API token.');
+    else void attempt(trimmed);
+  };
+
+  return (
+    <>
+      <PageHeading title="Sign in">Sign in</PageHeading>
+      <form onSubmit={onSubmit} className="stack" noValidate>
+        <label htmlFor={inputId}>API token</label>
+        <input
+          id={inputId}
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          value={token}
+          onChange={(e) => setToken(e.target.value)}
+          aria-describedby={error ? `${inputId}-error` : undefined}
+        />
+        {error ? (
+          <p id={`${inputId}-error`} role="alert" className="error">
+            {error}
+          </p>
+        ) : null}
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+      {demo.data ? (
+        <section className="panel" aria-labelledby="demo-heading">
+          <h2 id="demo-heading">Demo</h2>
+          <p>
+            This server runs with a demo user. Sign in as the demo user to try chargeonce with test cards.
+          </p>
+          <button type="button" disabled={busy} onClick={() => void attempt(demo.data!)}>
+            Use the demo token
+          </button>
+        </section>
+      ) : null}
+    </>
+  );
+}

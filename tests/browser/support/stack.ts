@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ChargeonceClient, createChargeonceClient } from '@chargeonce/client';
+import { type Browser, chromium } from 'playwright-core';
+import { type ServerProcess, spawnServer } from '../../support/processes';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium';
+
+export interface EmulatedIntent {
+  id: string;
+  status: string;
+  metadata: Record<string, string>;
+}
+
+export interface BrowserStack {
+  /** The web client's URL as the server printed it (`web: ...`). */
+  webUrl: string;
+  emulatorUrl: string;
+  /** The demo user's token; every test signs in as the demo user. */
+  token: string;
+  server: ServerProcess;
+  browser: Browser;
+  /** Typed API client for the demo user, to set up orders and read their state. */
+  api: ChargeonceClient;
+  /** PaymentIntents the emulator holds for an order (its metadata.order_id). */
+  paymentIntentsFor(orderId: string): Promise<EmulatedIntent[]>;
+  /** Provider latency for every PaymentIntent call from now on. */
+  setProviderLatency(ms: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `pnpm start` as a person runs it (one server process with embedded PostgreSQL, the in-process
+ * emulator and the built web client), in a private data dir on a free port, plus one Chromium.
+ */
+export async function startBrowserStack(): Promise<BrowserStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'chargeonce-browser-'));
+  const server = await spawnServer({
+    CHARGEONCE_DATA_DIR: dataDir,
+    PORT: '0',
+    DATABASE_URL: '',
+    STRIPE_SECRET_KEY: '',
+    STRIPE_API_BASE: '',
+    CHARGEONCE_DEMO: 'on',
+    LOG_LEVEL: 'warn',
+  });
+  let browser: Browser | undefined;
+  const stop = async () => {
+    await browser?.close();
+    await server.stop('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const webLine = server.output.find((line) => line.startsWith('web: '));
+    if (!webLine)
+      throw new Error(`the server printed no web line (is apps/web built?):\n${server.output.join('\n')}`);
+    const webUrl = webLine.slice('web: '.length).trim();
+    const emulatorUrl = server.printed['stripe emulator']!;
+    const token = server.printed['demo token']!;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+
+    const admin = async (path: string, init?: RequestInit) => {
+      const res = await fetch(`${emulatorUrl}/_emulator/${path}`, init);
+      if (!res.ok) throw new Error(`emulator ${path}: ${res.status} ${await res.text()}`);
+      return res.json() as Promise<unknown>;
+    };
+    return {
+      webUrl,
+      emulatorUrl,
+      token,
+      server,
+      browser,
+      api: createChargeonceClient({ url: server.url, token }),
+      async paymentIntentsFor(orderId) {
+        const query = new URLSearchParams({ 'metadata[order_id]': orderId });
+        const body = (await admin(`payment_intents?${query}`)) as { data: EmulatedIntent[] };
+        return body.data;
+      },
+      async setProviderLatency(ms) {
+        await admin('config', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ latencyMs: ms }),
+        });
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
