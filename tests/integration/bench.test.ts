@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/processes';
+import { runScript } from '../support/processes';
 
 /**
  * Smoke run of `pnpm bench -- --quick --json`. Asserts correctness facts only, never timing: on
@@ -8,23 +7,10 @@ import { REPO_ROOT } from '../support/processes';
  * the bench itself.
  */
 it('pnpm bench --quick --json: JSON shape, no double charge by the product, the naive bug visible', async () => {
-  const child = spawn(
-    process.execPath,
-    ['--import', import.meta.resolve('tsx'), 'tests/bench/main.ts', '--', '--quick', '--json'],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  expect({ code, stderr: code === 0 ? '' : stderr }).toEqual({ code: 0, stderr: '' });
+  const run = await runScript('tests/bench/main.ts', ['--', '--quick', '--json']);
+  expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
 
-  const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '');
+  const result = JSON.parse(run.lastLine);
   const num = expect.any(Number);
   const distinctCell = {
     pays_per_s: num,

@@ -1,5 +1,6 @@
 import { createStripeClient } from '@chargeonce/payments';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trpcError } from '../support/errors';
 import { type InProcess, startInProcess } from '../support/in-process';
 import { metricSum } from '../support/metrics';
 import { naivePay } from '../support/naive-pay';
@@ -71,6 +72,23 @@ describe('orders.pay under concurrency', () => {
       first.outcome !== 'processing' && first.paymentIntentId,
     );
     expect(env.paymentIntentsFor(order.id)).toHaveLength(1);
+  });
+
+  it('a double-click on a declining card is one decline, not one per click', async () => {
+    const user = await env.newUser();
+    const order = await user.client.orders.create.mutate({
+      amount: 2500,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_chargeDeclined',
+    });
+    env.emulator.setLatency(300); // the clicks overlap the first charge, even on a loaded machine
+    const errors = await Promise.all(
+      Array.from({ length: 5 }, () => trpcError(user.client.orders.pay.mutate({ orderId: order.id }))),
+    ).finally(() => env.emulator.setLatency(0));
+    for (const error of errors)
+      expect(error).toMatchObject({ code: 'PAYMENT_REQUIRED', declineCode: 'generic_decline' });
+    expect(env.paymentIntentsFor(order.id)).toHaveLength(1);
+    expect(await env.db.sql`select 1 from payment_attempts where order_id = ${order.id}`).toHaveLength(1);
   });
 
   it('the harness catches a double charge: naive check-then-act charges more than once', async () => {

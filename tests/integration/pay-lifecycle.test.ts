@@ -89,23 +89,6 @@ describe('orders.pay lifecycle', () => {
     expect(intents.map((i) => i.status)).toEqual(['requires_payment_method', 'succeeded']);
   });
 
-  it('a double-click on a declining card is one decline, not one per click', async () => {
-    const user = await env.newUser();
-    const order = await user.client.orders.create.mutate({
-      amount: 2500,
-      currency: 'usd',
-      paymentMethodId: 'pm_card_chargeDeclined',
-    });
-    env.emulator.setLatency(300); // the clicks overlap the first charge, even on a loaded machine
-    const errors = await Promise.all(
-      Array.from({ length: 5 }, () => trpcError(user.client.orders.pay.mutate({ orderId: order.id }))),
-    ).finally(() => env.emulator.setLatency(0));
-    for (const error of errors)
-      expect(error).toMatchObject({ code: 'PAYMENT_REQUIRED', declineCode: 'generic_decline' });
-    expect(env.paymentIntentsFor(order.id)).toHaveLength(1);
-    expect(await attemptsOf(order.id)).toHaveLength(1);
-  });
-
   it('insufficient funds is a decline with its reason', async () => {
     const user = await env.newUser();
     const order = await user.client.orders.create.mutate({

@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createStripeClient, createStripeGateway, type PaymentsDeps, reconcile } from '@chargeonce/payments';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcess, startInProcess } from '../support/in-process';
-import { REPO_ROOT, waitFor } from '../support/processes';
+import { runScript } from '../support/processes';
 import { EMULATOR_KEY } from '../support/stack';
 
 let env: InProcess;
@@ -48,13 +47,7 @@ describe('reconcile', () => {
       currency: 'usd',
       paymentMethodId: 'pm_card_visa',
     });
-    env.emulator.setLatency(700);
-    try {
-      expect((await client.orders.pay.mutate({ orderId: o.id })).outcome).toBe('processing');
-    } finally {
-      env.emulator.setLatency(0);
-    }
-    await waitFor(() => env.paymentIntentsFor(o.id).length === 1, { what: 'the charge at the provider' });
+    await env.payWithLostResponse(client, o.id);
     expect(await findingsFor(o.id)).toEqual(['orphan_healed']);
     expect((await client.orders.get.query({ orderId: o.id })).order.status).toBe('paid');
     expect(await findingsFor(o.id)).toEqual([]);
@@ -93,27 +86,13 @@ describe('reconcile', () => {
   });
 
   it('pnpm reconcile --json prints the report last and exits 1 while anything is unexplained', async () => {
-    const child = spawn(
-      process.execPath,
-      ['--import', import.meta.resolve('tsx'), 'apps/server/src/cli/reconcile.ts', '--json', '--since', '1'],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          ...process.env,
-          DATABASE_URL: env.database.url,
-          STRIPE_SECRET_KEY: EMULATOR_KEY,
-          STRIPE_API_BASE: env.emulator.url,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
+    const run = await runScript('apps/server/src/cli/reconcile.ts', ['--json', '--since', '1'], {
+      DATABASE_URL: env.database.url,
+      STRIPE_SECRET_KEY: EMULATOR_KEY,
+      STRIPE_API_BASE: env.emulator.url,
     });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
-    expect(code).toBe(1);
+    const report = JSON.parse(run.lastLine);
+    expect(run.code).toBe(1);
     expect(report.unexplained).toBeGreaterThan(0);
     expect(report.findings.map((f: { kind: string }) => f.kind)).toContain('multiple_succeeded');
   });

@@ -51,28 +51,11 @@ const state = async (orderId: string) => {
   return row;
 };
 
-/** A pay whose response is lost to the client timeout while the provider does charge. */
-async function payWithLostResponse(
-  client: Awaited<ReturnType<InProcess['newUser']>>['client'],
-  orderId: string,
-) {
-  env.emulator.setLatency(800);
-  try {
-    const result = await client.orders.pay.mutate({ orderId });
-    expect(result.outcome).toBe('processing');
-  } finally {
-    env.emulator.setLatency(0);
-  }
-  await waitFor(() => env.paymentIntentsFor(orderId).length === 1, {
-    what: 'the charge to land at the provider',
-  });
-}
-
 describe('recovery', () => {
   it('charged but response lost: recovery finalizes with the same key; one charge, order paid', async () => {
     const { client } = await env.newUser();
     const o = await order(client);
-    await payWithLostResponse(client, o.id);
+    await env.payWithLostResponse(client, o.id);
     expect(await state(o.id)).toMatchObject({ status: 'processing', attempt_status: 'processing' });
 
     const report = await runRecovery(deps, now);
@@ -92,7 +75,7 @@ describe('recovery', () => {
   it('a declined charge whose response was lost is settled as failed; the order is payable again', async () => {
     const { client } = await env.newUser();
     const o = await order(client, 'pm_card_chargeDeclined');
-    await payWithLostResponse(client, o.id);
+    await env.payWithLostResponse(client, o.id);
     expect((await runRecovery(deps, now)).results.failed).toBe(1);
     expect(await state(o.id)).toMatchObject({ status: 'failed', attempt_status: 'failed' });
     const paid = await client.orders.pay.mutate({ orderId: o.id, paymentMethodId: 'pm_card_visa' });
@@ -102,7 +85,7 @@ describe('recovery', () => {
   it('attempts younger than the grace period are left to their live payer', async () => {
     const { client } = await env.newUser();
     const o = await order(client);
-    await payWithLostResponse(client, o.id);
+    await env.payWithLostResponse(client, o.id);
     const report = await runRecovery(deps, { ...now, graceMs: 60_000 });
     expect(report.leased).toBe(0);
     expect((await runRecovery(deps, now)).results.succeeded).toBe(1);
@@ -113,7 +96,7 @@ describe('recovery', () => {
     const orders = [];
     for (let i = 0; i < 4; i++) {
       const o = await order(client);
-      await payWithLostResponse(client, o.id);
+      await env.payWithLostResponse(client, o.id);
       orders.push(o);
     }
     const [a, b] = await Promise.all([runRecovery(deps, now), runRecovery(deps, now)]);
@@ -146,7 +129,7 @@ describe('recovery', () => {
   it('past the key window it only looks the PaymentIntent up: a pruned key never means a second charge', async () => {
     const { client } = await env.newUser();
     const o = await order(client);
-    await payWithLostResponse(client, o.id);
+    await env.payWithLostResponse(client, o.id);
     // The provider has forgotten the key: repeating the create would charge again.
     env.emulator.pruneIdempotencyKeys(0);
     const report = await runRecovery(deps, { ...now, keyWindowMs: 1 });

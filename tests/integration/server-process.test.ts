@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { createChargeonceClient } from '@chargeonce/client';
 import { startTestDatabase } from '@chargeonce/db/testing';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, SERVER_MAIN, spawnServer } from '../support/processes';
+import { runScript, SERVER_MAIN, spawnServer } from '../support/processes';
 
 /** `pnpm start` with nothing configured: only a private data dir and any free port. */
 const unconfigured = (dataDir: string) => ({
@@ -74,20 +73,14 @@ describe('the server process with nothing configured', () => {
       await broken`create type order_status as enum ('something_else')`;
       await broken.end();
 
-      const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), SERVER_MAIN], {
-        cwd: REPO_ROOT,
-        env: { ...process.env, DATABASE_URL: brokenUrl, STRIPE_SECRET_KEY: '', PORT: '0', LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const run = await runScript(SERVER_MAIN, [], {
+        DATABASE_URL: brokenUrl,
+        STRIPE_SECRET_KEY: '',
+        PORT: '0',
+        LOG_LEVEL: 'warn',
       });
-      let output = '';
-      child.stdout.on('data', (d) => {
-        output += d;
-      });
-      child.stderr.on('data', (d) => {
-        output += d;
-      });
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      expect(code).toBe(1);
+      const output = run.stdout + run.stderr;
+      expect(run.code).toBe(1);
       expect(output).toMatch(/failed to start/);
       expect(output).not.toMatch(/^server: /m);
     } finally {
@@ -97,17 +90,12 @@ describe('the server process with nothing configured', () => {
   });
 
   it('rejects invalid configuration with a clear message naming the variable, not its value', async () => {
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), SERVER_MAIN], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, STRIPE_SECRET_KEY: 'pk_live_secretvalue123', PORT: 'eighty' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const run = await runScript(SERVER_MAIN, [], {
+      STRIPE_SECRET_KEY: 'pk_live_secretvalue123',
+      PORT: 'eighty',
     });
-    let output = '';
-    child.stderr.on('data', (d) => {
-      output += d;
-    });
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    expect(code).toBe(1);
+    const output = run.stdout + run.stderr;
+    expect(run.code).toBe(1);
     expect(output).toMatch(/STRIPE_SECRET_KEY/);
     expect(output).toMatch(/PORT/);
     expect(output).not.toMatch(/secretvalue123/);

@@ -2,7 +2,6 @@ import { createStripeGateway, type PaymentGateway } from '@chargeonce/payments';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcess, startInProcess } from '../support/in-process';
-import { waitFor } from '../support/processes';
 import { EMULATOR_KEY } from '../support/stack';
 
 /** Not a real secret: the signing key of this test's webhook endpoint. */
@@ -88,13 +87,7 @@ const orderState = async (orderId: string) =>
 async function unsettledOrder(paymentMethodId = 'pm_card_visa') {
   const { client } = await env.newUser();
   const o = await client.orders.create.mutate({ amount: 4100, currency: 'usd', paymentMethodId });
-  env.emulator.setLatency(700);
-  try {
-    expect((await client.orders.pay.mutate({ orderId: o.id })).outcome).toBe('processing');
-  } finally {
-    env.emulator.setLatency(0);
-  }
-  await waitFor(() => env.paymentIntentsFor(o.id).length === 1, { what: 'the charge at the provider' });
+  await env.payWithLostResponse(client, o.id);
   return { client, order: o, pi: env.paymentIntentsFor(o.id)[0]! };
 }
 

@@ -1,8 +1,9 @@
-import { createChargeonceClient } from '@chargeonce/client';
+import { type ChargeonceClient, createChargeonceClient } from '@chargeonce/client';
 import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { loadConfig, type Running, type StartOptions, startChargeonce } from '@chargeonce/server';
 import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
+import { waitFor } from './processes';
 import { EMULATOR_KEY } from './stack';
 
 export interface InProcess {
@@ -14,6 +15,12 @@ export interface InProcess {
     name?: string,
   ): Promise<{ id: string; token: string; client: ReturnType<typeof createChargeonceClient> }>;
   paymentIntentsFor(orderId: string): ReturnType<StripeEmulator['paymentIntents']>;
+  /**
+   * Pays with the provider slower than the server's Stripe timeout, so the charge lands but its
+   * response is lost: the pay answers `processing`. Resolves once the charge is at the provider.
+   * Needs a server started with a Stripe timeout below `latencyMs`.
+   */
+  payWithLostResponse(client: ChargeonceClient, orderId: string, latencyMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +60,17 @@ export async function startInProcess(
     },
     paymentIntentsFor: (orderId) =>
       emulator.paymentIntents().filter((pi) => pi.metadata.order_id === orderId),
+    async payWithLostResponse(client, orderId, latencyMs = 800) {
+      emulator.setLatency(latencyMs);
+      try {
+        const result = await client.orders.pay.mutate({ orderId });
+        if (result.outcome !== 'processing') throw new Error(`expected processing, got ${result.outcome}`);
+      } finally {
+        emulator.setLatency(0);
+      }
+      const charged = () => emulator.paymentIntents().some((pi) => pi.metadata.order_id === orderId);
+      await waitFor(charged, { what: 'the charge to land at the provider' });
+    },
     async stop() {
       await server.close();
       await db.close();

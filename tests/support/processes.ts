@@ -97,3 +97,40 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+export interface ToolRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** The last non-empty stdout line (the JSON summary of the repo's CLIs). */
+  lastLine: string;
+}
+
+/**
+ * Runs a TypeScript entry point of this repo (path relative to the repo root) to completion as its
+ * own process, with `env` added, and collects its output.
+ */
+export function runScript(
+  script: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<ToolRun> {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, script, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve) =>
+    child.once('close', (code) =>
+      resolve({ code, stdout, stderr, lastLine: stdout.trim().split('\n').at(-1) ?? '' }),
+    ),
+  );
+}

@@ -1,4 +1,4 @@
-import type { ChargeResult, PayHooks, PaymentGateway } from '@chargeonce/payments';
+import type { PayHooks, PaymentGateway } from '@chargeonce/payments';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
