@@ -38,7 +38,9 @@ const envSchema = z.object({
   ),
   CHARGEONCE_RECOVERY_INTERVAL_MS: int(10_000),
   CHARGEONCE_RECOVERY_GRACE_MS: int(60_000),
-  CHARGEONCE_RECOVERY_LEASE_MS: int(60_000, 1),
+  // Longer than the worst-case provider call (timeout x tries + pauses), so a lease never
+  // expires under a create that is still running.
+  CHARGEONCE_RECOVERY_LEASE_MS: int(120_000, 1),
   CHARGEONCE_PROVIDER_KEY_WINDOW_MS: int(23 * 60 * 60_000, 1),
   CHARGEONCE_RECONCILE_INTERVAL_MS: int(0),
   CHARGEONCE_RECONCILE_WINDOW_MS: int(24 * 60 * 60_000, 1),

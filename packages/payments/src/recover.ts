@@ -21,7 +21,7 @@ export interface RecoveryPolicy {
 
 export const DEFAULT_RECOVERY_POLICY: RecoveryPolicy = {
   graceMs: 60_000,
-  leaseMs: 60_000,
+  leaseMs: 120_000,
   keyWindowMs: 23 * 60 * 60_000,
   batchSize: 50,
 };

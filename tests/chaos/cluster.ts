@@ -1,0 +1,160 @@
+import { type ChargeonceClient, createChargeonceClient } from '@chargeonce/client';
+import type { StripeEmulator } from '@chargeonce/stripe-emulator';
+import { type ServerProcess, spawnServer } from '../support/processes';
+import { EMULATOR_KEY } from '../support/stack';
+import type { Scenario } from './scenario';
+
+/** Not a secret: the signing key shared by the emulator and every server of a scenario. */
+export const WEBHOOK_SECRET = 'whsec_chargeonce_chaos';
+
+interface Slot {
+  index: number;
+  generation: number;
+  server: ServerProcess | undefined;
+  instanceId: string | undefined;
+  /** Set while a restart is on its way, so two restarts of one slot never overlap. */
+  starting: Promise<void> | undefined;
+}
+
+/**
+ * The scenario's server processes, by slot. A slot's process can be SIGKILLed and restarted (on
+ * a new port, with a new instance id); the emulator's webhook URL follows the webhook slot.
+ */
+export class Cluster {
+  readonly slots: Slot[];
+  kills = 0;
+  private stopped = false;
+  private readonly clients = new Map<string, ChargeonceClient>();
+  /** Output of the processes killed so far. */
+  private readonly retired: string[] = [];
+
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly databaseUrl: string,
+    private readonly emulator: StripeEmulator,
+    private readonly log: (line: string) => void,
+  ) {
+    this.slots = Array.from({ length: scenario.instances }, (_, index) => ({
+      index,
+      generation: 0,
+      server: undefined,
+      instanceId: undefined,
+      starting: undefined,
+    }));
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.slots.map((slot) => this.startSlot(slot)));
+  }
+
+  private env(instanceId: string): Record<string, string> {
+    const s = this.scenario;
+    return {
+      DATABASE_URL: this.databaseUrl,
+      DATABASE_POOL_MAX: '5',
+      STRIPE_SECRET_KEY: EMULATOR_KEY,
+      STRIPE_API_BASE: this.emulator.url,
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      STRIPE_TIMEOUT_MS: String(s.stripeTimeoutMs),
+      STRIPE_MAX_NETWORK_RETRIES: String(s.maxNetworkRetries),
+      PORT: '0',
+      CHARGEONCE_INSTANCE_ID: instanceId,
+      CHARGEONCE_DEMO: 'off',
+      CHARGEONCE_PAY_DEADLINE_MS: String(s.payDeadlineMs),
+      CHARGEONCE_RECOVERY_INTERVAL_MS: String(s.recovery.intervalMs),
+      CHARGEONCE_RECOVERY_GRACE_MS: String(s.recovery.graceMs),
+      CHARGEONCE_RECOVERY_LEASE_MS: String(s.recovery.leaseMs),
+      CHARGEONCE_PROVIDER_KEY_WINDOW_MS: String(s.recovery.keyWindowMs),
+      LOG_LEVEL: 'warn',
+    };
+  }
+
+  private startSlot(slot: Slot): Promise<void> {
+    if (slot.starting) return slot.starting;
+    const starting = (async () => {
+      slot.generation++;
+      const instanceId = `chaos-s${slot.index}-g${slot.generation}`;
+      const server = await spawnServer(this.env(instanceId));
+      if (this.stopped) {
+        await server.stop('SIGKILL');
+        return;
+      }
+      slot.server = server;
+      slot.instanceId = instanceId;
+      if (slot.index === this.scenario.webhooks.slot) {
+        // The emulator keeps retrying deliveries while this slot is down; point them at its new port.
+        this.emulator.configureWebhooks({ url: `${server.url}/webhooks/stripe` });
+      }
+    })().finally(() => {
+      slot.starting = undefined;
+    });
+    slot.starting = starting;
+    return starting;
+  }
+
+  live(): Slot[] {
+    return this.slots.filter(
+      (s) => s.server && s.server.child.exitCode === null && s.server.child.signalCode === null,
+    );
+  }
+
+  slotOf(instanceId: string): Slot | undefined {
+    return this.live().find((s) => s.instanceId === instanceId);
+  }
+
+  /** SIGKILL a slot's process; optionally restart it after `restartAfterMs`. Never kills the last live one. */
+  async kill(slot: Slot, why: string, restartAfterMs: number | null): Promise<boolean> {
+    const server = slot.server;
+    if (!server || this.live().length <= 1 || !this.live().includes(slot)) return false;
+    slot.server = undefined;
+    slot.instanceId = undefined;
+    this.kills++;
+    this.log(`  kill ${slot.index} (${why})`);
+    await server.stop('SIGKILL');
+    this.retired.push(...server.output);
+    if (restartAfterMs !== null) {
+      setTimeout(() => {
+        if (!this.stopped)
+          this.startSlot(slot).catch((err) => this.log(`  restart of ${slot.index} failed: ${err}`));
+      }, restartAfterMs);
+    }
+    return true;
+  }
+
+  /** A client for a live server, the `n`th modulo the live ones (callers spread duplicates this way). */
+  client(token: string, n: number): ChargeonceClient | undefined {
+    const live = this.live();
+    if (live.length === 0) return undefined;
+    const url = live[n % live.length]!.server!.url;
+    const key = `${url} ${token}`;
+    let client = this.clients.get(key);
+    if (!client) {
+      // A request to a process that hangs would otherwise hold the scenario; pays are bounded by
+      // the pay deadline plus the provider timeout on a live server.
+      const timed: typeof fetch = (input, init) =>
+        fetch(input, { ...init, signal: AbortSignal.timeout(20_000) });
+      client = createChargeonceClient({ url, token, fetch: timed });
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  /** Before the settle: the webhook slot runs (deliveries can land) and so does a recovery worker. */
+  async ensureSettleable(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.starting).filter(Boolean));
+    const webhookSlot = this.slots[this.scenario.webhooks.slot]!;
+    if (!this.live().includes(webhookSlot)) await this.startSlot(webhookSlot);
+  }
+
+  /** Warnings and errors the servers logged (for a failure report), killed processes included. */
+  output(): string[] {
+    return this.retired.concat(this.live().flatMap((s) => s.server!.output));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.slots.map((s) => s.starting?.catch(() => {})));
+    await Promise.all(this.slots.map((s) => s.server?.stop('SIGKILL')));
+    for (const s of this.slots) s.server = undefined;
+  }
+}

@@ -1,0 +1,142 @@
+import type { EmulatedPaymentIntent } from '@chargeonce/stripe-emulator';
+
+export interface OrderRow {
+  id: string;
+  status: string;
+  payment_intent_id: string | null;
+  amount: number;
+  currency: string;
+}
+
+export interface StuckAttempt {
+  id: string;
+  order_id: string;
+  claimed_by: string;
+  idempotency_key: string;
+}
+
+/** What a payer was told: `charged` / `already_paid` name the PaymentIntent that paid the order. */
+export interface PayAnswer {
+  orderId: string;
+  outcome: string;
+  paymentIntentId: string | undefined;
+}
+
+export interface Violations {
+  /** Orders with more than one succeeded PaymentIntent: charged twice. */
+  duplicates: number;
+  /** Succeeded PaymentIntents that are not the payment of a paid order: money taken, order not paid. */
+  lost: number;
+  /** Attempts still `processing` once recovery had its time: an outcome nobody settled. */
+  stuck: number;
+  /**
+   * A paid order whose PaymentIntent is not a succeeded one for that order at the provider, or
+   * whose amount/currency differ from it, or a payer told of another PaymentIntent than the one
+   * that paid the order.
+   */
+  mismatches: number;
+}
+
+export interface Audit {
+  violations: Violations;
+  paid: number;
+  providerSucceeded: number;
+  /** One line per violation, naming the order, for the failure report. */
+  details: string[];
+  /** Orders involved in a violation. */
+  orderIds: Set<string>;
+}
+
+/**
+ * The audit invariant, checked against the database and the provider's ledger: every succeeded
+ * PaymentIntent belongs to exactly one paid order (its metadata order's `payment_intent_id`),
+ * and every paid order has exactly one succeeded PaymentIntent; nothing stays `processing`.
+ */
+export function audit(
+  orders: OrderRow[],
+  stuck: StuckAttempt[],
+  ledger: EmulatedPaymentIntent[],
+  answers: PayAnswer[],
+): Audit {
+  const v: Violations = { duplicates: 0, lost: 0, stuck: 0, mismatches: 0 };
+  const details: string[] = [];
+  const orderIds = new Set<string>();
+  const flag = (kind: keyof Violations, orderId: string, what: string) => {
+    v[kind]++;
+    orderIds.add(orderId);
+    details.push(`${kind}: order ${orderId}: ${what}`);
+  };
+
+  const byId = new Map(orders.map((o) => [o.id, o]));
+  const succeeded = ledger.filter((pi) => pi.status === 'succeeded');
+  const succeededByOrder = new Map<string, EmulatedPaymentIntent[]>();
+  for (const pi of succeeded) {
+    const orderId = pi.metadata.order_id ?? '(no order_id)';
+    succeededByOrder.set(orderId, [...(succeededByOrder.get(orderId) ?? []), pi]);
+  }
+
+  for (const [orderId, pis] of succeededByOrder) {
+    if (pis.length > 1) {
+      flag(
+        'duplicates',
+        orderId,
+        `${pis.length} succeeded PaymentIntents (${pis.map((p) => p.id).join(', ')})`,
+      );
+    }
+    const order = byId.get(orderId);
+    for (const pi of pis) {
+      if (order?.status !== 'paid' || order.payment_intent_id !== pi.id) {
+        // With a duplicate, the extra charge is already counted there; it is lost only if no
+        // PaymentIntent of the order is the one recorded.
+        if (pis.length > 1 && order?.status === 'paid' && pis.some((p) => p.id === order.payment_intent_id))
+          continue;
+        flag(
+          'lost',
+          orderId,
+          `succeeded ${pi.id} (key ${pi.idempotency_key}) but order is ${order ? `${order.status} with ${order.payment_intent_id}` : 'unknown'}`,
+        );
+      }
+    }
+  }
+
+  const paid = orders.filter((o) => o.status === 'paid');
+  for (const order of paid) {
+    const pi = (succeededByOrder.get(order.id) ?? []).find((p) => p.id === order.payment_intent_id);
+    if (!pi) {
+      flag(
+        'mismatches',
+        order.id,
+        `paid with ${order.payment_intent_id}, not a succeeded PaymentIntent of this order`,
+      );
+    } else if (pi.amount !== order.amount || pi.currency !== order.currency) {
+      flag(
+        'mismatches',
+        order.id,
+        `order ${order.amount} ${order.currency}, provider ${pi.amount} ${pi.currency}`,
+      );
+    }
+  }
+
+  for (const answer of answers) {
+    if (answer.outcome !== 'charged' && answer.outcome !== 'already_paid') continue;
+    const order = byId.get(answer.orderId);
+    if (order?.status !== 'paid' || order.payment_intent_id !== answer.paymentIntentId) {
+      flag(
+        'mismatches',
+        answer.orderId,
+        `a payer was told ${answer.outcome} ${answer.paymentIntentId}, order is ${order?.status} ${order?.payment_intent_id}`,
+      );
+    }
+  }
+  const chargedAnswers = new Map<string, number>();
+  for (const a of answers)
+    if (a.outcome === 'charged') chargedAnswers.set(a.orderId, (chargedAnswers.get(a.orderId) ?? 0) + 1);
+  for (const [orderId, n] of chargedAnswers) {
+    if (n > 1) flag('mismatches', orderId, `${n} payers were told 'charged'`);
+  }
+
+  for (const a of stuck)
+    flag('stuck', a.order_id, `attempt ${a.id} (${a.idempotency_key}, ${a.claimed_by}) still processing`);
+
+  return { violations: v, paid: paid.length, providerSucceeded: succeeded.length, details, orderIds };
+}

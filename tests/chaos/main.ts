@@ -1,0 +1,111 @@
+/**
+ * `pnpm chaos -- [--runs N] [--seed S] [--json]`
+ *
+ * Runs N randomized scenarios (scenario i has seed S+i; `--seed S+i --runs 1` replays it): each
+ * starts a throwaway PostgreSQL, the Stripe emulator with a seeded fault plan and webhooks, and
+ * 2–3 server processes, pays many orders concurrently (duplicates, declines and re-pays) while
+ * SIGKILLing and restarting servers, then lets recovery and webhooks settle and audits the
+ * database against the provider's ledger. Exit status 1 on any violation.
+ */
+import { parseArgs } from 'node:util';
+import { add, emptySummary, scenarioLine, toJsonLine, violationCount } from './report';
+import { runScenario } from './runner';
+import { describeScenario, generateScenario } from './scenario';
+
+/** A scenario that takes longer than this is abandoned (servers, database and emulator stopped). */
+const SCENARIO_TIMEOUT_MS = 240_000;
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--'),
+  options: {
+    runs: { type: 'string', default: '10' },
+    seed: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+});
+
+function int(name: string, raw: string, min: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > 2 ** 31) {
+    console.error(`--${name} must be an integer >= ${min} (got ${JSON.stringify(raw)})`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const runs = int('runs', values.runs, 1);
+const seed = values.seed === undefined ? Math.floor(Math.random() * 1_000_000) : int('seed', values.seed, 0);
+const log = (line: string) => {
+  if (values.json) console.error(line);
+  else console.log(line);
+};
+
+let cleanup: (() => Promise<void>) | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping every process this run started`);
+    (cleanup?.() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function main(): Promise<number> {
+  log(`chaos: ${runs} scenario(s), seed ${seed}`);
+  const summary = emptySummary(seed);
+  let failed = 0;
+  for (let i = 0; i < runs; i++) {
+    const scenarioSeed = seed + i;
+    const scenario = generateScenario(scenarioSeed);
+    const replay = `pnpm chaos -- --seed ${scenarioSeed} --runs 1`;
+    log(`#${i + 1} ${describeScenario(scenario)}`);
+    const started = Date.now();
+    try {
+      const result = await withTimeout(
+        runScenario(scenario, log, (c) => {
+          cleanup = c;
+        }),
+        SCENARIO_TIMEOUT_MS,
+        `scenario seed ${scenarioSeed}`,
+      );
+      add(summary, result);
+      log(scenarioLine(i, scenarioSeed, result, Date.now() - started));
+      if (violationCount(result.audit.violations) > 0) {
+        failed++;
+        log(`  VIOLATION in scenario seed ${scenarioSeed}; replay: ${replay}`);
+        log(`  scenario: ${JSON.stringify(scenario)}`);
+        for (const d of result.audit.details) log(`  ${d}`);
+        for (const line of result.evidence) log(`  server: ${line}`);
+      }
+    } catch (err) {
+      // Not a verdict on the product: the harness could not run the scenario. Still a failure.
+      failed++;
+      await cleanup?.().catch(() => {});
+      log(
+        `  scenario seed ${scenarioSeed} could not run: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      log(`  replay: ${replay}; scenario: ${JSON.stringify(scenario)}`);
+    }
+  }
+  log(
+    `chaos: ${summary.runs}/${runs} scenario(s) ran, ${failed} failed; kills=${summary.kills} faults=${summary.faults} ` +
+      `orders=${summary.orders} paid=${summary.paid} provider_succeeded=${summary.provider_succeeded}`,
+  );
+  if (failed > 0) log(`chaos: FAILED (seed ${seed}; replay one scenario with --seed <its seed> --runs 1)`);
+  if (values.json) console.log(toJsonLine(summary));
+  return failed > 0 ? 1 : 0;
+}
+
+main()
+  .then((code) => process.exit(code))
+  .catch(async (err: unknown) => {
+    console.error('chaos failed:', err);
+    await cleanup?.().catch(() => {});
+    process.exit(1);
+  });

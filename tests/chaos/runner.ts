@@ -1,0 +1,180 @@
+import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
+import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
+import { type FaultRule, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
+import { Cluster, WEBHOOK_SECRET } from './cluster';
+import { type Audit, audit, type OrderRow, type PayAnswer, type StuckAttempt } from './invariants';
+import { runKills } from './kills';
+import { payPlan, sleep, type Tally } from './load';
+import type { Scenario } from './scenario';
+
+/** How long recovery and webhooks get to settle everything once the load and faults stop. */
+export const SETTLE_TIMEOUT_MS = 60_000;
+
+export interface ScenarioResult {
+  audit: Audit;
+  kills: number;
+  faults: number;
+  orders: number;
+  pruned: number;
+  settled: boolean;
+  tally: Tally;
+  /** Server warnings/errors about the orders in a violation (empty when there is none). */
+  evidence: string[];
+}
+
+/** Registered by the caller so that SIGINT/SIGTERM can stop what a running scenario started. */
+export type CleanupRegistry = (cleanup: (() => Promise<void>) | undefined) => void;
+
+/**
+ * One scenario: a throwaway PostgreSQL, the emulator in this process (so its ledger and keys
+ * outlive every server restart), `instances` server processes, the load with faults and kills,
+ * then the settle and the audit.
+ */
+export async function runScenario(
+  scenario: Scenario,
+  log: (line: string) => void,
+  register: CleanupRegistry,
+): Promise<ScenarioResult> {
+  let database: TestDatabase | undefined;
+  let emulator: StripeEmulator | undefined;
+  let db: DbHandle | undefined;
+  let cluster: Cluster | undefined;
+  let pruner: ReturnType<typeof startPruner> | undefined;
+  let stopped = false;
+  const cleanup = async () => {
+    stopped = true;
+    pruner?.stop();
+    await cluster?.stop().catch(() => {});
+    await db?.close().catch(() => {});
+    await emulator?.close().catch(() => {});
+    await database?.stop().catch(() => {});
+  };
+  register(cleanup);
+  const t0 = Date.now();
+  try {
+    database = await startTestDatabase();
+    emulator = await startStripeEmulator({
+      seed: scenario.seed,
+      webhookSecret: WEBHOOK_SECRET,
+      webhooks: {
+        duplicateProbability: scenario.webhooks.duplicateProbability,
+        reorderWindowMs: scenario.webhooks.reorderWindowMs,
+        delayMs: scenario.webhooks.delayMs,
+        retryBaseMs: scenario.webhooks.retryBaseMs,
+        // Deliveries keep being retried (about 30 s) while the webhook slot is down or restarting.
+        retryMaxMs: 1000,
+        maxAttempts: 30,
+        timeoutMs: 5000,
+      },
+    });
+    db = createDb(database.url, { max: 3, applicationName: 'chaos' });
+    cluster = new Cluster(scenario, database.url, emulator, log);
+    await cluster.start();
+    const user = await createUserWithToken(db.db, { name: 'chaos' });
+
+    // Orders first (no provider call), so that slow-order fault rules can name them.
+    const creator = cluster.client(user.token, 0)!;
+    const orderIds: string[] = [];
+    for (const plan of scenario.orders) {
+      const order = await creator.orders.create.mutate({
+        amount: plan.amount,
+        currency: plan.currency,
+        paymentMethodId: plan.card,
+      });
+      orderIds.push(order.id);
+    }
+    const slowRules: FaultRule[] = scenario.orders.flatMap((plan, i) =>
+      plan.slow
+        ? [
+            {
+              fault: plan.slow.fault,
+              operation: 'payment_intents.create',
+              metadata: { order_id: orderIds[i]! },
+              ms: plan.slow.ms,
+              times: 1,
+            },
+          ]
+        : [],
+    );
+    emulator.setFaults({ seed: scenario.seed, rules: [...slowRules, ...scenario.faults] });
+
+    pruner = scenario.pruneKeys ? startPruner(emulator, scenario.recovery.keyWindowMs) : undefined;
+    const answers: PayAnswer[] = [];
+    const tally: Tally = {};
+    const loadStart = Date.now();
+    log(`  ready in ${((loadStart - t0) / 1000).toFixed(1)}s`);
+    await Promise.all([
+      ...scenario.orders.map(async (plan, i) => {
+        await sleep(loadStart + plan.startMs - Date.now());
+        await payPlan(cluster!, user.token, orderIds[i]!, plan, answers, tally);
+      }),
+      runKills(scenario.kills, loadStart, cluster, db, emulator, () => stopped),
+    ]);
+
+    log(`  load done in ${((Date.now() - loadStart) / 1000).toFixed(1)}s`);
+    const settleStart = Date.now();
+    const settled = await settle(cluster, db, emulator);
+    log(`  settled=${settled} in ${((Date.now() - settleStart) / 1000).toFixed(1)}s`);
+    pruner?.stop();
+    const orders = await db.sql<
+      OrderRow[]
+    >`select id, status, payment_intent_id, amount, currency from orders`;
+    const stuck = await db.sql<StuckAttempt[]>`
+      select id, order_id, claimed_by, idempotency_key from payment_attempts where status = 'processing'`;
+    const result = audit([...orders], [...stuck], emulator.paymentIntents(), answers);
+    const evidence = cluster
+      .output()
+      .filter((line) => [...result.orderIds].some((id) => line.includes(id)))
+      .slice(-50);
+    return {
+      audit: result,
+      kills: cluster.kills,
+      faults: emulator.faultsApplied(),
+      orders: orderIds.length,
+      pruned: pruner?.pruned() ?? 0,
+      settled,
+      tally,
+      evidence,
+    };
+  } finally {
+    await cleanup();
+    register(undefined);
+  }
+}
+
+/**
+ * Faults off, the webhook slot up; then wait (bounded) until no attempt is `processing` and the
+ * emulator has no delivery queued, held or in flight. Recovery and webhooks do the work.
+ */
+async function settle(cluster: Cluster, db: DbHandle, emulator: StripeEmulator): Promise<boolean> {
+  emulator.clearFaults();
+  await cluster.ensureSettleable();
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const [row] = await db.sql<{ n: number }[]>`
+      select count(*)::int as n from payment_attempts where status = 'processing'`;
+    if (row!.n === 0) {
+      const drained = await emulator
+        .drainWebhooks(Math.max(1, Math.min(5000, deadline - Date.now())))
+        .then(() => true)
+        .catch(() => false);
+      const [again] = await db.sql<{ n: number }[]>`
+        select count(*)::int as n from payment_attempts where status = 'processing'`;
+      if (drained && again!.n === 0) return true;
+    }
+    await sleep(100);
+  }
+  return false;
+}
+
+/** Prunes keys older than the servers' key window: recovery never repeats a create with one of those. */
+function startPruner(emulator: StripeEmulator, keyWindowMs: number) {
+  let pruned = 0;
+  const timer = setInterval(() => {
+    pruned += emulator.pruneIdempotencyKeys(keyWindowMs);
+  }, 250);
+  return {
+    pruned: () => pruned,
+    stop: () => clearInterval(timer),
+  };
+}

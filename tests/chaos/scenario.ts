@@ -1,0 +1,223 @@
+import type { FaultRule } from '@chargeonce/stripe-emulator';
+import { createRng, type Rng } from './prng';
+
+export const VISA = 'pm_card_visa';
+export const DECLINED = 'pm_card_chargeDeclined';
+
+export interface OrderPlan {
+  amount: number;
+  currency: string;
+  card: typeof VISA | typeof DECLINED;
+  /** Concurrent pays fired at once, each through a different live instance (duplicates). */
+  copies: number;
+  /** After a decline, pay again with `pm_card_visa` (this many concurrent pays; 0 = never). */
+  repayCopies: number;
+  /** When the pays go out, from the start of the load. */
+  startMs: number;
+  /** A provider delay aimed at this order's create (by metadata), so kills can land mid-call. */
+  slow: { fault: 'latency' | 'hang'; ms: number } | null;
+}
+
+export type KillTrigger =
+  /** SIGKILL a random live instance at `atMs`. */
+  | 'time'
+  /** SIGKILL the instance whose provider call for an attempt is in flight. */
+  | 'in_flight'
+  /** SIGKILL the instance that claimed an attempt the provider has already charged (before finalize). */
+  | 'after_charge';
+
+export interface KillPlan {
+  atMs: number;
+  trigger: KillTrigger;
+  /** Victim for `time` (and the fallback when no better victim shows up): index among live instances. */
+  pick: number;
+  /** Restart the slot (on a new port) this long after the kill; null = stays down until the settle. */
+  restartAfterMs: number | null;
+}
+
+export interface Scenario {
+  seed: number;
+  instances: number;
+  stripeTimeoutMs: number;
+  maxNetworkRetries: number;
+  payDeadlineMs: number;
+  recovery: { intervalMs: number; graceMs: number; leaseMs: number; keyWindowMs: number };
+  /** Prune provider idempotency keys older than the servers' key window, all along. */
+  pruneKeys: boolean;
+  /** Fault rules for every request (slow orders add their own rules in front at run time). */
+  faults: FaultRule[];
+  webhooks: {
+    slot: number;
+    duplicateProbability: number;
+    reorderWindowMs: number;
+    delayMs: number;
+    retryBaseMs: number;
+  };
+  loadMs: number;
+  orders: OrderPlan[];
+  kills: KillPlan[];
+}
+
+const CURRENCIES = ['usd', 'eur', 'gbp', 'jpy'] as const;
+const ERROR_STATUSES = [500, 502, 503] as const;
+
+/** A scenario is a pure function of its seed: `--seed S --runs 1` replays it. */
+export function generateScenario(seed: number): Scenario {
+  const rng = createRng(seed);
+  const instances = rng.int(2, 3);
+  const stripeTimeoutMs = rng.int(3, 8) * 100;
+  const maxNetworkRetries = rng.int(0, 2);
+  // The longest a hang holds a create before it executes (past the client's timeout).
+  const hangMaxMs = stripeTimeoutMs + 600;
+  // A lease must outlast the longest provider call a worker makes (every SDK try and its backoff —
+  // stripe-node also retries a reset connection once on its own — and a hang executing late), or a
+  // second worker could re-drive the attempt while the first call is still in flight.
+  const longestCallMs = (maxNetworkRetries + 1) * (stripeTimeoutMs + 1000) + hangMaxMs;
+  const leaseMs = Math.max(2000, longestCallMs + 1000);
+  const graceMs = rng.int(10, 20) * 100;
+  // Past the key window recovery only looks the PaymentIntent up, and "not found" means "never
+  // charged": so no create of the attempt may still be on its way then. The payer's own create ends
+  // within longestCallMs of its claim, and a worker's create within its lease.
+  const recovery = {
+    intervalMs: rng.int(1, 3) * 100,
+    graceMs,
+    leaseMs,
+    keyWindowMs: graceMs + longestCallMs + rng.int(10, 30) * 100,
+  };
+  const loadMs = rng.int(15, 40) * 100;
+  const orderCount = rng.int(10, 30);
+  const orders = Array.from({ length: orderCount }, () =>
+    orderPlan(rng, instances, loadMs, stripeTimeoutMs, hangMaxMs),
+  );
+  const kills = Array.from({ length: rng.int(1, 3) }, () => killPlan(rng, loadMs));
+  kills.sort((a, b) => a.atMs - b.atMs);
+  return {
+    seed,
+    instances,
+    stripeTimeoutMs,
+    maxNetworkRetries,
+    payDeadlineMs: rng.int(10, 30) * 100,
+    recovery,
+    pruneKeys: rng.chance(0.4),
+    faults: faultRules(rng, stripeTimeoutMs, hangMaxMs),
+    webhooks: {
+      slot: rng.int(0, instances - 1),
+      duplicateProbability: rng.pick([0, 0.2, 0.5, 1]),
+      reorderWindowMs: rng.pick([0, 100, 300]),
+      // Sometimes slower than recovery, so that recovery (and its lookup past the key window) wins.
+      delayMs: rng.pick([0, 50, 300, 3000]),
+      retryBaseMs: rng.int(1, 3) * 100,
+    },
+    loadMs,
+    orders,
+    kills,
+  };
+}
+
+function orderPlan(
+  rng: Rng,
+  instances: number,
+  loadMs: number,
+  timeoutMs: number,
+  hangMaxMs: number,
+): OrderPlan {
+  const declined = rng.chance(0.25);
+  const slowRoll = rng.next();
+  return {
+    amount: rng.int(1, 99_999),
+    currency: rng.pick(CURRENCIES),
+    card: declined ? DECLINED : VISA,
+    copies: rng.chance(0.5) ? rng.int(2, Math.max(2, instances)) : 1,
+    repayCopies: declined && rng.chance(0.7) ? rng.int(1, 2) : 0,
+    startMs: rng.int(0, loadMs),
+    slow:
+      slowRoll < 0.1
+        ? { fault: 'latency', ms: Math.round(timeoutMs * (0.5 + rng.next() * 0.4)) }
+        : slowRoll < 0.2
+          ? { fault: 'hang', ms: rng.int(timeoutMs + 100, hangMaxMs) }
+          : null,
+  };
+}
+
+function killPlan(rng: Rng, loadMs: number): KillPlan {
+  return {
+    atMs: rng.int(Math.round(loadMs * 0.1), loadMs),
+    trigger: rng.pick(['time', 'in_flight', 'after_charge'] as const),
+    pick: rng.int(0, 2),
+    restartAfterMs: rng.chance(0.8) ? rng.int(0, 15) * 100 : null,
+  };
+}
+
+/** Two to five of the fault kinds, each on a seeded share of the provider calls. */
+function faultRules(rng: Rng, timeoutMs: number, hangMaxMs: number): FaultRule[] {
+  const create = 'payment_intents.create';
+  const candidates: (() => FaultRule)[] = [
+    () => ({
+      fault: 'error_before',
+      operation: create,
+      probability: p(rng, 0.05, 0.25),
+      status: rng.pick(ERROR_STATUSES),
+    }),
+    () => ({
+      fault: 'error_after',
+      operation: create,
+      probability: p(rng, 0.05, 0.2),
+      status: rng.pick(ERROR_STATUSES),
+    }),
+    () => ({ fault: 'reset_after', operation: create, probability: p(rng, 0.1, 0.3) }),
+    () =>
+      rng.chance(0.5)
+        ? {
+            fault: 'hang',
+            operation: create,
+            probability: p(rng, 0.05, 0.15),
+            ms: rng.int(timeoutMs + 100, hangMaxMs),
+          }
+        : { fault: 'hang', operation: create, probability: p(rng, 0.05, 0.15) },
+    () => ({
+      fault: 'latency',
+      operation: '*',
+      probability: p(rng, 0.1, 0.4),
+      ms: rng.int(20, Math.round(timeoutMs * 0.8)),
+    }),
+    () => ({ fault: 'in_use_409', operation: create, probability: p(rng, 0.05, 0.2) }),
+    // Lookups fail too: the webhook's re-read and recovery's search must treat that as "not known yet".
+    () => ({
+      fault: 'error_before',
+      operation: ['payment_intents.retrieve', 'payment_intents.search'],
+      probability: p(rng, 0.1, 0.3),
+    }),
+  ];
+  const count = rng.int(2, 5);
+  const rules: FaultRule[] = [];
+  const chosen = new Set<number>();
+  while (chosen.size < count) chosen.add(rng.int(0, candidates.length - 1));
+  for (const i of [...chosen].sort((a, b) => a - b)) rules.push(candidates[i]!());
+  return rules;
+}
+
+const p = (rng: Rng, min: number, max: number) => Math.round((min + rng.next() * (max - min)) * 100) / 100;
+
+/** One line per scenario, for the log and for replaying a failure. */
+export function describeScenario(s: Scenario): string {
+  const faults = s.faults
+    .map((r) => `${r.fault}${r.probability !== undefined ? `@${r.probability}` : ''}`)
+    .join(',');
+  const declined = s.orders.filter((o) => o.card === DECLINED).length;
+  const duplicated = s.orders.filter((o) => o.copies > 1).length;
+  const slow = s.orders.filter((o) => o.slow).length;
+  const kills = s.kills.map(
+    (k) => `${k.trigger}@${k.atMs}${k.restartAfterMs === null ? '' : `+restart${k.restartAfterMs}`}`,
+  );
+  return [
+    `seed=${s.seed}`,
+    `instances=${s.instances}`,
+    `timeout=${s.stripeTimeoutMs}ms retries=${s.maxNetworkRetries}`,
+    `recovery=${s.recovery.intervalMs}/${s.recovery.graceMs}/${s.recovery.leaseMs}/window${s.recovery.keyWindowMs}ms`,
+    `prune=${s.pruneKeys}`,
+    `orders=${s.orders.length} (dup ${duplicated}, declined ${declined}, slow ${slow})`,
+    `faults=[${faults}]`,
+    `webhooks=slot${s.webhooks.slot} dup${s.webhooks.duplicateProbability} reorder${s.webhooks.reorderWindowMs} delay${s.webhooks.delayMs}`,
+    `kills=[${kills.join(',')}]`,
+  ].join(' ');
+}

@@ -1,0 +1,68 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/processes';
+
+/**
+ * A short `pnpm chaos` run: a few seeded scenarios of concurrent pays under provider faults,
+ * duplicate/reordered webhooks and SIGKILLed servers, audited against the provider's ledger.
+ * The seed is fixed so a failure here replays with `pnpm chaos -- --seed <seed> --runs 1`.
+ */
+const SEED = 7;
+const RUNS = 3;
+
+let child: ChildProcess | undefined;
+afterAll(() => {
+  // The harness stops every process it started on SIGTERM.
+  if (child && child.exitCode === null) child.kill('SIGTERM');
+});
+
+it('pnpm chaos: no duplicate, lost, stuck or mismatched payment across kills and faults', {
+  timeout: 300_000,
+}, async () => {
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      import.meta.resolve('tsx'),
+      'tests/chaos/main.ts',
+      '--',
+      '--runs',
+      String(RUNS),
+      '--seed',
+      String(SEED),
+      '--json',
+    ],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child = proc;
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  proc.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  // The harness's log (stderr) names the scenario and its replay command when anything fails.
+  expect({ code, log: code === 0 ? '' : stderr }).toEqual({ code: 0, log: '' });
+  const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '');
+  expect(Object.keys(summary)).toEqual([
+    'runs',
+    'seed',
+    'kills',
+    'faults',
+    'orders',
+    'paid',
+    'provider_succeeded',
+    'duplicates',
+    'lost',
+    'stuck',
+    'mismatches',
+  ]);
+  expect(summary).toMatchObject({ runs: RUNS, seed: SEED, duplicates: 0, lost: 0, stuck: 0, mismatches: 0 });
+  expect(summary.kills).toBeGreaterThan(0);
+  expect(summary.faults).toBeGreaterThan(0);
+  expect(summary.paid).toBeGreaterThan(0);
+  expect(summary.provider_succeeded).toBe(summary.paid);
+});
