@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/processes';
 import { type BrowserStack, startBrowserStack } from './support/stack';
 import { openTab, orderPage } from './support/tab';
 
@@ -54,17 +55,20 @@ describe('the web client as the README tells a person to use it', () => {
     await page.goto(stack.webUrl);
     const rows = page.locator('table.orders tbody tr');
     await page.getByText('page 1)').waitFor();
-    expect(await rows.count()).toBe(10);
+    // count() does not wait: the page label can update a render before the rows do.
+    await waitFor(async () => (await rows.count()) === 10, { what: '10 rows on page 1' });
     expect(await rows.first().textContent()).toContain('$12.00');
 
     await page.getByRole('button', { name: 'Next page' }).click();
     await page.getByText('page 2)').waitFor();
-    expect(await rows.count()).toBe(3);
+    await waitFor(async () => (await rows.count()) === 3, { what: '3 rows on page 2' });
     expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
 
     await page.getByRole('button', { name: 'Previous page' }).click();
     await page.getByText('page 1)').waitFor();
-    expect(await rows.first().textContent()).toContain('$12.00');
+    await waitFor(async () => ((await rows.first().textContent()) ?? '').includes('$12.00'), {
+      what: 'page 1 again, newest first',
+    });
     expect(tab.consoleErrors).toEqual([]);
   });
 });

@@ -157,10 +157,14 @@ describe('close()', () => {
 describe('cli', () => {
   it('prints its URL, serves requests and exits cleanly on SIGTERM', async () => {
     const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-    const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
-    const child = spawn(tsx, [cli, '--port', '0', '--latency-ms', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // Node with tsx's loader (not the tsx CLI, whose signal relay can race the exit code).
+    const child = spawn(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), cli, '--port', '0', '--latency-ms', '0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     try {
       const line = await new Promise<string>((resolve, reject) => {
         let out = '';
