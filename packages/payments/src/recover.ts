@@ -121,7 +121,7 @@ export async function recoverAttempt(
   const log = { orderId: attempt.orderId, attemptId: attempt.id, idempotencyKey: attempt.idempotencyKey };
   const withinKeyWindow = attempt.ageMs < policy.keyWindowMs;
   logger.info({ ...log, withinKeyWindow }, 'recovering attempt');
-  const provider = withinKeyWindow
+  let provider: ChargeResult | LookupResult = withinKeyWindow
     ? await deps.gateway.charge({
         amount: attempt.amount,
         currency: attempt.currency,
@@ -134,6 +134,13 @@ export async function recoverAttempt(
         },
       })
     : await deps.gateway.findByAttempt(attempt.id);
+  if (withinKeyWindow && provider.kind === 'unknown') {
+    // Stripe stores a 5xx that happened after executing and replays it for the key, so repeating
+    // the create can stay unknown for the key's lifetime. A lookup by metadata (read-only, always
+    // safe) may know better; `not_found` here proves nothing (search lags), so it is not final.
+    const found = await deps.gateway.findByAttempt(attempt.id);
+    if (found.kind !== 'not_found') provider = found;
+  }
   const outcome = outcomeFromProvider(provider);
   if (!outcome) {
     // Still unknown: the lease expires and a later run tries again with the same key.
