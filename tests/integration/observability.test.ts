@@ -18,7 +18,8 @@ beforeAll(async () => {
     buffered = parts.pop() ?? '';
     logLines.push(...parts.filter(Boolean));
   });
-  env = await startInProcess({ LOG_LEVEL: 'info' }, { logStream });
+  // The recovery worker stays off: it would re-drive the fake stuck attempt below.
+  env = await startInProcess({ LOG_LEVEL: 'info', CHARGEONCE_RECOVERY_INTERVAL_MS: '0' }, { logStream });
 });
 afterAll(async () => {
   await env?.stop();
@@ -55,6 +56,10 @@ describe('operations', () => {
   });
 
   it('/metrics exposes the chargeonce_ metrics with what happened', async () => {
+    // HTTP durations are recorded after the response is sent: wait for the last one to land.
+    const httpPays = (t: string) =>
+      sample(t, 'chargeonce_http_request_duration_seconds_count{procedure="orders.pay",code="402"}');
+    await waitFor(async () => httpPays(await metricsText()) === 1, { what: 'the HTTP metrics of the pays' });
     const text = await metricsText();
     expect(sample(text, 'chargeonce_pay_outcomes_total{outcome="charged"}')).toBe(1);
     expect(sample(text, 'chargeonce_pay_outcomes_total{outcome="already_paid"}')).toBe(1);
@@ -135,6 +140,10 @@ describe('operations', () => {
     // Also a request whose bad token would be tempting to log.
     await fetch(`${env.server.url}/trpc/orders.list`, {
       headers: { authorization: 'Bearer co_wrong_token_value' },
+    });
+    // Its log line is written after the response: wait for it, or the check below proves nothing.
+    await waitFor(() => logs().some((l) => l.msg === 'request' && l.statusCode === 401), {
+      what: 'the 401 request log line',
     });
     const all = logLines.join('\n');
     expect(all).not.toContain(token);

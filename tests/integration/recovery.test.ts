@@ -122,6 +122,15 @@ describe('recovery', () => {
     } finally {
       env.emulator.setLatency(0);
     }
+    // On a loaded machine both may come back unknown (timeout; 409 while the other's create runs):
+    // further passes (with a short lease, so the next pass may take it) must settle it.
+    await waitFor(
+      async () => {
+        await runRecovery(deps, { ...now, leaseMs: 1 });
+        return (await state(o.id))?.status === 'paid';
+      },
+      { what: 'recovery to settle the raced attempt', timeoutMs: 30_000 },
+    );
     expect(env.paymentIntentsFor(o.id)).toHaveLength(1);
     expect(await state(o.id)).toMatchObject({ status: 'paid', attempt_status: 'succeeded' });
   });

@@ -25,7 +25,7 @@ beforeAll(async () => {
       return result;
     },
     retrieve: (id) => real!.retrieve(id),
-    findByAttempt: (id) => real!.findByAttempt(id),
+    findByAttempt: (id, options) => real!.findByAttempt(id, options),
     listPaymentIntents: (w) => real!.listPaymentIntents(w),
   };
   env = await startInProcess(

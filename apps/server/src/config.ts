@@ -96,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (e.STRIPE_API_BASE && !e.STRIPE_SECRET_KEY) {
     throw new ConfigError('invalid configuration: STRIPE_API_BASE is set but STRIPE_SECRET_KEY is not');
   }
+  checkRecoverySafety(e);
   return {
     webhookSecret: e.STRIPE_WEBHOOK_SECRET,
     recoveryIntervalMs: e.CHARGEONCE_RECOVERY_INTERVAL_MS,
@@ -120,4 +121,41 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     webDist: e.CHARGEONCE_WEB_DIST ?? DEFAULT_WEB_DIST,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** Stripe keeps idempotency keys at least 24 h; leave an hour of margin. */
+const MAX_KEY_WINDOW_MS = 23 * 60 * 60_000;
+
+/**
+ * Recovery is only exactly-once within these bounds, so a configuration outside them is refused:
+ * - repeating a create with the same key is safe only while Stripe still has the key;
+ * - a lease must outlive the longest provider call (every SDK try plus its pauses), or a second
+ *   worker could act while the first one's create is still running;
+ * - an attempt may be judged "nothing was charged" (past the key window) only after any create for
+ *   it has certainly finished.
+ */
+function checkRecoverySafety(e: z.infer<typeof envSchema>): void {
+  // Every SDK try, plus the one extra try stripe-node makes after a dropped connection, plus its
+  // backoff pauses (0.5 s doubling, capped at 5 s).
+  const tries = e.STRIPE_MAX_NETWORK_RETRIES + 2;
+  let pausesMs = 0;
+  for (let i = 0; i < tries - 1; i++) pausesMs += Math.min(500 * 2 ** i, 5_000);
+  const longestCallMs = tries * e.STRIPE_TIMEOUT_MS + pausesMs;
+  const problems: string[] = [];
+  if (e.CHARGEONCE_PROVIDER_KEY_WINDOW_MS > MAX_KEY_WINDOW_MS) {
+    problems.push(
+      `CHARGEONCE_PROVIDER_KEY_WINDOW_MS must be at most ${MAX_KEY_WINDOW_MS} (Stripe keeps keys 24 h)`,
+    );
+  }
+  if (e.CHARGEONCE_RECOVERY_LEASE_MS < longestCallMs) {
+    problems.push(
+      `CHARGEONCE_RECOVERY_LEASE_MS must be at least ${longestCallMs} (the longest provider call)`,
+    );
+  }
+  if (e.CHARGEONCE_PROVIDER_KEY_WINDOW_MS < e.CHARGEONCE_RECOVERY_GRACE_MS + longestCallMs) {
+    problems.push(
+      `CHARGEONCE_PROVIDER_KEY_WINDOW_MS must be at least CHARGEONCE_RECOVERY_GRACE_MS + ${longestCallMs} ms`,
+    );
+  }
+  if (problems.length) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
 }

@@ -110,7 +110,7 @@ export function createMetrics(
   const instrumentGateway = (gateway: PaymentGateway): PaymentGateway => ({
     charge: (request) => timed('payment_intents.create', () => gateway.charge(request)),
     retrieve: (id) => timed('payment_intents.retrieve', () => gateway.retrieve(id)),
-    findByAttempt: (id) => timed('payment_intents.search', () => gateway.findByAttempt(id)),
+    findByAttempt: (id, options) => timed('payment_intents.lookup', () => gateway.findByAttempt(id, options)),
     listPaymentIntents: (window) => gateway.listPaymentIntents(window),
   });
 

@@ -28,9 +28,19 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookOption
       options.metrics?.webhookEvents.inc({ type: 'unverified', result: 'bad_signature' });
       return reply.code(400).send({ error: 'invalid signature' });
     }
-    const result = await applyPaymentIntentEvent(options.payments, event);
+    let result: Awaited<ReturnType<typeof applyPaymentIntentEvent>>;
+    try {
+      result = await applyPaymentIntentEvent(options.payments, event);
+    } catch (err) {
+      // Nothing was committed: a non-2xx makes Stripe deliver the event again. No detail leaves.
+      req.log.error({ err, eventId: event.id }, 'webhook event failed');
+      options.metrics?.webhookEvents.inc({ type: event.type, result: 'error' });
+      return reply.code(500).send({ error: 'internal error' });
+    }
     options.metrics?.webhookEvents.inc({ type: event.type, result });
     req.audit.outcome = result;
+    // Not applied yet (the PaymentIntent could not be re-read): ask Stripe to deliver it again.
+    if (result === 'retry_later') return reply.code(503).send({ received: false, result });
     return reply.code(200).send({ received: true, result });
   });
 }

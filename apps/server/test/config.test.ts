@@ -53,3 +53,27 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ STRIPE_API_BASE: 'http://127.0.0.1:1' })).toThrow(/STRIPE_SECRET_KEY is not/);
   });
 });
+
+describe('recovery safety', () => {
+  it('refuses a key window longer than Stripe keeps keys, or a lease shorter than the longest call', () => {
+    expect(() => loadConfig({ CHARGEONCE_PROVIDER_KEY_WINDOW_MS: String(25 * 3_600_000) })).toThrow(
+      /KEY_WINDOW_MS must be at most/,
+    );
+    expect(() => loadConfig({ CHARGEONCE_RECOVERY_LEASE_MS: '1000' })).toThrow(/LEASE_MS must be at least/);
+    expect(() => loadConfig({ CHARGEONCE_PROVIDER_KEY_WINDOW_MS: '5000' })).toThrow(
+      /KEY_WINDOW_MS must be at least CHARGEONCE_RECOVERY_GRACE_MS/,
+    );
+  });
+  it('accepts the defaults and tight but safe test settings', () => {
+    expect(() => loadConfig({})).not.toThrow();
+    expect(() =>
+      loadConfig({
+        STRIPE_TIMEOUT_MS: '300',
+        STRIPE_MAX_NETWORK_RETRIES: '0',
+        CHARGEONCE_RECOVERY_GRACE_MS: '1000',
+        CHARGEONCE_RECOVERY_LEASE_MS: '2000',
+        CHARGEONCE_PROVIDER_KEY_WINDOW_MS: '5000',
+      }),
+    ).not.toThrow();
+  });
+});

@@ -40,6 +40,15 @@ export type ChargeResult =
 
 export type LookupResult = ChargeResult | { kind: 'not_found' };
 
+export interface FindOptions {
+  /**
+   * Make `not_found` trustworthy: scan the (immediately consistent) list of PaymentIntents created
+   * since this time instead of using search, whose index can lag by minutes. Needed before
+   * concluding that nothing was ever charged.
+   */
+  consistentSince?: Date;
+}
+
 export interface PaymentGateway {
   /** Creates and confirms a PaymentIntent with the request's idempotency key. */
   charge(request: ChargeRequest): Promise<ChargeResult>;
@@ -49,7 +58,7 @@ export interface PaymentGateway {
    * The PaymentIntent an attempt created, found by its metadata (`attempt_id`). Used past the
    * provider's idempotency-key window, where repeating the create could charge a second time.
    */
-  findByAttempt(attemptId: string): Promise<LookupResult>;
+  findByAttempt(attemptId: string, options?: FindOptions): Promise<LookupResult>;
   /** Every PaymentIntent created in [from, to] (unix seconds), for reconciliation. */
   listPaymentIntents(window: { from: number; to: number }): AsyncIterable<ProviderPaymentIntent>;
 }

@@ -34,6 +34,7 @@ export interface LeasedAttempt {
   amount: number;
   currency: string;
   paymentMethodId: string;
+  claimedAt: Date;
   ageMs: number;
 }
 
@@ -51,6 +52,7 @@ export async function leaseStaleAttempts(db: Executor, policy: RecoveryPolicy): 
     amount: number;
     currency: string;
     payment_method_id: string;
+    claimed_at: string | Date;
     age_ms: number;
   }>(sql`
     update payment_attempts a
@@ -65,7 +67,7 @@ export async function leaseStaleAttempts(db: Executor, policy: RecoveryPolicy): 
         limit ${policy.batchSize}
         for update skip locked)
     returning a.id, a.order_id, a.claim_version, a.idempotency_key, a.amount, a.currency,
-              a.payment_method_id, (extract(epoch from (now() - a.claimed_at)) * 1000)::float8 as age_ms`);
+              a.payment_method_id, a.claimed_at, (extract(epoch from (now() - a.claimed_at)) * 1000)::float8 as age_ms`);
   return rows.map((r) => ({
     id: r.id,
     orderId: r.order_id,
@@ -74,6 +76,7 @@ export async function leaseStaleAttempts(db: Executor, policy: RecoveryPolicy): 
     amount: r.amount,
     currency: r.currency,
     paymentMethodId: r.payment_method_id,
+    claimedAt: new Date(r.claimed_at),
     ageMs: Number(r.age_ms),
   }));
 }
@@ -133,7 +136,10 @@ export async function recoverAttempt(
           claim_version: String(attempt.claimVersion),
         },
       })
-    : await deps.gateway.findByAttempt(attempt.id);
+    : // Past the window the answer may abandon the attempt: only a consistent lookup will do.
+      await deps.gateway.findByAttempt(attempt.id, {
+        consistentSince: new Date(attempt.claimedAt.getTime() - 10 * 60_000),
+      });
   if (withinKeyWindow && provider.kind === 'unknown') {
     // Stripe stores a 5xx that happened after executing and replays it for the key, so repeating
     // the create can stay unknown for the key's lifetime. A lookup by metadata (read-only, always

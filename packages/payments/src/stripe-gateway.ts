@@ -2,6 +2,7 @@ import Stripe from 'stripe';
 import type {
   ChargeRequest,
   ChargeResult,
+  FindOptions,
   LookupResult,
   PaymentGateway,
   ProviderPaymentIntent,
@@ -92,19 +93,28 @@ export function createStripeGateway(
       }
     },
 
-    async findByAttempt(attemptId: string): Promise<LookupResult> {
+    async findByAttempt(attemptId: string, options: FindOptions = {}): Promise<LookupResult> {
       try {
-        const found = await client.paymentIntents.search({
-          query: `metadata['attempt_id']:'${attemptId.replace(/'/g, '')}'`,
-          limit: 10,
-        });
         // One attempt has one idempotency key, so at most one PaymentIntent; prefer a success if
         // there were ever more.
-        const intent = found.data.find((pi) => pi.status === 'succeeded') ?? found.data[0];
+        const matches: Stripe.PaymentIntent[] = [];
+        if (options.consistentSince) {
+          const gte = Math.floor(options.consistentSince.getTime() / 1000);
+          for await (const pi of client.paymentIntents.list({ created: { gte }, limit: 100 })) {
+            if (pi.metadata?.attempt_id === attemptId) matches.push(pi);
+          }
+        } else {
+          const found = await client.paymentIntents.search({
+            query: `metadata['attempt_id']:'${attemptId.replace(/'/g, '')}'`,
+            limit: 10,
+          });
+          matches.push(...found.data);
+        }
+        const intent = matches.find((pi) => pi.status === 'succeeded') ?? matches[0];
         return intent ? fromPaymentIntent(intent) : { kind: 'not_found' };
       } catch (err) {
         const result = classifyStripeError(err);
-        return result.kind === 'unknown' ? result : { kind: 'unknown', reason: `search_${result.kind}` };
+        return result.kind === 'unknown' ? result : { kind: 'unknown', reason: `lookup_${result.kind}` };
       }
     },
   };

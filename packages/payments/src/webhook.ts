@@ -21,6 +21,8 @@ export type EventResult =
   | 'duplicate'
   /** The PaymentIntent's outcome is not final yet (e.g. `processing`); a later event settles it. */
   | 'pending'
+  /** The PaymentIntent could not be re-read: nothing applied; answer non-2xx so Stripe retries. */
+  | 'retry_later'
   /** No attempt of ours matches: left for reconciliation to report. */
   | 'unknown_payment_intent'
   /** Not a PaymentIntent event. */
@@ -73,8 +75,13 @@ export async function applyPaymentIntentEvent(
     return (await record('unknown_payment_intent')).length ? 'unknown_payment_intent' : 'duplicate';
   }
 
-  const outcome = outcomeFromProvider(await deps.gateway.retrieve(event.paymentIntentId));
-  if (!outcome) return 'pending'; // not recorded: a redelivery may find it final
+  const current = await deps.gateway.retrieve(event.paymentIntentId);
+  const outcome = outcomeFromProvider(current);
+  if (!outcome) {
+    // Not recorded either way, so a redelivery is applied afresh. A PaymentIntent that is really
+    // still processing is acknowledged (its final event will come); a failed re-read is not.
+    return current.kind === 'unknown' && current.paymentIntentId ? 'pending' : 'retry_later';
+  }
 
   return deps.db.transaction(async (tx) => {
     const [inserted] = await tx
