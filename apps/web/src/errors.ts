@@ -38,9 +38,21 @@ const DECLINES: Record<string, string> = {
   do_not_honor: 'the bank declined the card',
 };
 
-/** A decline code in words, for people. */
+/** Attempts that failed without a card decline: the card was never charged for another reason. */
+const NOT_DECLINES: Record<string, string> = {
+  abandoned: 'the payment never reached the bank',
+  provider_unavailable: 'the payment service was unavailable',
+  resource_missing: 'the card was not recognised',
+};
+
+/** Whether a failure code is the bank declining the card (else the payment failed before it). */
+export function isCardDecline(code: string | null | undefined): boolean {
+  return !code || !(code in NOT_DECLINES);
+}
+
+/** A decline (or other failure) code in words, for people. */
 export function declineInWords(code: string | null | undefined): string {
-  return (code && DECLINES[code]) ?? 'the bank declined the card';
+  return (code && (DECLINES[code] ?? NOT_DECLINES[code])) ?? 'the bank declined the card';
 }
 
 /**

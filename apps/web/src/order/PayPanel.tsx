@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { cardLabel } from '../cards';
 import { CardPicker } from '../components/CardPicker';
-import { declineInWords } from '../errors';
+import { declineInWords, isCardDecline } from '../errors';
 import { formatMoney } from '../money';
 import type { Order, PayView } from './view';
 
@@ -57,15 +57,26 @@ export function PayPanel({ order, view, onPay }: Props) {
   }
 
   const declined = view.declineCode !== null;
+  // A decline is the bank's answer; other failures (provider down, never sent) are not the card's fault.
+  const cardDecline = isCardDecline(view.declineCode);
   return (
     <section className="panel" aria-labelledby="pay-heading">
-      <h2 id="pay-heading">{view.paying ? 'Paying…' : declined ? 'Payment declined' : 'Pay this order'}</h2>
+      <h2 id="pay-heading">
+        {view.paying
+          ? 'Paying…'
+          : declined
+            ? cardDecline
+              ? 'Payment declined'
+              : 'Payment failed'
+            : 'Pay this order'}
+      </h2>
       {view.paying ? (
         <p>Sending the payment to the provider. It is charged once, however often Pay is pressed.</p>
       ) : declined ? (
         <p className="declined">
-          The payment was declined: {declineInWords(view.declineCode)}. Nothing was charged. You can pay with
-          another card.
+          {cardDecline ? 'The payment was declined' : 'The payment did not go through'}:{' '}
+          {declineInWords(view.declineCode)}. Nothing was charged. You can pay again, with this or another
+          card.
         </p>
       ) : (
         <p>

@@ -33,7 +33,9 @@ export function payView(
   if (order.status === 'pending' || order.status === 'failed') {
     const declineCode =
       local.declineCode ??
-      (order.status === 'failed' ? (lastAttempt(data)?.declineCode ?? 'generic_decline') : null);
+      (order.status === 'failed'
+        ? (lastAttempt(data)?.declineCode ?? lastAttempt(data)?.errorCode ?? 'generic_decline')
+        : null);
     return { kind: 'payable', paying: false, declineCode };
   }
   return { kind: 'closed' };
