@@ -169,3 +169,20 @@ describe('operations', () => {
     expect((await fetch(`${env.server.url}/readyz`)).status).toBe(200);
   });
 });
+
+describe('when the database goes away', () => {
+  // Last in this file: it stops the database under the running server.
+  it('/healthz still answers, /readyz says why not ready, /metrics still scrapes', async () => {
+    await env.database.stop();
+    expect((await fetch(`${env.server.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${env.server.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ ok: false, reason: expect.stringMatching(/database/) });
+    const metrics = await fetch(`${env.server.url}/metrics`);
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    // prom-client writes NaN as `Nan`; Prometheus parses it either way.
+    expect(text).toMatch(/^chargeonce_attempts_processing nan$/im);
+    expect(text).toContain('chargeonce_pay_outcomes_total{outcome="charged"} 1');
+  });
+});

@@ -125,6 +125,7 @@ describe('POST /webhooks/stripe', () => {
       await deliver(body, { header: null }),
       await deliver(body, { header: 't=1,v1=deadbeef' }),
       await deliver(body, { timestamp: Math.floor(Date.now() / 1000) - 301 }),
+      await deliver(body, { timestamp: Math.floor(Date.now() / 1000) + 3600 }),
     ]) {
       expect(res.status).toBe(400);
     }

@@ -65,11 +65,13 @@ export function createMetrics(
   // One query serves both gauges of a scrape.
   let snapshot: Promise<{ count: number; oldestAgeSeconds: number }> | undefined;
   const readProcessing = () => {
-    snapshot ??= (
-      options.processingAttempts?.() ?? Promise.resolve({ count: 0, oldestAgeSeconds: 0 })
-    ).finally(() => {
-      snapshot = undefined;
-    });
+    snapshot ??= (options.processingAttempts?.() ?? Promise.resolve({ count: 0, oldestAgeSeconds: 0 }))
+      // A database outage must not take /metrics down with it (that is when it is needed most):
+      // the gauges read NaN, which Prometheus shows as missing data, and everything else still scrapes.
+      .catch(() => ({ count: Number.NaN, oldestAgeSeconds: Number.NaN }))
+      .finally(() => {
+        snapshot = undefined;
+      });
     return snapshot;
   };
   new Gauge({

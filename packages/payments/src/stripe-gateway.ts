@@ -203,6 +203,10 @@ export function createWebhookVerifier(secret: string, now: () => number = Date.n
   const stripe = new Stripe('sk_webhook_verification_only', { telemetry: false });
   return (rawBody: Buffer | string, signatureHeader: string | undefined): PaymentIntentEvent => {
     if (!signatureHeader) throw new Error('missing Stripe-Signature header');
+    // The SDK only refuses signatures that are too old; refuse ones from the future as well.
+    const signedAt = Number(/(?:^|,)t=(\d+)/.exec(signatureHeader)?.[1]);
+    if (!(signedAt <= now() / 1000 + WEBHOOK_TOLERANCE_SECONDS))
+      throw new Error('signature timestamp out of range');
     const event = stripe.webhooks.constructEvent(
       rawBody,
       signatureHeader,
