@@ -1,14 +1,8 @@
-import {
-  createStripeGateway,
-  DEFAULT_RECOVERY_POLICY,
-  type PaymentsDeps,
-  runRecovery,
-} from '@chargeonce/payments';
+import { DEFAULT_RECOVERY_POLICY, type PaymentsDeps, runRecovery } from '@chargeonce/payments';
 import type { FaultRule } from '@chargeonce/stripe-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcess, startInProcess } from '../support/in-process';
 import { waitFor } from '../support/processes';
-import { EMULATOR_KEY } from '../support/stack';
 
 /**
  * One test per provider fault class, through the real server: the pay never reports a failure it
@@ -24,15 +18,7 @@ beforeAll(async () => {
     CHARGEONCE_PAY_DEADLINE_MS: '500',
     CHARGEONCE_RECOVERY_INTERVAL_MS: '0',
   });
-  deps = {
-    db: env.db.db,
-    gateway: createStripeGateway({
-      secretKey: EMULATOR_KEY,
-      apiBase: env.emulator.url,
-      maxNetworkRetries: 0,
-    }),
-    instanceId: 'faults-test',
-  };
+  deps = env.paymentsDeps('faults-test');
 });
 afterAll(async () => {
   await env?.stop();

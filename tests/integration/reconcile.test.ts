@@ -1,4 +1,4 @@
-import { createStripeClient, createStripeGateway, type PaymentsDeps, reconcile } from '@chargeonce/payments';
+import { createStripeClient, type PaymentsDeps, reconcile } from '@chargeonce/payments';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcess, startInProcess } from '../support/in-process';
 import { runScript } from '../support/processes';
@@ -12,11 +12,7 @@ beforeAll(async () => {
     STRIPE_MAX_NETWORK_RETRIES: '0',
     CHARGEONCE_RECOVERY_INTERVAL_MS: '0',
   });
-  deps = {
-    db: env.db.db,
-    gateway: createStripeGateway({ secretKey: EMULATOR_KEY, apiBase: env.emulator.url }),
-    instanceId: 'reconcile-test',
-  };
+  deps = env.paymentsDeps('reconcile-test');
 });
 afterAll(async () => {
   await env?.stop();

@@ -1,5 +1,4 @@
 import {
-  createStripeGateway,
   DEFAULT_RECOVERY_POLICY,
   type PaymentsDeps,
   type RecoveryPolicy,
@@ -8,7 +7,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcess, startInProcess } from '../support/in-process';
 import { waitFor } from '../support/processes';
-import { EMULATOR_KEY } from '../support/stack';
 
 /**
  * Unknown outcomes are settled by the recovery worker: the same idempotency key within the
@@ -24,15 +22,7 @@ beforeAll(async () => {
     // Recovery is driven by the tests themselves, with their own policies.
     CHARGEONCE_RECOVERY_INTERVAL_MS: '0',
   });
-  deps = {
-    db: env.db.db,
-    gateway: createStripeGateway({
-      secretKey: EMULATOR_KEY,
-      apiBase: env.emulator.url,
-      maxNetworkRetries: 0,
-    }),
-    instanceId: 'recovery-test',
-  };
+  deps = env.paymentsDeps('recovery-test');
 });
 afterAll(async () => {
   await env?.stop();

@@ -1,6 +1,7 @@
 import { type ChargeonceClient, createChargeonceClient } from '@chargeonce/client';
 import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
+import { createStripeGateway, type PaymentsDeps } from '@chargeonce/payments';
 import { loadConfig, type Running, type StartOptions, startChargeonce } from '@chargeonce/server';
 import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import { waitFor } from './processes';
@@ -21,6 +22,8 @@ export interface InProcess {
    * Needs a server started with a Stripe timeout below `latencyMs`.
    */
   payWithLostResponse(client: ChargeonceClient, orderId: string, latencyMs?: number): Promise<void>;
+  /** Payments deps on the same database and emulator, for tests that drive recovery or reconcile. */
+  paymentsDeps(instanceId: string): PaymentsDeps;
   stop(): Promise<void>;
 }
 
@@ -71,6 +74,11 @@ export async function startInProcess(
       const charged = () => emulator.paymentIntents().some((pi) => pi.metadata.order_id === orderId);
       await waitFor(charged, { what: 'the charge to land at the provider' });
     },
+    paymentsDeps: (instanceId) => ({
+      db: db.db,
+      gateway: createStripeGateway({ secretKey: EMULATOR_KEY, apiBase: emulator.url, maxNetworkRetries: 0 }),
+      instanceId,
+    }),
     async stop() {
       await server.close();
       await db.close();
