@@ -1,7 +1,7 @@
 import type { ApiContext, ApiResult } from './context';
 import { invalidRequest, resourceMissing } from './errors';
 import { asArray } from './form';
-import { parseCreated } from './list';
+import { pageNewestFirst, parseCreated } from './list';
 import type { EventRecord } from './store';
 import { optionalString, parseLimit } from './validate';
 
@@ -27,28 +27,13 @@ export function listEvents(ctx: ApiContext): ApiResult {
     throw invalidRequest('Invalid array: types', { param: 'types' });
   const startingAfter = cursor(ctx, 'starting_after');
   const endingBefore = cursor(ctx, 'ending_before');
-  if (startingAfter && endingBefore) {
-    throw invalidRequest('You may only specify one of these parameters: ending_before, starting_after.', {
-      param: 'ending_before',
-    });
-  }
   const wanted = [...(type ? [type] : []), ...((types as string[] | undefined) ?? [])];
   const matching = [...ctx.state.events()]
     .reverse()
     .filter(
       (r) => createdFilter(r.event.created) && (wanted.length === 0 || wanted.some((t) => typeMatches(t, r))),
     );
-  let data: EventRecord[];
-  let hasMore: boolean;
-  if (endingBefore) {
-    const newer = matching.filter((r) => r.seq > endingBefore.seq);
-    data = newer.slice(Math.max(0, newer.length - limit));
-    hasMore = newer.length > limit;
-  } else {
-    const older = startingAfter ? matching.filter((r) => r.seq < startingAfter.seq) : matching;
-    data = older.slice(0, limit);
-    hasMore = older.length > limit;
-  }
+  const { data, hasMore } = pageNewestFirst(matching, startingAfter, endingBefore, limit);
   return {
     status: 200,
     body: { object: 'list', data: data.map((r) => r.event), has_more: hasMore, url: '/v1/events' },

@@ -19,29 +19,13 @@ export function listPaymentIntents(ctx: ApiContext): ApiResult {
   const customer = optionalString(p, 'customer');
   const startingAfter = cursor(ctx, 'starting_after');
   const endingBefore = cursor(ctx, 'ending_before');
-  if (startingAfter && endingBefore) {
-    throw invalidRequest('You may only specify one of these parameters: ending_before, starting_after.', {
-      param: 'ending_before',
-    });
-  }
 
   const matching = newestFirst(ctx).filter(
     (r) =>
       createdFilter(r.pi.created) &&
       (customer === undefined || customer === '' || r.pi.customer === customer),
   );
-  let data: PaymentIntentRecord[];
-  let hasMore: boolean;
-  if (endingBefore) {
-    // The `limit` items immediately newer than the cursor, still newest first.
-    const newer = matching.filter((r) => r.seq > endingBefore.seq);
-    data = newer.slice(Math.max(0, newer.length - limit));
-    hasMore = newer.length > limit;
-  } else {
-    const older = startingAfter ? matching.filter((r) => r.seq < startingAfter.seq) : matching;
-    data = older.slice(0, limit);
-    hasMore = older.length > limit;
-  }
+  const { data, hasMore } = pageNewestFirst(matching, startingAfter, endingBefore, limit);
   return {
     status: 200,
     body: { object: 'list', data: data.map((r) => r.pi), has_more: hasMore, url: '/v1/payment_intents' },
@@ -122,4 +106,28 @@ function decodePage(page: string): number {
     // fall through
   }
   throw invalidRequest(`Invalid page: ${page}`, { param: 'page' });
+}
+
+/**
+ * Stripe's cursor paging over items already sorted newest first: `starting_after` gives the next
+ * `limit` older items, `ending_before` the `limit` items just newer than the cursor (still newest
+ * first). Shared by every list endpoint.
+ */
+export function pageNewestFirst<T extends { seq: number }>(
+  matching: T[],
+  startingAfter: { seq: number } | null,
+  endingBefore: { seq: number } | null,
+  limit: number,
+): { data: T[]; hasMore: boolean } {
+  if (startingAfter && endingBefore) {
+    throw invalidRequest('You may only specify one of these parameters: ending_before, starting_after.', {
+      param: 'ending_before',
+    });
+  }
+  if (endingBefore) {
+    const newer = matching.filter((r) => r.seq > endingBefore.seq);
+    return { data: newer.slice(Math.max(0, newer.length - limit)), hasMore: newer.length > limit };
+  }
+  const older = startingAfter ? matching.filter((r) => r.seq < startingAfter.seq) : matching;
+  return { data: older.slice(0, limit), hasMore: older.length > limit };
 }
