@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedPostgres } from './embedded';
+import { startEmbeddedPostgres } from '@chargeonce/embedded-postgres';
 import { migrate } from './migrate';
 
 export interface TestDatabase {

