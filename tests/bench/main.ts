@@ -29,7 +29,7 @@ import {
 import { checkTargets } from './targets';
 import { type DistinctRound, distinct, hotStorm, roundTripsPerPay, type StormRound } from './workloads';
 
-const options = parseOptions(process.argv.slice(2));
+const options = parseOptions();
 const log = (line: string) => console.error(`bench: ${line}`);
 
 /** Rotates the order each round (A B C, B C A, ...) so no cell always runs first or last. */

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { type CliIo, integerFlag, parseCommandLine } from '@chargeonce/cli';
 
 export interface BenchOptions {
   json: boolean;
@@ -12,25 +12,32 @@ export interface BenchOptions {
   roundTripSamples: number;
 }
 
+export const BENCH_CLI = {
+  usage: `usage: pnpm bench -- [--json] [--quick] [--rounds N]
+  --json       the last line is one JSON object with every figure
+  --quick      a second or two per cell (a smoke run: correctness only)
+  --rounds N   alternated rounds per workload, 1 to 50 (default 5; 1 with --quick)`,
+  options: {
+    json: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+  },
+} as const;
+
 /**
- * `pnpm bench -- [--json] [--quick]`. pnpm passes the literal `--` through to the script, so it is
- * dropped here rather than rejected. `--quick` keeps each cell to a second or two (CI smoke run);
- * the default run is long enough for medians over several rounds to settle on a noisy 2-core box.
+ * `pnpm bench -- [--json] [--quick] [--rounds N]`. `--quick` keeps each cell to a second or two
+ * (CI smoke run); the default run is long enough for medians over several rounds to settle on a
+ * noisy 2-core box.
  */
-export function parseOptions(argv: string[]): BenchOptions {
-  const { values } = parseArgs({
-    args: argv.filter((a) => a !== '--'),
-    options: {
-      json: { type: 'boolean', default: false },
-      quick: { type: 'boolean', default: false },
-      rounds: { type: 'string' },
-    },
-  });
+export function parseOptions(io?: CliIo): BenchOptions {
+  const values = parseCommandLine(BENCH_CLI, io);
   const quick = values.quick ?? false;
-  const rounds = values.rounds === undefined ? (quick ? 1 : 5) : Number(values.rounds);
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) {
-    throw new Error(`--rounds must be an integer between 1 and 50 (got ${JSON.stringify(values.rounds)})`);
-  }
+  const rounds =
+    values.rounds === undefined
+      ? quick
+        ? 1
+        : 5
+      : integerFlag(BENCH_CLI, 'rounds', values.rounds, { min: 1, max: 50 }, io);
   return {
     json: values.json ?? false,
     quick,

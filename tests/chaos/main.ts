@@ -7,7 +7,7 @@
  * SIGKILLing and restarting servers, then lets recovery and webhooks settle and audits the
  * database against the provider's ledger. Exit status 1 on any violation.
  */
-import { parseArgs } from 'node:util';
+import { integerFlag, parseCommandLine } from '@chargeonce/cli';
 import { add, emptySummary, scenarioLine, toJsonLine, violationCount } from './report';
 import { runScenario } from './runner';
 import { describeScenario, generateScenario } from './scenario';
@@ -15,26 +15,24 @@ import { describeScenario, generateScenario } from './scenario';
 /** A scenario that takes longer than this is abandoned (servers, database and emulator stopped). */
 const SCENARIO_TIMEOUT_MS = 240_000;
 
-const { values } = parseArgs({
-  args: process.argv.slice(2).filter((a) => a !== '--'),
+const cli = {
+  usage: `usage: pnpm chaos -- [--runs N] [--seed S] [--json]
+  --runs N   scenarios to run (default 10)
+  --seed S   seed of the first scenario (default: random, printed first); scenario i has seed S+i
+  --json     the last line is one JSON object with the totals
+Exit status 1 on any duplicate, lost, stuck or mismatched payment.`,
   options: {
     runs: { type: 'string', default: '10' },
     seed: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
-});
-
-function int(name: string, raw: string, min: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > 2 ** 31) {
-    console.error(`--${name} must be an integer >= ${min} (got ${JSON.stringify(raw)})`);
-    process.exit(2);
-  }
-  return n;
-}
-
-const runs = int('runs', values.runs, 1);
-const seed = values.seed === undefined ? Math.floor(Math.random() * 1_000_000) : int('seed', values.seed, 0);
+} as const;
+const values = parseCommandLine(cli);
+const runs = integerFlag(cli, 'runs', values.runs, { min: 1, max: 10_000 });
+const seed =
+  values.seed === undefined
+    ? Math.floor(Math.random() * 1_000_000)
+    : integerFlag(cli, 'seed', values.seed, { min: 0 });
 const log = (line: string) => {
   if (values.json) console.error(line);
   else console.log(line);

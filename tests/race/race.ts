@@ -1,37 +1,40 @@
 /**
- * `pnpm race -- --clicks N --instances K [--json] [--latency-ms L]`
+ * `pnpm race -- --clicks N --instances K [--card pm_...] [--json] [--latency-ms L]`
  *
  * Starts PostgreSQL (embedded, throwaway), the Stripe emulator and K server processes on one
- * database, creates one order, fires N concurrent `orders.pay` calls spread over the instances
- * through `@chargeonce/client`, and counts outcomes and the PaymentIntents the provider made.
- * Exit status 1 unless exactly one PaymentIntent exists for the order.
+ * database, creates one order paid with `--card`, fires N concurrent `orders.pay` calls spread
+ * over the instances through `@chargeonce/client`, and counts outcomes (`declined`: callers told
+ * the typed decline) and the PaymentIntents the provider made. Exit status 1 unless exactly one
+ * PaymentIntent exists for the order.
  */
-import { parseArgs } from 'node:util';
+import { integerFlag, parseCommandLine } from '@chargeonce/cli';
 import { TRPCClientError } from '@chargeonce/client';
 import { type Stack, startStack } from '../support/stack';
 
-const { values } = parseArgs({
-  args: process.argv.slice(2).filter((a) => a !== '--'),
+const cli = {
+  usage: `usage: pnpm race -- [--clicks N] [--instances K] [--card pm_...] [--latency-ms L] [--json]
+  --clicks N       concurrent orders.pay calls on one order (default 200)
+  --instances K    server processes sharing one database (default 3)
+  --card pm_...    the order's payment method, e.g. pm_card_chargeDeclined (default pm_card_visa)
+  --latency-ms L   Stripe emulator latency per request (default 0)
+  --json           the last line is one JSON object with the counts
+Exit status 1 unless exactly one PaymentIntent exists for the order.`,
   options: {
     clicks: { type: 'string', default: '200' },
     instances: { type: 'string', default: '3' },
     'latency-ms': { type: 'string', default: '0' },
+    card: { type: 'string', default: 'pm_card_visa' },
     json: { type: 'boolean', default: false },
   },
-});
-
-function positiveInt(name: string, raw: string, min: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) {
-    console.error(`--${name} must be an integer >= ${min} (got ${JSON.stringify(raw)})`);
-    process.exit(2);
-  }
-  return n;
+} as const;
+const values = parseCommandLine(cli);
+const clicks = integerFlag(cli, 'clicks', values.clicks, { min: 1, max: 10_000 });
+const instances = integerFlag(cli, 'instances', values.instances, { min: 1, max: 16 });
+const latencyMs = integerFlag(cli, 'latency-ms', values['latency-ms'], { min: 0, max: 60_000 });
+if (!/^pm_[A-Za-z0-9_]{1,100}$/.test(values.card)) {
+  console.error(`--card must look like pm_... (got ${JSON.stringify(values.card)})\n\n${cli.usage}`);
+  process.exit(2);
 }
-
-const clicks = positiveInt('clicks', values.clicks, 1);
-const instances = positiveInt('instances', values.instances, 1);
-const latencyMs = positiveInt('latency-ms', values['latency-ms'], 0);
 const log = (line: string) => {
   if (!values.json) console.log(line);
   else console.error(line);
@@ -56,11 +59,11 @@ async function main(): Promise<number> {
   const order = await user.clients[0]!.orders.create.mutate({
     amount: 4200,
     currency: 'usd',
-    paymentMethodId: 'pm_card_visa',
+    paymentMethodId: values.card,
   });
-  log(`order ${order.id}: firing ${clicks} concurrent pays across ${instances} instance(s)`);
+  log(`order ${order.id} (${values.card}): firing ${clicks} concurrent pays across ${instances} instance(s)`);
 
-  const counts = { charged: 0, already_paid: 0, other: 0 };
+  const counts = { charged: 0, already_paid: 0, declined: 0, other: 0 };
   const otherReasons = new Map<string, number>();
   const started = performance.now();
   // All requests are issued before any is awaited: they are in flight together.
@@ -73,6 +76,8 @@ async function main(): Promise<number> {
   for (const r of results) {
     if (r.status === 'fulfilled' && (r.value.outcome === 'charged' || r.value.outcome === 'already_paid')) {
       counts[r.value.outcome]++;
+    } else if (r.status === 'rejected' && isDecline(r.reason)) {
+      counts.declined++;
     } else {
       counts.other++;
       const reason =
@@ -91,6 +96,7 @@ async function main(): Promise<number> {
     instances,
     charged: counts.charged,
     already_paid: counts.already_paid,
+    declined: counts.declined,
     other: counts.other,
     provider_payment_intents: intents.length,
     order_status: final.order.status,
@@ -98,12 +104,23 @@ async function main(): Promise<number> {
   log(`done in ${elapsedMs.toFixed(0)} ms`);
   log(`  charged                  ${summary.charged}`);
   log(`  already_paid             ${summary.already_paid}`);
+  log(`  declined                 ${summary.declined}`);
   log(`  other                    ${summary.other}`);
   for (const [reason, n] of otherReasons) log(`    ${n} x ${reason}`);
   log(`  provider PaymentIntents  ${summary.provider_payment_intents}`);
   log(`  order status             ${summary.order_status}`);
   if (values.json) console.log(JSON.stringify(summary));
   return summary.provider_payment_intents === 1 ? 0 : 1;
+}
+
+/** The typed decline: 402 PAYMENT_REQUIRED with the decline's domain code. */
+function isDecline(err: unknown): boolean {
+  return (
+    err instanceof TRPCClientError &&
+    err.data?.code === 'PAYMENT_REQUIRED' &&
+    err.data?.domainCode === 'PAYMENT_DECLINED' &&
+    typeof err.data?.declineCode === 'string'
+  );
 }
 
 main()

@@ -2,14 +2,24 @@
  * `pnpm recover [--json]`: one recovery pass (the same the server's worker runs), then exit.
  * Exit status 1 while attempts remain whose outcome the provider still cannot tell.
  */
-import { DEFAULT_RECOVERY_POLICY, runRecovery } from '@chargeonce/payments';
+import { parseCommandLine } from '@chargeonce/cli';
+import { runRecovery } from '@chargeonce/payments';
 import { connect, fail } from './connect';
 
+const cli = {
+  usage: `usage: pnpm recover -- [--json]
+  --json   the last line is one JSON object: { leased, results }
+One recovery pass over attempts in flight longer than CHARGEONCE_RECOVERY_GRACE_MS, against
+DATABASE_URL and STRIPE_SECRET_KEY (+ STRIPE_API_BASE), or the running \`pnpm start\` of this checkout.
+Exit status 1 while an outcome is still unknown, 2 on a usage or configuration error.`,
+  options: { json: { type: 'boolean', default: false } },
+} as const;
+
 async function main(): Promise<number> {
-  const json = process.argv.includes('--json');
+  const { json } = parseCommandLine(cli);
   const { config, deps, handle } = connect('recover');
   try {
-    const report = await runRecovery(deps, { ...DEFAULT_RECOVERY_POLICY, ...config.recovery });
+    const report = await runRecovery(deps, config.recovery.policy);
     if (json) {
       console.log(JSON.stringify(report));
     } else {

@@ -3,10 +3,20 @@
  * to the embedded PostgreSQL under .data/ that `pnpm start` uses. Exits non-zero on failure.
  */
 import { resolve } from 'node:path';
-import { startEmbeddedPostgres } from '../embedded';
+import { parseCommandLine } from '@chargeonce/cli';
+import { startEmbeddedPostgres } from '@chargeonce/embedded-postgres';
 import { migrate } from '../migrate';
 
+const cli = {
+  usage: `usage: pnpm db:migrate
+Applies the committed migrations (drizzle/) to DATABASE_URL, or, with it unset, to the embedded
+PostgreSQL under CHARGEONCE_DATA_DIR (default .data/) that \`pnpm start\` uses. Safe to run from
+many processes at once. Exit status 1 when a migration fails, 2 on a usage error.`,
+  options: {},
+} as const;
+
 async function main(): Promise<void> {
+  parseCommandLine(cli);
   const url = process.env.DATABASE_URL;
   if (url) {
     const { applied } = await migrate(url);
