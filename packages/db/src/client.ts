@@ -9,13 +9,22 @@ export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 /** Query helpers take either, so that they compose into a caller's transaction. */
 export type Executor = Database | Transaction;
 
+/** Connections per pool unless told otherwise. */
+export const DEFAULT_POOL_SIZE = 10;
+
 export interface DbOptions {
-  /** Pool size (postgres.js `max`). */
+  /** Pool size (postgres.js `max`); default `DEFAULT_POOL_SIZE`. */
   max?: number;
   /** Called with the text of every statement sent: used to count round trips in tests and the bench. */
   onQuery?: (query: string) => void;
   /** Application name shown in pg_stat_activity. */
   applicationName?: string;
+  /**
+   * Named prepared statements (default true). `false` sends every statement unnamed, for
+   * connection poolers that do not keep prepared statements across transactions (PgBouncer before
+   * 1.21 in transaction mode); `?prepare=false` in the URL does the same.
+   */
+  prepare?: boolean;
 }
 
 export interface DbHandle {
@@ -27,9 +36,11 @@ export interface DbHandle {
 
 export function createDb(url: string, options: DbOptions = {}): DbHandle {
   const sql = postgres(url, {
-    max: options.max ?? 10,
+    max: options.max ?? DEFAULT_POOL_SIZE,
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? 'chargeonce' },
+    // Only when given: postgres.js reads `prepare` from the URL unless the option is present at all.
+    ...(options.prepare === undefined ? {} : { prepare: options.prepare }),
     ...(options.onQuery ? { debug: (_connection: number, query: string) => options.onQuery?.(query) } : {}),
   });
   const db = drizzle(sql, { schema, casing: 'snake_case' });
@@ -38,22 +49,4 @@ export function createDb(url: string, options: DbOptions = {}): DbHandle {
     sql,
     close: () => sql.end({ timeout: 5 }),
   };
-}
-
-/** PostgreSQL SQLSTATE of a driver error, looking through drizzle's wrapping (`err.cause`). */
-export function pgErrorCode(err: unknown): string | undefined {
-  for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-  }
-  return undefined;
-}
-
-/** The constraint a driver error names, looking through drizzle's wrapping. */
-export function pgConstraintName(err: unknown): string | undefined {
-  for (let e: unknown = err; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
-    const name = (e as { constraint_name?: unknown }).constraint_name;
-    if (typeof name === 'string') return name;
-  }
-  return undefined;
 }

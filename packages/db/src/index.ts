@@ -1,4 +1,6 @@
 export * from './client';
 export { migrate, migrationsFolder, pendingMigrations } from './migrate';
+export { preparedStatement } from './prepared';
 export * from './schema';
+export * from './states';
 export * from './users';

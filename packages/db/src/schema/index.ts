@@ -1,4 +1,4 @@
-export * from './enums';
+export { attemptStatus, orderStatus } from '../states';
 export * from './orders';
 export * from './payment-attempts';
 export * from './stripe-events';

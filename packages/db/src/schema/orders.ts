@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { orderStatus } from './enums';
+import { orderStatus, status } from '../states';
 import { users } from './users';
 
 export const orders = pgTable(
@@ -26,9 +26,15 @@ export const orders = pgTable(
   (t) => [
     check('orders_amount_positive', sql`${t.amount} > 0`),
     check('orders_currency_format', sql`${t.currency} ~ '^[a-z]{3}$'`),
-    check('orders_paid_has_payment_intent', sql`${t.status} <> 'paid' OR ${t.paymentIntentId} IS NOT NULL`),
-    // Last line of defence: one PaymentIntent can pay at most one order.
-    uniqueIndex('orders_payment_intent_paid_uq').on(t.paymentIntentId).where(sql`status = 'paid'`),
+    check(
+      'orders_paid_has_payment_intent',
+      sql`${t.status} <> ${status('paid')} OR ${t.paymentIntentId} IS NOT NULL`,
+    ),
+    // Last line of defence: one PaymentIntent can pay at most one order. (The column is written
+    // unqualified, as when this index was first made, so drizzle-kit sees no change to rebuild.)
+    uniqueIndex('orders_payment_intent_paid_uq')
+      .on(t.paymentIntentId)
+      .where(sql`${sql.raw(t.status.name)} = ${status('paid')}`),
     // orders.list: a user's orders, newest first, keyset-paginated on (created_at, id).
     index('orders_user_created_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
   ],

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, pgTable, text, timestamp, unique, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { attemptStatus } from './enums';
+import { attemptStatus, IN_FLIGHT_ATTEMPT_STATUSES, status, statusIn } from '../states';
 import { orders } from './orders';
 
 /**
@@ -37,8 +37,13 @@ export const paymentAttempts = pgTable(
   (t) => [
     unique('payment_attempts_order_claim_uq').on(t.orderId, t.claimVersion),
     // Last line of defence: at most one successful payment per order, enforced by PostgreSQL.
-    uniqueIndex('payment_attempts_one_success_per_order_uq').on(t.orderId).where(sql`status = 'succeeded'`),
+    // (Column unqualified, as when the index was first made: drizzle-kit sees nothing to rebuild.)
+    uniqueIndex('payment_attempts_one_success_per_order_uq')
+      .on(t.orderId)
+      .where(sql`${sql.raw(t.status.name)} = ${status('succeeded')}`),
     // The recovery worker scans attempts left in flight.
-    index('payment_attempts_processing_idx').on(t.claimedAt).where(sql`status = 'processing'`),
+    index('payment_attempts_in_flight_idx')
+      .on(t.claimedAt)
+      .where(statusIn(t.status, IN_FLIGHT_ATTEMPT_STATUSES)),
   ],
 );

@@ -1,0 +1,2 @@
+DROP INDEX "payment_attempts_processing_idx";--> statement-breakpoint
+CREATE INDEX "payment_attempts_in_flight_idx" ON "payment_attempts" USING btree ("claimed_at") WHERE "payment_attempts"."status" in ('processing', 'requires_action');

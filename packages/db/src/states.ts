@@ -1,0 +1,138 @@
+/**
+ * The order and payment-attempt state machines, in one place: the PostgreSQL enums, the allowed
+ * transitions, and the moves the money statements make. Every statement that changes a status
+ * takes its `from`/`to` sets from `CLAIM` and `SETTLE` below and renders them with `statusIn` /
+ * `status`, so adding a state or a move is one edit here that the SQL follows. No status literal
+ * appears in SQL anywhere else (test/states.test.ts scans the repository for one).
+ */
+import { type AnyColumn, type SQL, sql } from 'drizzle-orm';
+import { pgEnum } from 'drizzle-orm/pg-core';
+
+export const ORDER_STATUSES = [
+  'pending',
+  'processing',
+  'paid',
+  'failed',
+  'requires_action',
+  'canceled',
+  'partially_refunded',
+  'refunded',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** One payment attempt per claim: `processing` until the provider's outcome is known. */
+export const ATTEMPT_STATUSES = ['processing', 'succeeded', 'failed', 'requires_action'] as const;
+export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
+
+/** PostgreSQL refuses any value outside these sets. */
+export const orderStatus = pgEnum('order_status', ORDER_STATUSES);
+export const attemptStatus = pgEnum('attempt_status', ATTEMPT_STATUSES);
+
+/**
+ * Every transition that may ever happen. `canceled`, `partially_refunded` and `refunded` belong to
+ * cancel and refunds, which no statement performs yet: nothing enters them.
+ */
+export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  pending: ['processing', 'canceled'],
+  processing: ['paid', 'failed', 'requires_action'],
+  failed: ['processing', 'canceled'],
+  requires_action: ['paid', 'failed'],
+  paid: ['partially_refunded', 'refunded'],
+  partially_refunded: ['partially_refunded', 'refunded'],
+  refunded: [],
+  canceled: [],
+};
+
+export const ATTEMPT_TRANSITIONS: Readonly<Record<AttemptStatus, readonly AttemptStatus[]>> = {
+  processing: ['succeeded', 'failed', 'requires_action'],
+  requires_action: ['succeeded', 'failed'],
+  succeeded: [],
+  failed: [],
+};
+
+export interface Move<S extends string> {
+  readonly from: readonly S[];
+  readonly to: S;
+}
+
+/** A move of an order together with the move of the attempt that causes it (one statement). */
+export interface PairedMove {
+  readonly order: Move<OrderStatus>;
+  readonly attempt: Move<AttemptStatus>;
+}
+
+/** An attempt is in flight while the provider's outcome for it may still change. */
+const ATTEMPT_IN_FLIGHT = ['processing', 'requires_action'] as const satisfies readonly AttemptStatus[];
+const ORDER_IN_FLIGHT = ['processing', 'requires_action'] as const satisfies readonly OrderStatus[];
+
+/**
+ * The claim: a new attempt takes a payable order. The attempt row is inserted in `to` (it has no
+ * `from`: it did not exist).
+ */
+export const CLAIM = {
+  order: { from: ['pending', 'failed'], to: 'processing' },
+  attempt: { from: [], to: 'processing' },
+} as const satisfies PairedMove;
+
+/**
+ * Settling an attempt with the provider's outcome, keyed by the outcome: the attempt and its order
+ * move together, from any in-flight state that may still lead there. Payer, webhook, recovery and
+ * reconciliation all settle through these moves.
+ */
+export const SETTLE = {
+  succeeded: {
+    order: { from: ORDER_IN_FLIGHT, to: 'paid' },
+    attempt: { from: ATTEMPT_IN_FLIGHT, to: 'succeeded' },
+  },
+  failed: {
+    order: { from: ORDER_IN_FLIGHT, to: 'failed' },
+    attempt: { from: ATTEMPT_IN_FLIGHT, to: 'failed' },
+  },
+  requires_action: {
+    order: { from: ['processing'], to: 'requires_action' },
+    attempt: { from: ['processing'], to: 'requires_action' },
+  },
+} as const satisfies Record<Exclude<AttemptStatus, 'processing'>, PairedMove>;
+
+/** Every move a statement makes, for the test that walks them against the transition tables. */
+export const MOVES: readonly PairedMove[] = [CLAIM, ...Object.values(SETTLE)];
+
+/** Orders a new attempt may claim. */
+export const PAYABLE_STATUSES: readonly OrderStatus[] = CLAIM.order.from;
+/** Orders awaiting their attempt's outcome. */
+export const IN_FLIGHT_ORDER_STATUSES: readonly OrderStatus[] = ORDER_IN_FLIGHT;
+/** Attempts whose outcome may still change: recovery leases them, reconciliation heals them. */
+export const IN_FLIGHT_ATTEMPT_STATUSES: readonly AttemptStatus[] = ATTEMPT_IN_FLIGHT;
+/** Orders that have been paid (possibly refunded since). */
+export const PAID_STATUSES: readonly OrderStatus[] = ['paid', 'partially_refunded', 'refunded'];
+
+export const isPayable = (s: OrderStatus) => PAYABLE_STATUSES.includes(s);
+export const isPaid = (s: OrderStatus) => PAID_STATUSES.includes(s);
+export const isOrderInFlight = (s: OrderStatus) => IN_FLIGHT_ORDER_STATUSES.includes(s);
+export const isAttemptInFlight = (s: AttemptStatus) => IN_FLIGHT_ATTEMPT_STATUSES.includes(s);
+
+export function canTransition<S extends string>(
+  table: Readonly<Record<S, readonly S[]>>,
+  from: S,
+  to: S,
+): boolean {
+  return table[from].includes(to);
+}
+
+const KNOWN: ReadonlySet<string> = new Set<string>([...ORDER_STATUSES, ...ATTEMPT_STATUSES]);
+
+/**
+ * A status as an SQL literal. Literals, not parameters: the planner must see the constant to use
+ * a partial index (`WHERE status = 'processing'`), and the statement text stays the same for every
+ * call (one prepared statement).
+ */
+export function status(value: OrderStatus | AttemptStatus): SQL {
+  if (!KNOWN.has(value)) throw new Error(`not a status: ${value}`);
+  return sql.raw(`'${value}'`);
+}
+
+/** `column in ('a', 'b')` over a set of statuses (`false` for an empty set). */
+export function statusIn(column: AnyColumn | SQL, values: readonly (OrderStatus | AttemptStatus)[]): SQL {
+  if (values.length === 0) return sql`false`;
+  return sql`${column} in (${sql.join(values.map(status), sql`, `)})`;
+}
