@@ -19,12 +19,19 @@ export interface PayPolicy {
    * `processing` at once instead of waiting out the deadline (the recovery path settles it).
    */
   inflightStaleMs: number;
+  /**
+   * A decline of a payment method this recent answers every new pay of the order with the same
+   * method (no new PaymentIntent): a burst of clicks on a declining card reaches the provider once.
+   * Another payment method, or the same one later, makes a new attempt.
+   */
+  declineCooldownMs: number;
 }
 
 export const DEFAULT_PAY_POLICY: PayPolicy = {
   deadlineMs: 10_000,
   backoff: { baseMs: 10, maxMs: 250 },
   inflightStaleMs: 30_000,
+  declineCooldownMs: 10_000,
 };
 
 /** Observation points for metrics; all optional. */
@@ -33,7 +40,7 @@ export interface PayHooks {
   claimConflict?(): void;
   /** The payer backs off before looking again. */
   retry?(delayMs: number): void;
-  /** How the pay ended: charged, already_paid, processing, declined, rejected. */
+  /** How the pay ended: charged, already_paid, processing, declined, rejected, unavailable. */
   outcome?(outcome: string): void;
 }
 

@@ -7,8 +7,7 @@ export type DomainErrorDetails =
   | { code: 'ORDER_NOT_PAYABLE'; orderId: string; status: string }
   | { code: 'PAYMENT_DECLINED'; orderId: string; declineCode: string; providerMessage: string }
   | { code: 'PAYMENT_REJECTED'; orderId: string; providerCode: string; providerMessage: string }
-  | { code: 'PROVIDER_UNAVAILABLE'; orderId: string }
-  | { code: 'INVALID_CURSOR' };
+  | { code: 'PROVIDER_UNAVAILABLE'; orderId: string };
 
 export type DomainErrorCode = DomainErrorDetails['code'];
 
@@ -19,7 +18,6 @@ const MESSAGES: { [C in DomainErrorCode]: (d: Extract<DomainErrorDetails, { code
   PAYMENT_REJECTED: (d) =>
     `The payment provider rejected the payment (${d.providerCode}); nothing was charged. ${d.providerMessage}`.trim(),
   PROVIDER_UNAVAILABLE: () => 'The payment provider is unavailable; nothing was charged. Try again.',
-  INVALID_CURSOR: () => 'The pagination cursor is not valid.',
 };
 
 export class DomainError extends Error {

@@ -1,12 +1,6 @@
-export {
-  type AttemptOutcome,
-  type ClaimResult,
-  claimOrder,
-  finalizeAttempt,
-  idempotencyKeyFor,
-  summarizeProcessingAttempts,
-} from './attempts';
+export { chargeRequestFor, summarizeProcessingAttempts } from './attempts';
 export { type BackoffPolicy, fullJitterDelay } from './backoff';
+export { type ClaimParams, type ClaimResult, claimOrder, idempotencyKeyFor } from './claim';
 export {
   DEFAULT_PAY_POLICY,
   type Logger,
@@ -23,16 +17,21 @@ export type {
   PaymentGateway,
   ProviderPaymentIntent,
 } from './gateway';
-export type { Order } from './order-row';
-export * from './order-state';
-export { createOrder, getOrder, listOrders, type PaymentAttempt } from './orders';
+export { createOrder, findOrder, getOrder, listOrders, type Order, type PaymentAttempt } from './orders';
+export { attemptOutcome, failureError } from './outcome';
 export { type PayInput, type PayOutcome, payOrder } from './pay';
-export { type Finding, type FindingKind, type ReconcileReport, reconcile } from './reconcile';
+export {
+  DEFAULT_RECONCILE_WINDOW_MS,
+  type Finding,
+  type FindingKind,
+  type ReconcileReport,
+  reconcile,
+} from './reconcile';
 export {
   DEFAULT_RECOVERY_POLICY,
   type LeasedAttempt,
   leaseStaleAttempts,
-  outcomeFromProvider,
+  MAX_KEY_WINDOW_MS,
   type RecoveryPolicy,
   type RecoveryReport,
   type RecoveryResult,
@@ -40,13 +39,21 @@ export {
   runRecovery,
 } from './recover';
 export {
-  classifyStripeError,
+  ABANDONED_CODE,
+  type AttemptOutcome,
+  finalizeAttempt,
+  PROVIDER_UNAVAILABLE_CODE,
+} from './settle';
+export {
+  type CallResult,
   createStripeClient,
-  createStripeGateway,
-  createWebhookVerifier,
-  fromPaymentIntent,
+  defaultCallTimeoutMs,
+  runCall,
   STRIPE_API_VERSION,
+  STRIPE_DEFAULTS,
+  STRIPE_KEY_RETENTION_MS,
   type StripeGatewayConfig,
-  WEBHOOK_TOLERANCE_SECONDS,
-} from './stripe-gateway';
+} from './stripe-client';
+export { classifyStripeError, createStripeGateway, fromPaymentIntent } from './stripe-gateway';
+export { createWebhookVerifier, WEBHOOK_TOLERANCE_SECONDS } from './stripe-webhooks';
 export { applyPaymentIntentEvent, type EventResult, type PaymentIntentEvent } from './webhook';

@@ -1,8 +1,9 @@
 import { type Executor, orders, paymentAttempts } from '@chargeonce/db';
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { DomainError } from './errors';
-import type { Order } from './order-row';
 
+export type Order = typeof orders.$inferSelect;
 export type PaymentAttempt = typeof paymentAttempts.$inferSelect;
 
 export async function createOrder(
@@ -55,8 +56,14 @@ export async function listOrders(
   db: Executor,
   params: { userId: string; limit: number; cursor?: string | undefined },
 ): Promise<{ items: Order[]; nextCursor: string | null }> {
+  const c = alias(orders, 'cursor_order');
+  const cursorRow = (cursor: string) =>
+    db
+      .select({ createdAt: c.createdAt, id: c.id })
+      .from(c)
+      .where(and(eq(c.id, cursor), eq(c.userId, params.userId)));
   const after = params.cursor
-    ? sql`(${orders.createdAt}, ${orders.id}) < (select c.created_at, c.id from ${orders} c where c.id = ${params.cursor} and c.user_id = ${params.userId})`
+    ? sql`(${orders.createdAt}, ${orders.id}) < (${cursorRow(params.cursor)})`
     : undefined;
   const rows = await db
     .select()

@@ -1,16 +1,13 @@
-import {
-  type AttemptOutcome,
-  type ClaimedAttempt,
-  claimOrder,
-  finalizeAttempt,
-  latestAttempt,
-} from './attempts';
+import { isOrderInFlight, isPaid, isPayable } from '@chargeonce/db';
+import { chargeRequestFor } from './attempts';
 import { fullJitterDelay } from './backoff';
+import { claimOrder } from './claim';
 import { DEFAULT_PAY_POLICY, noopLogger, type PaymentsDeps } from './deps';
-import { DomainError } from './errors';
-import type { Order } from './order-row';
-import { IN_FLIGHT_STATUSES, isPaid, isPayable, PAYABLE_STATUSES } from './order-state';
-import { findOrder } from './orders';
+import { DomainError, type DomainErrorCode } from './errors';
+import type { ChargeResult } from './gateway';
+import { findOrder, type Order, type PaymentAttempt } from './orders';
+import { attemptOutcome, failureError } from './outcome';
+import { finalizeAttempt } from './settle';
 
 export interface PayInput {
   orderId: string;
@@ -33,190 +30,138 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * Pays an order exactly once, however many times and from wherever it is called.
  *
  * Claim (one conditional UPDATE + attempt insert) -> charge with the claim's idempotency key and no
- * transaction open -> finalize conditionally on the claimed version. A caller that loses the claim
+ * transaction open -> settle conditionally on the claimed version. A caller that loses the claim
  * re-reads and decides: paid -> `already_paid`; in flight -> back off (full jitter) and look again,
- * up to the deadline, then `processing`.
+ * up to the deadline, then `processing`; the attempt it waited on failed -> that attempt's error.
+ * A decline of the same payment method within the cool-down answers with that decline instead of
+ * charging the card again, so a burst of clicks on a declining card is one PaymentIntent.
  */
 export async function payOrder(deps: PaymentsDeps, input: PayInput): Promise<PayOutcome> {
   const policy = deps.policy ?? DEFAULT_PAY_POLICY;
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? defaultSleep;
   const startedAt = now();
-  // Set once this call has waited on another payer's claim: that claim's answer is ours too.
-  let waitedOn = false;
+  // The claim version of the first attempt this call saw in flight: its outcome is our answer.
+  let waitedOn: number | undefined;
 
   for (let retry = 0; ; retry++) {
-    const claim = await claimOrder(deps.db, {
+    const { order, attempt, answer, statusAgeMs } = await claimOrder(deps.db, {
       orderId: input.orderId,
       userId: input.userId,
       claimedBy: deps.instanceId,
       paymentMethodId: input.paymentMethodId,
-      // After waiting, a `failed` order means the claim we waited on was declined: report that
-      // decline rather than charge the same card again (a double-click must not become two declines).
-      from: waitedOn ? ['pending'] : PAYABLE_STATUSES,
+      waitedOn,
+      declineCooldownMs: policy.declineCooldownMs,
     });
-    const { order, attempt } = claim;
     if (!order) throw new DomainError({ code: 'ORDER_NOT_FOUND', orderId: input.orderId });
     if (attempt) return chargeClaimed(deps, order, attempt);
-    if (waitedOn && order.status === 'failed') throw await declineOfLatestAttempt(deps, order);
-
     if (isPaid(order.status) && order.paymentIntentId) {
       return finish(deps, { outcome: 'already_paid', order, paymentIntentId: order.paymentIntentId });
     }
-    if (order.status === 'canceled') {
+    if (answer?.status === 'failed') throw failed(deps, failureError(order.id, answer));
+    const inFlight = isOrderInFlight(order.status);
+    if (!inFlight && !isPayable(order.status)) {
       throw new DomainError({ code: 'ORDER_NOT_PAYABLE', orderId: order.id, status: order.status });
     }
     deps.hooks?.claimConflict?.();
-    const inFlight = (IN_FLIGHT_STATUSES as readonly string[]).includes(order.status);
-    waitedOn ||= inFlight;
+    // In flight, the order's version is the claim version of its attempt.
+    if (inFlight) waitedOn ??= order.version;
     const elapsed = now() - startedAt;
     if (
       order.status === 'requires_action' ||
-      (inFlight && claim.statusAgeMs >= policy.inflightStaleMs) ||
+      (inFlight && statusAgeMs >= policy.inflightStaleMs) ||
       elapsed >= policy.deadlineMs
     ) {
       return finish(deps, { outcome: 'processing', order });
     }
     // Payable but the claim missed: another claim moved the version between our read and write.
     // Look again at once (it is now in flight). In flight: wait with jitter, bounded by the deadline.
-    const delay = isPayable(order.status) ? 0 : fullJitterDelay(policy.backoff, retry, deps.random);
+    const delay = inFlight ? fullJitterDelay(policy.backoff, retry, deps.random) : 0;
     deps.hooks?.retry?.(delay);
     if (delay > 0) await sleep(Math.min(delay, policy.deadlineMs - elapsed));
   }
 }
 
-async function chargeClaimed(deps: PaymentsDeps, order: Order, attempt: ClaimedAttempt): Promise<PayOutcome> {
+async function chargeClaimed(
+  deps: PaymentsDeps,
+  claimed: Order,
+  attempt: PaymentAttempt,
+): Promise<PayOutcome> {
   const logger = deps.logger ?? noopLogger;
-  const claimed: Order = {
-    ...order,
-    status: 'processing',
-    version: attempt.claimVersion,
-    paymentMethodId: attempt.paymentMethodId,
-  };
-  const log = { orderId: order.id, attemptId: attempt.id, idempotencyKey: attempt.idempotencyKey };
+  const log = { orderId: claimed.id, attemptId: attempt.id, idempotencyKey: attempt.idempotencyKey };
   // Phase 2: no transaction or lock is held here; the claim row is the only "lock".
   logger.info(log, 'stripe paymentIntents.create');
-  const result = await deps.gateway.charge({
-    amount: attempt.amount,
-    currency: attempt.currency,
-    paymentMethodId: attempt.paymentMethodId,
-    idempotencyKey: attempt.idempotencyKey,
-    metadata: {
-      order_id: order.id,
-      attempt_id: attempt.id,
-      claim_version: String(attempt.claimVersion),
-    },
-  });
-  const finalize = (outcome: AttemptOutcome) =>
-    finalizeAttempt(deps.db, {
-      orderId: order.id,
+  const result = await deps.gateway.charge(chargeRequestFor(attempt));
+  const outcome = attemptOutcome(result, { keyMayHaveExecuted: false });
+  if (!outcome) {
+    logger.warn(
+      { ...log, reason: result.kind === 'unknown' ? result.reason : result.kind },
+      'provider outcome unknown; attempt left processing',
+    );
+    return finish(deps, { outcome: 'processing', order: claimed });
+  }
+  if (result.kind === 'unavailable') {
+    logger.error({ ...log, reason: result.reason }, 'payment provider refused our credentials');
+  }
+  let settled: Order | undefined;
+  try {
+    settled = await finalizeAttempt(deps.db, {
+      orderId: claimed.id,
       attemptId: attempt.id,
       claimVersion: attempt.claimVersion,
       outcome,
     });
-  /** The caller hears the provider's answer even if recording it fails (recovery settles it then). */
-  const recordOutcome = async (outcome: AttemptOutcome) => {
-    try {
-      await finalize(outcome);
-    } catch (err) {
-      logger.error({ ...log, err }, 'recording a failed attempt failed; left processing for recovery');
-    }
-  };
-
-  switch (result.kind) {
-    case 'succeeded': {
-      let paid: Order | undefined;
-      try {
-        paid = await finalize({ status: 'succeeded', paymentIntentId: result.paymentIntentId });
-      } catch (err) {
-        // Charged, but not recorded (database unreachable?). The attempt stays `processing` and is
-        // settled later with the same key; the caller must not be told it failed.
-        logger.error(
-          { ...log, err, paymentIntentId: result.paymentIntentId },
-          'finalize after charge failed',
-        );
-        return finish(deps, { outcome: 'processing', order: claimed });
-      }
-      if (paid) {
-        return finish(deps, { outcome: 'charged', order: paid, paymentIntentId: result.paymentIntentId });
-      }
-      // The conditional update missed: someone else (webhook, recovery) finalized this claim first.
-      // Re-read and report what is true rather than assume.
-      const current = await findOrder(deps.db, order.id).catch(() => undefined);
-      if (current?.status === 'paid' && current.paymentIntentId === result.paymentIntentId) {
-        return finish(deps, { outcome: 'charged', order: current, paymentIntentId: result.paymentIntentId });
-      }
-      logger.error(
-        { ...log, paymentIntentId: result.paymentIntentId, status: current?.status },
-        'charged, but the claim was finalized otherwise; left for reconciliation',
-      );
-      return finish(deps, { outcome: 'processing', order: current ?? claimed });
-    }
-    case 'declined':
-      await recordOutcome({
-        status: 'failed',
-        paymentIntentId: result.paymentIntentId,
-        errorCode: result.code,
-        declineCode: result.declineCode,
-      });
-      deps.hooks?.outcome?.('declined');
-      throw new DomainError({
-        code: 'PAYMENT_DECLINED',
-        orderId: order.id,
-        declineCode: result.declineCode,
-        providerMessage: result.message,
-      });
-    case 'rejected':
-      await recordOutcome({
-        status: 'failed',
-        paymentIntentId: null,
-        errorCode: result.code,
-        declineCode: null,
-      });
-      deps.hooks?.outcome?.('rejected');
-      throw new DomainError({
-        code: 'PAYMENT_REJECTED',
-        orderId: order.id,
-        providerCode: result.code,
-        providerMessage: result.message,
-      });
-    case 'unavailable':
-      // Refused before execution (our key or permissions): nothing charged, order payable again.
-      logger.error({ ...log, reason: result.reason }, 'payment provider refused our credentials');
-      await recordOutcome({
-        status: 'failed',
-        paymentIntentId: null,
-        errorCode: 'provider_unavailable',
-        declineCode: null,
-      });
-      deps.hooks?.outcome?.('unavailable');
-      throw new DomainError({ code: 'PROVIDER_UNAVAILABLE', orderId: order.id });
+  } catch (err) {
+    // Not recorded (database unreachable?): the attempt stays in flight and recovery settles it
+    // with the same key. The caller still hears what the provider said, never a false failure.
+    logger.error({ ...log, err, status: outcome.status }, 'settling the attempt failed; left for recovery');
+    if (outcome.status === 'succeeded') return finish(deps, { outcome: 'processing', order: claimed });
+  }
+  switch (outcome.status) {
+    case 'succeeded':
+      return answerCharged(deps, claimed, settled, outcome.paymentIntentId, log);
     case 'requires_action':
-      // Defensive: charges are sent with error_on_requires_action, so Stripe answers a decline.
-      await recordOutcome({ status: 'requires_action', paymentIntentId: result.paymentIntentId });
-      return finish(deps, { outcome: 'processing', order: { ...claimed, status: 'requires_action' } });
-    case 'unknown':
-      logger.warn({ ...log, reason: result.reason }, 'provider outcome unknown; attempt left processing');
-      return finish(deps, { outcome: 'processing', order: claimed });
+      return finish(deps, { outcome: 'processing', order: settled ?? claimed });
+    case 'failed':
+      throw failed(deps, failureError(claimed.id, outcome, providerMessage(result)));
   }
 }
 
-async function declineOfLatestAttempt(deps: PaymentsDeps, order: Order): Promise<DomainError> {
-  const latest = await latestAttempt(deps.db, order.id);
-  deps.hooks?.outcome?.('declined');
-  return latest?.declineCode
-    ? new DomainError({
-        code: 'PAYMENT_DECLINED',
-        orderId: order.id,
-        declineCode: latest.declineCode,
-        providerMessage: '',
-      })
-    : new DomainError({
-        code: 'PAYMENT_REJECTED',
-        orderId: order.id,
-        providerCode: latest?.errorCode ?? 'unknown',
-        providerMessage: '',
-      });
+/** The charge succeeded: report it, re-reading first when someone else settled the claim. */
+async function answerCharged(
+  deps: PaymentsDeps,
+  claimed: Order,
+  settled: Order | undefined,
+  paymentIntentId: string,
+  log: Record<string, string>,
+): Promise<PayOutcome> {
+  if (settled) return finish(deps, { outcome: 'charged', order: settled, paymentIntentId });
+  // The conditional update missed: a webhook or recovery settled this claim first. Report what is
+  // true rather than assume.
+  const current = await findOrder(deps.db, claimed.id).catch(() => undefined);
+  if (current && isPaid(current.status) && current.paymentIntentId === paymentIntentId) {
+    return finish(deps, { outcome: 'charged', order: current, paymentIntentId });
+  }
+  (deps.logger ?? noopLogger).error(
+    { ...log, paymentIntentId, status: current?.status },
+    'charged, but the claim was settled otherwise; left for reconciliation',
+  );
+  return finish(deps, { outcome: 'processing', order: current ?? claimed });
+}
+
+function providerMessage(result: ChargeResult): string {
+  return result.kind === 'declined' || result.kind === 'rejected' ? result.message : '';
+}
+
+const FAILURE_OUTCOME: Partial<Record<DomainErrorCode, string>> = {
+  PAYMENT_DECLINED: 'declined',
+  PAYMENT_REJECTED: 'rejected',
+  PROVIDER_UNAVAILABLE: 'unavailable',
+};
+
+function failed(deps: PaymentsDeps, error: DomainError): DomainError {
+  deps.hooks?.outcome?.(FAILURE_OUTCOME[error.code] ?? error.code);
+  return error;
 }
 
 function finish(deps: PaymentsDeps, outcome: PayOutcome): PayOutcome {

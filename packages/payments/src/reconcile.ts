@@ -1,8 +1,14 @@
-import { orders, paymentAttempts } from '@chargeonce/db';
+import { isAttemptInFlight, orders, paymentAttempts, SETTLE } from '@chargeonce/db';
 import { and, eq, gte, inArray, lte, or } from 'drizzle-orm';
-import { finalizeAttempt } from './attempts';
 import { noopLogger, type PaymentsDeps } from './deps';
 import type { ProviderPaymentIntent } from './gateway';
+import { finalizeAttempt } from './settle';
+
+/** The status a successful settle leaves an order in. */
+const PAID = SETTLE.succeeded.order.to;
+
+/** The window a reconciliation checks unless told otherwise: the last day. */
+export const DEFAULT_RECONCILE_WINDOW_MS = 24 * 60 * 60_000;
 
 export type FindingKind =
   /** A succeeded PaymentIntent whose attempt was still processing: finalized (safe to heal). */
@@ -117,8 +123,8 @@ export async function reconcile(
         detail: `${order.currency} != ${pi.currency}`,
       });
     }
-    if (order.status === 'paid' && order.paymentIntentId === pi.id) continue;
-    if (heal && attempt.status === 'processing') {
+    if (order.status === PAID && order.paymentIntentId === pi.id) continue;
+    if (heal && isAttemptInFlight(attempt.status)) {
       const healed = await finalizeAttempt(deps.db, {
         orderId: order.id,
         attemptId: attempt.id,
@@ -151,7 +157,7 @@ export async function reconcile(
   const paid = await deps.db
     .select()
     .from(orders)
-    .where(and(eq(orders.status, 'paid'), gte(orders.paidAt, window.from), lte(orders.paidAt, window.to)));
+    .where(and(eq(orders.status, PAID), gte(orders.paidAt, window.from), lte(orders.paidAt, window.to)));
   const succeededIds = new Set(ids);
   for (const order of paid) {
     if (order.paymentIntentId && succeededIds.has(order.paymentIntentId)) continue;

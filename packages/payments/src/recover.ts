@@ -1,8 +1,15 @@
-import type { Executor } from '@chargeonce/db';
-import { sql } from 'drizzle-orm';
-import { type AttemptOutcome, finalizeAttempt } from './attempts';
+import { type Executor, IN_FLIGHT_ATTEMPT_STATUSES, paymentAttempts, statusIn } from '@chargeonce/db';
+import { and, getTableColumns, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { chargeRequestFor } from './attempts';
 import { noopLogger, type PaymentsDeps } from './deps';
 import type { ChargeResult, LookupResult } from './gateway';
+import type { PaymentAttempt } from './orders';
+import { attemptOutcome } from './outcome';
+import { finalizeAttempt } from './settle';
+import { STRIPE_KEY_RETENTION_MS } from './stripe-client';
+
+/** Repeating a create with its key is safe only while the provider still has the key: an hour's margin. */
+export const MAX_KEY_WINDOW_MS = STRIPE_KEY_RETENTION_MS - 60 * 60_000;
 
 export interface RecoveryPolicy {
   /** An attempt in flight for longer than this is presumed abandoned by its payer (crash, timeout). */
@@ -11,8 +18,8 @@ export interface RecoveryPolicy {
   leaseMs: number;
   /**
    * Within this age the create is repeated with the attempt's idempotency key (the provider replays
-   * it). Past it the key may have been pruned (Stripe keeps keys at least 24 h), so the attempt's
-   * PaymentIntent is only looked up, never created again.
+   * it). Past it the key may have been pruned, so the attempt's PaymentIntent is only looked up,
+   * never created again. At most `MAX_KEY_WINDOW_MS`.
    */
   keyWindowMs: number;
   /** Attempts taken per run. */
@@ -22,63 +29,43 @@ export interface RecoveryPolicy {
 export const DEFAULT_RECOVERY_POLICY: RecoveryPolicy = {
   graceMs: 60_000,
   leaseMs: 120_000,
-  keyWindowMs: 23 * 60 * 60_000,
+  keyWindowMs: MAX_KEY_WINDOW_MS,
   batchSize: 50,
 };
 
-export interface LeasedAttempt {
-  id: string;
-  orderId: string;
-  claimVersion: number;
-  idempotencyKey: string;
-  amount: number;
-  currency: string;
-  paymentMethodId: string;
-  claimedAt: Date;
-  ageMs: number;
-}
+export type LeasedAttempt = PaymentAttempt & { ageMs: number };
 
 /**
- * Takes up to `batchSize` attempts left `processing` past the grace period, leasing each to this
+ * Takes up to `batchSize` attempts left in flight past the grace period, leasing each to this
  * worker. `FOR UPDATE SKIP LOCKED` plus the conditional `lease_until` check let any number of
  * workers on any number of instances run at once without re-driving one attempt twice at a time.
  */
 export async function leaseStaleAttempts(db: Executor, policy: RecoveryPolicy): Promise<LeasedAttempt[]> {
-  const rows = await db.execute<{
-    id: string;
-    order_id: string;
-    claim_version: number;
-    idempotency_key: string;
-    amount: number;
-    currency: string;
-    payment_method_id: string;
-    claimed_at: string | Date;
-    age_ms: number;
-  }>(sql`
-    update payment_attempts a
-       set lease_until = now() + make_interval(secs => ${policy.leaseMs / 1000}),
-           recovery_runs = a.recovery_runs + 1
-     where a.id in (
-       select id from payment_attempts
-        where status = 'processing'
-          and claimed_at < now() - make_interval(secs => ${policy.graceMs / 1000})
-          and (lease_until is null or lease_until < now())
-        order by claimed_at
-        limit ${policy.batchSize}
-        for update skip locked)
-    returning a.id, a.order_id, a.claim_version, a.idempotency_key, a.amount, a.currency,
-              a.payment_method_id, a.claimed_at, (extract(epoch from (now() - a.claimed_at)) * 1000)::float8 as age_ms`);
-  return rows.map((r) => ({
-    id: r.id,
-    orderId: r.order_id,
-    claimVersion: r.claim_version,
-    idempotencyKey: r.idempotency_key,
-    amount: r.amount,
-    currency: r.currency,
-    paymentMethodId: r.payment_method_id,
-    claimedAt: new Date(r.claimed_at),
-    ageMs: Number(r.age_ms),
-  }));
+  const a = paymentAttempts;
+  const stale = db
+    .select({ id: a.id })
+    .from(a)
+    .where(
+      and(
+        statusIn(a.status, IN_FLIGHT_ATTEMPT_STATUSES),
+        lt(a.claimedAt, sql`now() - make_interval(secs => ${policy.graceMs / 1000})`),
+        or(isNull(a.leaseUntil), lt(a.leaseUntil, sql`now()`)),
+      ),
+    )
+    .orderBy(a.claimedAt)
+    .limit(policy.batchSize)
+    .for('update', { skipLocked: true });
+  return db
+    .update(a)
+    .set({
+      leaseUntil: sql`now() + make_interval(secs => ${policy.leaseMs / 1000})`,
+      recoveryRuns: sql`${a.recoveryRuns} + 1`,
+    })
+    .where(inArray(a.id, stale))
+    .returning({
+      ...getTableColumns(a),
+      ageMs: sql<number>`(extract(epoch from (now() - ${a.claimedAt})) * 1000)::float8`,
+    });
 }
 
 export type RecoveryResult = 'succeeded' | 'failed' | 'requires_action' | 'unknown' | 'already_final';
@@ -88,30 +75,27 @@ export interface RecoveryReport {
   results: Record<RecoveryResult, number>;
 }
 
-/** The attempt's final state as the provider reports it; `undefined` while still unknown. */
-export function outcomeFromProvider(result: ChargeResult | LookupResult): AttemptOutcome | undefined {
-  switch (result.kind) {
-    case 'succeeded':
-      return { status: 'succeeded', paymentIntentId: result.paymentIntentId };
-    case 'declined':
-      return {
-        status: 'failed',
-        paymentIntentId: result.paymentIntentId,
-        errorCode: result.code,
-        declineCode: result.declineCode,
-      };
-    case 'rejected':
-      return { status: 'failed', paymentIntentId: null, errorCode: result.code, declineCode: null };
-    case 'requires_action':
-      return { status: 'requires_action', paymentIntentId: result.paymentIntentId };
-    case 'not_found':
-      // Looked up past the key window and the provider never created a PaymentIntent for it:
-      // nothing was charged, so the order may be paid again.
-      return { status: 'failed', paymentIntentId: null, errorCode: 'abandoned', declineCode: null };
-    case 'unknown':
-    case 'unavailable':
-      return undefined;
+/** What the provider can tell about a leased attempt now, without ever charging twice. */
+async function askProvider(
+  deps: PaymentsDeps,
+  attempt: LeasedAttempt,
+  policy: RecoveryPolicy,
+): Promise<ChargeResult | LookupResult> {
+  // The provider answered already (the customer must act): its PaymentIntent's state now.
+  if (attempt.paymentIntentId) return deps.gateway.retrieve(attempt.paymentIntentId);
+  if (attempt.ageMs >= policy.keyWindowMs) {
+    // Past the window the answer may abandon the attempt: only a consistent lookup will do.
+    return deps.gateway.findByAttempt(attempt.id, {
+      consistentSince: new Date(attempt.claimedAt.getTime() - 10 * 60_000),
+    });
   }
+  const repeated = await deps.gateway.charge(chargeRequestFor(attempt));
+  if (repeated.kind !== 'unknown') return repeated;
+  // Stripe stores a 5xx that happened after executing and replays it for the key, so repeating the
+  // create can stay unknown for the key's lifetime. A lookup by metadata (read-only, always safe)
+  // may know better; `not_found` here proves nothing (search lags), so it is not final.
+  const found = await deps.gateway.findByAttempt(attempt.id);
+  return found.kind === 'not_found' ? repeated : found;
 }
 
 /** Re-drives one leased attempt to its final state, if the provider can tell it now. */
@@ -122,47 +106,26 @@ export async function recoverAttempt(
 ): Promise<RecoveryResult> {
   const logger = deps.logger ?? noopLogger;
   const log = { orderId: attempt.orderId, attemptId: attempt.id, idempotencyKey: attempt.idempotencyKey };
-  const withinKeyWindow = attempt.ageMs < policy.keyWindowMs;
-  logger.info({ ...log, withinKeyWindow }, 'recovering attempt');
-  let provider: ChargeResult | LookupResult = withinKeyWindow
-    ? await deps.gateway.charge({
-        amount: attempt.amount,
-        currency: attempt.currency,
-        paymentMethodId: attempt.paymentMethodId,
-        idempotencyKey: attempt.idempotencyKey,
-        metadata: {
-          order_id: attempt.orderId,
-          attempt_id: attempt.id,
-          claim_version: String(attempt.claimVersion),
-        },
-      })
-    : // Past the window the answer may abandon the attempt: only a consistent lookup will do.
-      await deps.gateway.findByAttempt(attempt.id, {
-        consistentSince: new Date(attempt.claimedAt.getTime() - 10 * 60_000),
-      });
-  if (withinKeyWindow && provider.kind === 'unknown') {
-    // Stripe stores a 5xx that happened after executing and replays it for the key, so repeating
-    // the create can stay unknown for the key's lifetime. A lookup by metadata (read-only, always
-    // safe) may know better; `not_found` here proves nothing (search lags), so it is not final.
-    const found = await deps.gateway.findByAttempt(attempt.id);
-    if (found.kind !== 'not_found') provider = found;
-  }
-  const outcome = outcomeFromProvider(provider);
+  logger.info({ ...log, withinKeyWindow: attempt.ageMs < policy.keyWindowMs }, 'recovering attempt');
+  const provider = await askProvider(deps, attempt, policy);
+  const outcome = attemptOutcome(provider, { keyMayHaveExecuted: true });
   if (!outcome) {
     // Still unknown: the lease expires and a later run tries again with the same key.
     logger.warn(
-      { ...log, reason: provider.kind === 'unknown' ? provider.reason : '' },
+      { ...log, reason: provider.kind === 'unknown' ? provider.reason : provider.kind },
       'attempt still unknown',
     );
     return 'unknown';
   }
-  const finalized = await finalizeAttempt(deps.db, {
+  // Still awaiting the customer: nothing to record.
+  if (outcome.status === attempt.status) return outcome.status;
+  const settled = await finalizeAttempt(deps.db, {
     orderId: attempt.orderId,
     attemptId: attempt.id,
     claimVersion: attempt.claimVersion,
     outcome,
   });
-  if (!finalized) return 'already_final';
+  if (!settled) return 'already_final';
   logger.info({ ...log, status: outcome.status }, 'attempt recovered');
   return outcome.status;
 }

@@ -7,46 +7,28 @@ import type {
   PaymentGateway,
   ProviderPaymentIntent,
 } from './gateway';
-import type { PaymentIntentEvent } from './webhook';
-
-/** Pinned: a Stripe account upgrade must not change the shapes this code reads. */
-export const STRIPE_API_VERSION = '2026-10-28.endive';
-
-export interface StripeGatewayConfig {
-  secretKey: string;
-  /** e.g. `http://127.0.0.1:12111` for the emulator; unset for api.stripe.com. */
-  apiBase?: string;
-  /** Per-request timeout. A timeout is an unknown outcome, not a failure. */
-  timeoutMs?: number;
-  /** SDK-level retries; each retry reuses the idempotency key, so they are safe. */
-  maxNetworkRetries?: number;
-}
-
-export function createStripeClient(config: StripeGatewayConfig): Stripe {
-  const base = config.apiBase ? new URL(config.apiBase) : undefined;
-  return new Stripe(config.secretKey, {
-    apiVersion: STRIPE_API_VERSION as Stripe.LatestApiVersion,
-    timeout: config.timeoutMs ?? 20_000,
-    maxNetworkRetries: config.maxNetworkRetries ?? 2,
-    telemetry: false,
-    ...(base
-      ? {
-          host: base.hostname,
-          port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)),
-          protocol: base.protocol === 'https:' ? 'https' : 'http',
-        }
-      : {}),
-  });
-}
+import {
+  createStripeClient,
+  defaultCallTimeoutMs,
+  runCall,
+  STRIPE_DEFAULTS,
+  type StripeGatewayConfig,
+} from './stripe-client';
 
 export function createStripeGateway(
   config: StripeGatewayConfig,
   client = createStripeClient(config),
 ): PaymentGateway {
+  const callTimeoutMs =
+    config.callTimeoutMs ??
+    defaultCallTimeoutMs(
+      config.timeoutMs ?? STRIPE_DEFAULTS.timeoutMs,
+      config.maxNetworkRetries ?? STRIPE_DEFAULTS.maxNetworkRetries,
+    );
   return {
     async charge(request: ChargeRequest): Promise<ChargeResult> {
-      try {
-        const intent = await client.paymentIntents.create(
+      const call = await runCall(callTimeoutMs, () =>
+        client.paymentIntents.create(
           {
             amount: request.amount,
             currency: request.currency,
@@ -60,21 +42,20 @@ export function createStripeGateway(
             metadata: request.metadata,
           },
           { idempotencyKey: request.idempotencyKey },
-        );
-        return fromPaymentIntent(intent);
-      } catch (err) {
-        return classifyStripeError(err);
+        ),
+      );
+      if (call.ok) return fromPaymentIntent(call.value);
+      const result = classifyStripeError(call.error);
+      // Refused after one of the SDK's retries: an earlier try of this call may have executed.
+      if (result.kind === 'unavailable' && call.tries > 1) {
+        return { kind: 'unknown', reason: `${result.reason}_after_retry` };
       }
+      return result;
     },
 
     async retrieve(paymentIntentId: string): Promise<ChargeResult> {
-      try {
-        return fromPaymentIntent(await client.paymentIntents.retrieve(paymentIntentId));
-      } catch (err) {
-        const result = classifyStripeError(err);
-        // A lookup that fails says nothing about the payment: never turn it into a decline.
-        return result.kind === 'unknown' ? result : { kind: 'unknown', reason: `retrieve_${result.kind}` };
-      }
+      const call = await runCall(callTimeoutMs, () => client.paymentIntents.retrieve(paymentIntentId));
+      return call.ok ? fromPaymentIntent(call.value) : lookupFailure('retrieve', call.error);
     },
 
     async *listPaymentIntents(window: { from: number; to: number }): AsyncIterable<ProviderPaymentIntent> {
@@ -113,11 +94,16 @@ export function createStripeGateway(
         const intent = matches.find((pi) => pi.status === 'succeeded') ?? matches[0];
         return intent ? fromPaymentIntent(intent) : { kind: 'not_found' };
       } catch (err) {
-        const result = classifyStripeError(err);
-        return result.kind === 'unknown' ? result : { kind: 'unknown', reason: `lookup_${result.kind}` };
+        return lookupFailure('lookup', err);
       }
     },
   };
+}
+
+/** A read that fails says nothing about the payment: never a decline, always still unknown. */
+function lookupFailure(what: string, err: unknown): ChargeResult {
+  const result = classifyStripeError(err);
+  return result.kind === 'unknown' ? result : { kind: 'unknown', reason: `${what}_${result.kind}` };
 }
 
 /** Stripe PaymentIntent statuses mapped to ours, in one place. */
@@ -188,40 +174,4 @@ export function classifyStripeError(err: unknown): ChargeResult {
       ? `${err.type}${err.statusCode ? `_${err.statusCode}` : ''}`
       : 'error';
   return { kind: 'unknown', reason };
-}
-
-/** Stripe's default: a signed event older (or newer) than this is refused, against replays. */
-export const WEBHOOK_TOLERANCE_SECONDS = 300;
-
-/**
- * Verifies a webhook's `Stripe-Signature` over the raw body (HMAC-SHA256 with the endpoint's
- * `whsec_...` secret, timestamp within tolerance) and returns the PaymentIntent facts it carries.
- * Throws on a missing or bad signature; nothing may be applied then.
- */
-export function createWebhookVerifier(secret: string, now: () => number = Date.now) {
-  // Signature checking needs no API key; the client is only the SDK's entry point.
-  const stripe = new Stripe('sk_webhook_verification_only', { telemetry: false });
-  return (rawBody: Buffer | string, signatureHeader: string | undefined): PaymentIntentEvent => {
-    if (!signatureHeader) throw new Error('missing Stripe-Signature header');
-    // The SDK only refuses signatures that are too old; refuse ones from the future as well.
-    const signedAt = Number(/(?:^|,)t=(\d+)/.exec(signatureHeader)?.[1]);
-    if (!(signedAt <= now() / 1000 + WEBHOOK_TOLERANCE_SECONDS))
-      throw new Error('signature timestamp out of range');
-    const event = stripe.webhooks.constructEvent(
-      rawBody,
-      signatureHeader,
-      secret,
-      WEBHOOK_TOLERANCE_SECONDS,
-      undefined,
-      now(), // milliseconds: the SDK divides by 1000 itself
-    );
-    const object = event.data.object as { id?: unknown; object?: unknown; metadata?: unknown };
-    const isPaymentIntent = object.object === 'payment_intent' && typeof object.id === 'string';
-    return {
-      id: event.id,
-      type: event.type,
-      paymentIntentId: isPaymentIntent ? (object.id as string) : null,
-      metadata: isPaymentIntent && object.metadata ? (object.metadata as Record<string, string>) : {},
-    };
-  };
 }

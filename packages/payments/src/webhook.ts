@@ -1,8 +1,8 @@
 import { paymentAttempts, stripeEvents } from '@chargeonce/db';
 import { eq, or } from 'drizzle-orm';
-import { finalizeAttempt } from './attempts';
 import { noopLogger, type PaymentsDeps } from './deps';
-import { outcomeFromProvider } from './recover';
+import { attemptOutcome } from './outcome';
+import { finalizeAttempt } from './settle';
 
 /** The part of a (signature-verified) Stripe event chargeonce acts on. */
 export interface PaymentIntentEvent {
@@ -76,11 +76,12 @@ export async function applyPaymentIntentEvent(
   }
 
   const current = await deps.gateway.retrieve(event.paymentIntentId);
-  const outcome = outcomeFromProvider(current);
-  if (!outcome) {
+  const outcome = attemptOutcome(current, { keyMayHaveExecuted: true });
+  // Still awaiting the customer (requires_action) is not a change either.
+  if (!outcome || outcome.status === attempt.status) {
     // Not recorded either way, so a redelivery is applied afresh. A PaymentIntent that is really
     // still processing is acknowledged (its final event will come); a failed re-read is not.
-    return current.kind === 'unknown' && current.paymentIntentId ? 'pending' : 'retry_later';
+    return outcome || (current.kind === 'unknown' && current.paymentIntentId) ? 'pending' : 'retry_later';
   }
 
   return deps.db.transaction(async (tx) => {

@@ -1,12 +1,13 @@
-import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
+import { createDb, createUserWithToken, type DbHandle, orders } from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finalizeAttempt } from '../src/attempts';
 import { DEFAULT_PAY_POLICY, type PaymentsDeps } from '../src/deps';
 import { DomainError } from '../src/errors';
 import type { ChargeRequest, ChargeResult, PaymentGateway } from '../src/gateway';
 import { createOrder } from '../src/orders';
 import { payOrder } from '../src/pay';
+import { finalizeAttempt } from '../src/settle';
 
 /**
  * payOrder against real PostgreSQL with a scripted gateway, for the paths a real provider only
@@ -147,7 +148,10 @@ describe('payOrder', () => {
 
   it('a canceled order is not payable and nothing is charged', async () => {
     const order = await newOrder();
-    await handle.sql`update orders set status = 'canceled', version = version + 1 where id = ${order.id}`;
+    await handle.db
+      .update(orders)
+      .set({ status: 'canceled', version: sql`${orders.version} + 1` })
+      .where(eq(orders.id, order.id));
     const before = charges.length;
     await expect(payOrder(deps(succeeding), { orderId: order.id, userId })).rejects.toSatisfy(
       (err) => err instanceof DomainError && err.code === 'ORDER_NOT_PAYABLE',

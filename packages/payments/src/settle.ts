@@ -1,0 +1,119 @@
+import {
+  type Executor,
+  orders,
+  paymentAttempts,
+  preparedStatement,
+  SETTLE,
+  status,
+  statusIn,
+} from '@chargeonce/db';
+import { and, eq, exists, sql } from 'drizzle-orm';
+import type { Order } from './orders';
+
+/** How an attempt ended, as recorded on it. */
+export type AttemptOutcome =
+  | { status: 'succeeded'; paymentIntentId: string }
+  | { status: 'failed'; paymentIntentId: string | null; errorCode: string; declineCode: string | null }
+  | { status: 'requires_action'; paymentIntentId: string };
+
+/** Recorded as `error_code` when the provider refused our credentials (nothing was executed). */
+export const PROVIDER_UNAVAILABLE_CODE = 'provider_unavailable';
+/** Recorded as `error_code` when, past the key window, the provider had no PaymentIntent for it. */
+export const ABANDONED_CODE = 'abandoned';
+
+const p = {
+  orderId: sql.placeholder('orderId'),
+  attemptId: sql.placeholder('attemptId'),
+  claimVersion: sql.placeholder('claimVersion'),
+  paymentIntentId: sql.placeholder('paymentIntentId'),
+  errorCode: sql.placeholder('errorCode'),
+  declineCode: sql.placeholder('declineCode'),
+};
+
+/** One prepared statement per outcome: each has its own `SETTLE` move. */
+const settleStatement = (outcome: AttemptOutcome['status']) =>
+  preparedStatement(`co_settle_${outcome}`, (db) => {
+    const move = SETTLE[outcome];
+    const paid = outcome === 'succeeded';
+    const a = paymentAttempts;
+    const theAttempt = and(
+      eq(a.id, p.attemptId),
+      eq(a.orderId, p.orderId),
+      eq(a.claimVersion, p.claimVersion),
+    );
+    const order = db.$with('settled').as(
+      db
+        .update(orders)
+        .set({
+          status: status(move.order.to),
+          version: sql`${orders.version} + 1`,
+          paymentIntentId: paid ? sql`${p.paymentIntentId}` : null,
+          paidAt: paid ? sql`now()` : null,
+          updatedAt: sql`now()`,
+        })
+        .where(
+          and(
+            eq(orders.id, p.orderId),
+            eq(orders.version, p.claimVersion),
+            statusIn(orders.status, move.order.from),
+            exists(
+              db
+                .select({ one: sql`1` })
+                .from(a)
+                .where(and(theAttempt, statusIn(a.status, move.attempt.from))),
+            ),
+          ),
+        )
+        .returning(),
+    );
+    const attempt = db.$with('attempt').as(
+      db
+        .update(a)
+        .set({
+          status: status(move.attempt.to),
+          paymentIntentId: sql`${p.paymentIntentId}`,
+          errorCode: sql`${p.errorCode}`,
+          declineCode: sql`${p.declineCode}`,
+          completedAt: sql`now()`,
+        })
+        .where(
+          and(
+            theAttempt,
+            statusIn(a.status, move.attempt.from),
+            exists(db.select({ one: sql`1` }).from(order)),
+          ),
+        )
+        .returning({ id: a.id }),
+    );
+    return db.with(order, attempt).select().from(order);
+  });
+
+const statements = {
+  succeeded: settleStatement('succeeded'),
+  failed: settleStatement('failed'),
+  requires_action: settleStatement('requires_action'),
+};
+
+/**
+ * Phase 3, in ONE statement: the order moves (`SETTLE[outcome].order`) only if it is still at the
+ * claimed version, and the attempt moves only if the order did. Safe to call twice and from racing
+ * settlers (payer, webhook, recovery, reconciliation): exactly one sees the order back; the others
+ * get `undefined` and must re-read. Contract: every writer of an attempt's status also bumps its
+ * order's version in the same statement, so the two cannot drift apart.
+ */
+export async function finalizeAttempt(
+  db: Executor,
+  params: { orderId: string; attemptId: string; claimVersion: number; outcome: AttemptOutcome },
+): Promise<Order | undefined> {
+  const { outcome } = params;
+  const failed = outcome.status === 'failed' ? outcome : undefined;
+  const [row] = await statements[outcome.status](db).execute({
+    orderId: params.orderId,
+    attemptId: params.attemptId,
+    claimVersion: params.claimVersion,
+    paymentIntentId: outcome.paymentIntentId,
+    errorCode: failed?.errorCode ?? null,
+    declineCode: failed?.declineCode ?? null,
+  });
+  return row;
+}

@@ -1,0 +1,102 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import Stripe from 'stripe';
+
+/** Pinned: a Stripe account upgrade must not change the shapes this code reads. */
+export const STRIPE_API_VERSION = '2026-10-28.endive';
+
+/** Stripe keeps an idempotency key (and replays its first response) for at least this long. */
+export const STRIPE_KEY_RETENTION_MS = 24 * 60 * 60_000;
+
+/** The defaults of `StripeGatewayConfig`; the server's configuration reads them from here. */
+export const STRIPE_DEFAULTS = { timeoutMs: 20_000, maxNetworkRetries: 2 } as const;
+
+/**
+ * The default bound of one call: time for every try (the first and each retry) to take its full
+ * timeout. The pauses between tries come out of it, so a call's last try may be cut short.
+ */
+export function defaultCallTimeoutMs(timeoutMs: number, maxNetworkRetries: number): number {
+  return (maxNetworkRetries + 1) * timeoutMs;
+}
+
+export interface StripeGatewayConfig {
+  secretKey: string;
+  /** e.g. `http://127.0.0.1:12111` for the emulator; unset for api.stripe.com. */
+  apiBase?: string | undefined;
+  /** Per-request (per try) timeout. A timeout is an unknown outcome, not a failure. */
+  timeoutMs?: number;
+  /** SDK-level retries; each retry reuses the idempotency key, so they are safe. */
+  maxNetworkRetries?: number;
+  /**
+   * The bound of one call, all of its tries and the pauses between them included: no try starts
+   * after it and a try still open is cut at it, whatever the SDK's retry schedule. Recovery's safety
+   * checks rely on this number (a lease must outlive any call). Default: `defaultCallTimeoutMs`.
+   */
+  callTimeoutMs?: number | undefined;
+}
+
+interface Call {
+  deadline: number;
+  tries: number;
+}
+const calls = new AsyncLocalStorage<Call>();
+
+type HttpClientBase = InstanceType<typeof Stripe.HttpClient>;
+type MakeRequest = HttpClientBase['makeRequest'];
+
+/**
+ * The SDK's own HTTP client with every request of a call (see `runCall`) counted and held to the
+ * call's deadline, through the SDK's documented extension point for custom HTTP clients.
+ */
+class BoundedHttpClient extends Stripe.HttpClient {
+  constructor(private readonly inner: HttpClientBase) {
+    super();
+  }
+
+  override getClientName(): string {
+    return this.inner.getClientName();
+  }
+
+  override makeRequest(...args: Parameters<MakeRequest>): ReturnType<MakeRequest> {
+    const call = calls.getStore();
+    if (call) {
+      call.tries++;
+      const leftMs = call.deadline - Date.now();
+      // A refused try is a connection error to the SDK: retried (refused again) or reported.
+      if (leftMs <= 0) return Promise.reject(Stripe.HttpClient.makeTimeoutError());
+      args[7] = Math.min(args[7], leftMs);
+    }
+    return this.inner.makeRequest(...args);
+  }
+}
+
+export type CallResult<T> =
+  | { ok: true; value: T; tries: number }
+  | { ok: false; error: unknown; tries: number };
+
+/** Runs one SDK call within `callTimeoutMs`, reporting how many HTTP tries it took. */
+export async function runCall<T>(callTimeoutMs: number, fn: () => Promise<T>): Promise<CallResult<T>> {
+  const call: Call = { deadline: Date.now() + callTimeoutMs, tries: 0 };
+  try {
+    return { ok: true, value: await calls.run(call, fn), tries: call.tries };
+  } catch (error) {
+    return { ok: false, error, tries: call.tries };
+  }
+}
+
+export function createStripeClient(config: StripeGatewayConfig): Stripe {
+  const base = config.apiBase ? new URL(config.apiBase) : undefined;
+  return new Stripe(config.secretKey, {
+    apiVersion: STRIPE_API_VERSION as Stripe.LatestApiVersion,
+    timeout: config.timeoutMs ?? STRIPE_DEFAULTS.timeoutMs,
+    maxNetworkRetries: config.maxNetworkRetries ?? STRIPE_DEFAULTS.maxNetworkRetries,
+    httpClient: new BoundedHttpClient(Stripe.createNodeHttpClient()),
+    telemetry: false,
+    ...(base
+      ? {
+          host: base.hostname,
+          port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)),
+          protocol: base.protocol === 'https:' ? 'https' : 'http',
+        }
+      : {}),
+  });
+}
