@@ -13,6 +13,8 @@ export interface ApiDeps {
  * (who, which order, what happened). Mutable on purpose: it outlives the procedure call.
  */
 export interface RequestAudit {
+  /** The procedures the request ran (several for a batch), sorted. */
+  procedures?: string[];
   userId?: string;
   orderId?: string;
   outcome?: string;

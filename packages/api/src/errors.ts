@@ -12,7 +12,6 @@ export const DOMAIN_ERROR_TO_TRPC: Record<DomainErrorCode, TRPC_ERROR_CODE_KEY> 
   PAYMENT_DECLINED: 'PAYMENT_REQUIRED',
   PAYMENT_REJECTED: 'UNPROCESSABLE_CONTENT',
   PROVIDER_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
-  INVALID_CURSOR: 'BAD_REQUEST',
 };
 
 /** Returns the mapped TRPCError for a domain error, or undefined for anything else. */

@@ -47,7 +47,16 @@ const mapDomainErrors = t.middleware(async ({ ctx, next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(mapDomainErrors);
+/**
+ * Records which procedure ran, for the adapter's log line and metric labels. A request for a path
+ * that is no procedure never gets here, so it stays unlabelled (`unknown`), whatever the path says.
+ */
+const recordProcedure = t.middleware(({ ctx, path, next }) => {
+  ctx.audit.procedures = [...(ctx.audit.procedures ?? []), path].sort();
+  return next();
+});
+
+export const publicProcedure = t.procedure.use(recordProcedure).use(mapDomainErrors);
 
 /** Requires `Authorization: Bearer <token>` of a known user; adds `ctx.user`. */
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {

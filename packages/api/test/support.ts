@@ -1,0 +1,65 @@
+import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
+import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
+import { createStripeGateway } from '@chargeonce/payments';
+import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
+import { TRPCError } from '@trpc/server';
+import { createTokenAuthenticator } from '../src/auth';
+import { type ApiDeps, createContextInner, type RequestAudit } from '../src/context';
+import { appRouter } from '../src/router';
+import { createCallerFactory } from '../src/trpc';
+
+/** Real PostgreSQL (migrated), the Stripe emulator and the API's deps, for createCaller tests. */
+export interface ApiEnv {
+  db: DbHandle;
+  emulator: StripeEmulator;
+  deps: ApiDeps;
+  /** A caller as an HTTP request with this bearer token (or none) would get, and its audit facts. */
+  caller(token: string | null): { api: Caller; audit: RequestAudit };
+  newUser(name?: string): Promise<{ id: string; token: string }>;
+  stop(): Promise<void>;
+}
+
+const createCaller = createCallerFactory(appRouter);
+export type Caller = ReturnType<typeof createCaller>;
+
+export async function startApiEnv(): Promise<ApiEnv> {
+  const database: TestDatabase = await startTestDatabase();
+  const emulator = await startStripeEmulator();
+  const db = createDb(database.url, { max: 4 });
+  const gateway = createStripeGateway({
+    secretKey: 'sk_test_api',
+    apiBase: emulator.url,
+    maxNetworkRetries: 0,
+  });
+  const deps: ApiDeps = {
+    db: db.db,
+    auth: createTokenAuthenticator(db.db),
+    payments: { db: db.db, gateway, instanceId: 'api-test' },
+  };
+  return {
+    db,
+    emulator,
+    deps,
+    caller(token) {
+      const audit: RequestAudit = {};
+      return { api: createCaller(createContextInner({ deps, token, audit })), audit };
+    },
+    newUser: (name = 'user') => createUserWithToken(db.db, { name }),
+    async stop() {
+      await db.close();
+      await emulator.close();
+      await database.stop();
+    },
+  };
+}
+
+/** Awaits a call expected to fail with a TRPCError and returns it. */
+export async function trpcError(call: Promise<unknown>): Promise<TRPCError> {
+  try {
+    await call;
+  } catch (err) {
+    if (err instanceof TRPCError) return err;
+    throw err;
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
