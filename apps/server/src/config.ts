@@ -1,5 +1,16 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_POOL_SIZE } from '@chargeonce/db';
+import {
+  DEFAULT_PAY_POLICY,
+  DEFAULT_RECONCILE_WINDOW_MS,
+  DEFAULT_RECOVERY_POLICY,
+  defaultCallTimeoutMs,
+  MAX_KEY_WINDOW_MS,
+  type PayPolicy,
+  type RecoveryPolicy,
+  STRIPE_DEFAULTS,
+} from '@chargeonce/payments';
 import { z } from 'zod';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -11,7 +22,7 @@ const envSchema = z.object({
   PORT: int(3000),
   HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
-  DATABASE_POOL_MAX: int(10, 1),
+  DATABASE_POOL_MAX: int(DEFAULT_POOL_SIZE, 1),
   STRIPE_SECRET_KEY: z.preprocess(
     emptyAsUndefined,
     z
@@ -22,12 +33,15 @@ const envSchema = z.object({
       .optional(),
   ),
   STRIPE_API_BASE: z.preprocess(emptyAsUndefined, z.url().optional()),
-  STRIPE_TIMEOUT_MS: int(20_000, 1),
-  STRIPE_MAX_NETWORK_RETRIES: int(2),
+  STRIPE_TIMEOUT_MS: int(STRIPE_DEFAULTS.timeoutMs, 1),
+  STRIPE_MAX_NETWORK_RETRIES: int(STRIPE_DEFAULTS.maxNetworkRetries),
+  // Default: every try may take its full timeout (see defaultCallTimeoutMs).
+  STRIPE_CALL_TIMEOUT_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).optional()),
   STRIPE_EMULATOR_PORT: int(0),
   CHARGEONCE_DATA_DIR: optionalString,
   CHARGEONCE_INSTANCE_ID: optionalString,
-  CHARGEONCE_PAY_DEADLINE_MS: int(10_000, 1),
+  CHARGEONCE_PAY_DEADLINE_MS: int(DEFAULT_PAY_POLICY.deadlineMs, 1),
+  CHARGEONCE_DECLINE_COOLDOWN_MS: int(DEFAULT_PAY_POLICY.declineCooldownMs),
   CHARGEONCE_DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
   STRIPE_WEBHOOK_SECRET: z.preprocess(
     emptyAsUndefined,
@@ -37,25 +51,18 @@ const envSchema = z.object({
       .optional(),
   ),
   CHARGEONCE_RECOVERY_INTERVAL_MS: int(10_000),
-  CHARGEONCE_RECOVERY_GRACE_MS: int(60_000),
-  // Longer than the worst-case provider call (timeout x tries + pauses), so a lease never
-  // expires under a create that is still running.
-  CHARGEONCE_RECOVERY_LEASE_MS: int(120_000, 1),
-  CHARGEONCE_PROVIDER_KEY_WINDOW_MS: int(23 * 60 * 60_000, 1),
+  CHARGEONCE_RECOVERY_GRACE_MS: int(DEFAULT_RECOVERY_POLICY.graceMs),
+  // At least the longest provider call (STRIPE_CALL_TIMEOUT_MS), so a lease never expires under a
+  // create that is still running.
+  CHARGEONCE_RECOVERY_LEASE_MS: int(DEFAULT_RECOVERY_POLICY.leaseMs, 1),
+  CHARGEONCE_PROVIDER_KEY_WINDOW_MS: int(DEFAULT_RECOVERY_POLICY.keyWindowMs, 1),
   CHARGEONCE_RECONCILE_INTERVAL_MS: int(0),
-  CHARGEONCE_RECONCILE_WINDOW_MS: int(24 * 60 * 60_000, 1),
+  CHARGEONCE_RECONCILE_WINDOW_MS: int(DEFAULT_RECONCILE_WINDOW_MS, 1),
   CHARGEONCE_WEB_DIST: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
 export interface Config {
-  /** Verifies `POST /webhooks/stripe`; unset (and no emulator): the endpoint is not served. */
-  webhookSecret: string | undefined;
-  /** Recovery worker period; 0 disables the worker in this instance. */
-  recoveryIntervalMs: number;
-  recovery: { graceMs: number; leaseMs: number; keyWindowMs: number };
-  /** Periodic reconciliation of the last `windowMs`; interval 0 = off (use `pnpm reconcile`). */
-  reconcile: { intervalMs: number; windowMs: number };
   port: number;
   host: string;
   /** Unset: run an embedded PostgreSQL under `dataDir`. */
@@ -63,12 +70,18 @@ export interface Config {
   databasePoolMax: number;
   /** Unset: run the Stripe emulator in process. */
   stripe: { secretKey: string; apiBase: string | undefined } | undefined;
-  stripeTimeoutMs: number;
-  stripeMaxNetworkRetries: number;
+  /** How provider calls are bounded (see StripeGatewayConfig). */
+  stripeCalls: { timeoutMs: number; maxNetworkRetries: number; callTimeoutMs: number };
   emulatorPort: number;
+  /** Verifies `POST /webhooks/stripe`; unset (and no emulator): the endpoint is not served. */
+  webhookSecret: string | undefined;
   dataDir: string;
   instanceId: string;
-  payDeadlineMs: number;
+  pay: PayPolicy;
+  /** The recovery worker's period (0 disables it in this instance) and its policy. */
+  recovery: { intervalMs: number; policy: RecoveryPolicy };
+  /** Periodic reconciliation of the last `windowMs`; interval 0 = off (use `pnpm reconcile`). */
+  reconcile: { intervalMs: number; windowMs: number };
   demoUser: boolean;
   /** The built web client served at `/` when it holds an index.html (`pnpm start` builds it). */
   webDist: string;
@@ -96,65 +109,68 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   if (e.STRIPE_API_BASE && !e.STRIPE_SECRET_KEY) {
     throw new ConfigError('invalid configuration: STRIPE_API_BASE is set but STRIPE_SECRET_KEY is not');
   }
-  checkRecoverySafety(e);
+  const stripeCalls = {
+    timeoutMs: e.STRIPE_TIMEOUT_MS,
+    maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
+    callTimeoutMs:
+      e.STRIPE_CALL_TIMEOUT_MS ?? defaultCallTimeoutMs(e.STRIPE_TIMEOUT_MS, e.STRIPE_MAX_NETWORK_RETRIES),
+  };
+  checkRecoverySafety(e, stripeCalls.callTimeoutMs);
   return {
-    webhookSecret: e.STRIPE_WEBHOOK_SECRET,
-    recoveryIntervalMs: e.CHARGEONCE_RECOVERY_INTERVAL_MS,
-    recovery: {
-      graceMs: e.CHARGEONCE_RECOVERY_GRACE_MS,
-      leaseMs: e.CHARGEONCE_RECOVERY_LEASE_MS,
-      keyWindowMs: e.CHARGEONCE_PROVIDER_KEY_WINDOW_MS,
-    },
-    reconcile: { intervalMs: e.CHARGEONCE_RECONCILE_INTERVAL_MS, windowMs: e.CHARGEONCE_RECONCILE_WINDOW_MS },
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
     stripe: e.STRIPE_SECRET_KEY ? { secretKey: e.STRIPE_SECRET_KEY, apiBase: e.STRIPE_API_BASE } : undefined,
-    stripeTimeoutMs: e.STRIPE_TIMEOUT_MS,
-    stripeMaxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
+    stripeCalls,
     emulatorPort: e.STRIPE_EMULATOR_PORT,
+    webhookSecret: e.STRIPE_WEBHOOK_SECRET,
     dataDir: e.CHARGEONCE_DATA_DIR ?? DEFAULT_DATA_DIR,
     instanceId: e.CHARGEONCE_INSTANCE_ID ?? `${hostname()}:${process.pid}`,
-    payDeadlineMs: e.CHARGEONCE_PAY_DEADLINE_MS,
+    pay: {
+      ...DEFAULT_PAY_POLICY,
+      deadlineMs: e.CHARGEONCE_PAY_DEADLINE_MS,
+      declineCooldownMs: e.CHARGEONCE_DECLINE_COOLDOWN_MS,
+    },
+    recovery: {
+      intervalMs: e.CHARGEONCE_RECOVERY_INTERVAL_MS,
+      policy: {
+        ...DEFAULT_RECOVERY_POLICY,
+        graceMs: e.CHARGEONCE_RECOVERY_GRACE_MS,
+        leaseMs: e.CHARGEONCE_RECOVERY_LEASE_MS,
+        keyWindowMs: e.CHARGEONCE_PROVIDER_KEY_WINDOW_MS,
+      },
+    },
+    reconcile: { intervalMs: e.CHARGEONCE_RECONCILE_INTERVAL_MS, windowMs: e.CHARGEONCE_RECONCILE_WINDOW_MS },
     demoUser: e.CHARGEONCE_DEMO === 'on' || (e.CHARGEONCE_DEMO === 'auto' && !e.DATABASE_URL),
     webDist: e.CHARGEONCE_WEB_DIST ?? DEFAULT_WEB_DIST,
     logLevel: e.LOG_LEVEL,
   };
 }
 
-/** Stripe keeps idempotency keys at least 24 h; leave an hour of margin. */
-const MAX_KEY_WINDOW_MS = 23 * 60 * 60_000;
-
 /**
  * Recovery is only exactly-once within these bounds, so a configuration outside them is refused:
  * - repeating a create with the same key is safe only while Stripe still has the key;
- * - a lease must outlive the longest provider call (every SDK try plus its pauses), or a second
- *   worker could act while the first one's create is still running;
+ * - a lease must outlive the longest provider call (the gateway cuts every call at
+ *   `callTimeoutMs`), or a second worker could act while the first one's create is still running;
  * - an attempt may be judged "nothing was charged" (past the key window) only after any create for
  *   it has certainly finished.
  */
-function checkRecoverySafety(e: z.infer<typeof envSchema>): void {
-  // Every SDK try, plus the one extra try stripe-node makes after a dropped connection, plus its
-  // backoff pauses (0.5 s doubling, capped at 5 s).
-  const tries = e.STRIPE_MAX_NETWORK_RETRIES + 2;
-  let pausesMs = 0;
-  for (let i = 0; i < tries - 1; i++) pausesMs += Math.min(500 * 2 ** i, 5_000);
-  const longestCallMs = tries * e.STRIPE_TIMEOUT_MS + pausesMs;
+function checkRecoverySafety(e: z.infer<typeof envSchema>, callTimeoutMs: number): void {
   const problems: string[] = [];
   if (e.CHARGEONCE_PROVIDER_KEY_WINDOW_MS > MAX_KEY_WINDOW_MS) {
     problems.push(
       `CHARGEONCE_PROVIDER_KEY_WINDOW_MS must be at most ${MAX_KEY_WINDOW_MS} (Stripe keeps keys 24 h)`,
     );
   }
-  if (e.CHARGEONCE_RECOVERY_LEASE_MS < longestCallMs) {
+  if (e.CHARGEONCE_RECOVERY_LEASE_MS < callTimeoutMs) {
     problems.push(
-      `CHARGEONCE_RECOVERY_LEASE_MS must be at least ${longestCallMs} (the longest provider call)`,
+      `CHARGEONCE_RECOVERY_LEASE_MS must be at least ${callTimeoutMs} (the longest provider call, STRIPE_CALL_TIMEOUT_MS)`,
     );
   }
-  if (e.CHARGEONCE_PROVIDER_KEY_WINDOW_MS < e.CHARGEONCE_RECOVERY_GRACE_MS + longestCallMs) {
+  if (e.CHARGEONCE_PROVIDER_KEY_WINDOW_MS < e.CHARGEONCE_RECOVERY_GRACE_MS + callTimeoutMs) {
     problems.push(
-      `CHARGEONCE_PROVIDER_KEY_WINDOW_MS must be at least CHARGEONCE_RECOVERY_GRACE_MS + ${longestCallMs} ms`,
+      `CHARGEONCE_PROVIDER_KEY_WINDOW_MS must be at least CHARGEONCE_RECOVERY_GRACE_MS + ${callTimeoutMs} ms`,
     );
   }
   if (problems.length) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);

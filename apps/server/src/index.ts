@@ -1,3 +1,4 @@
 export { type BuildServerOptions, buildServer } from './app';
 export { type Config, ConfigError, DEFAULT_DATA_DIR, loadConfig } from './config';
-export { EMULATOR_SECRET_KEY, type Running, type StartOptions, startChargeonce } from './runtime';
+export { EMULATOR_SECRET_KEY } from './provider';
+export { type Running, type StartOptions, startChargeonce } from './runtime';

@@ -1,4 +1,4 @@
-import { appRouter, type RequestAudit } from '@chargeonce/api';
+import type { RequestAudit } from '@chargeonce/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Metrics } from './metrics';
 
@@ -20,19 +20,15 @@ export interface ObservabilityOptions {
   readiness?: (() => Promise<Readiness>) | undefined;
 }
 
-const PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
-
 /**
- * The procedure(s) a request called, for logs and metric labels. Bounded: anything that is not a
- * known procedure or route is `unknown`, so a scanner cannot blow up label cardinality.
+ * The procedure(s) a request ran (recorded by the tRPC middleware, see packages/api trpc.ts), or its
+ * route, for logs and metric labels. Bounded: a request that ran no procedure (an unknown path, a
+ * body that does not parse) is `unknown`, so a scanner cannot blow up label cardinality.
  */
 export function procedureOf(req: FastifyRequest, reply: FastifyReply): string {
-  const path = req.url.split('?')[0] ?? '';
-  if (path.startsWith('/trpc/')) {
-    const names = decodeURIComponent(path.slice('/trpc/'.length)).split(',');
-    return names.every((n) => PROCEDURES.has(n)) ? names.join(',') : 'unknown';
-  }
-  return reply.routeOptions.url ?? 'unknown';
+  if (req.audit.procedures?.length) return req.audit.procedures.join(',');
+  const route = reply.routeOptions.url;
+  return route && !route.startsWith('/trpc') ? route : 'unknown';
 }
 
 /** One log line per request, HTTP metrics, /healthz, /readyz and /metrics. */
@@ -44,13 +40,14 @@ export function registerObservability(app: FastifyInstance, options: Observabili
   app.addHook('onResponse', async (req, reply) => {
     const procedure = procedureOf(req, reply);
     options.metrics?.observeHttp(procedure, reply.statusCode, reply.elapsedTime / 1000);
+    const { procedures: _, ...facts } = req.audit;
     req.log.info(
       {
         method: req.method,
         procedure,
         statusCode: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime),
-        ...req.audit,
+        ...facts,
       },
       'request',
     );

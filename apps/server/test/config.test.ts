@@ -77,3 +77,30 @@ describe('recovery safety', () => {
     ).not.toThrow();
   });
 });
+
+describe('defaults come from the domain', () => {
+  it('pay and recovery policies, pool size and Stripe bounds are the domain packages’ own', async () => {
+    const { DEFAULT_PAY_POLICY, DEFAULT_RECOVERY_POLICY, STRIPE_DEFAULTS } = await import(
+      '@chargeonce/payments'
+    );
+    const { DEFAULT_POOL_SIZE } = await import('@chargeonce/db');
+    const config = loadConfig({});
+    expect(config.pay).toEqual(DEFAULT_PAY_POLICY);
+    expect(config.recovery.policy).toEqual(DEFAULT_RECOVERY_POLICY);
+    expect(config.databasePoolMax).toBe(DEFAULT_POOL_SIZE);
+    // Every try may take its full timeout.
+    expect(config.stripeCalls).toEqual({
+      ...STRIPE_DEFAULTS,
+      callTimeoutMs: (STRIPE_DEFAULTS.maxNetworkRetries + 1) * STRIPE_DEFAULTS.timeoutMs,
+    });
+  });
+
+  it('the environment overrides them, and the lease is checked against the call bound', () => {
+    const config = loadConfig({ CHARGEONCE_DECLINE_COOLDOWN_MS: '0', STRIPE_CALL_TIMEOUT_MS: '5000' });
+    expect(config.pay.declineCooldownMs).toBe(0);
+    expect(config.stripeCalls.callTimeoutMs).toBe(5000);
+    expect(() => loadConfig({ STRIPE_CALL_TIMEOUT_MS: '200000' })).toThrow(
+      /CHARGEONCE_RECOVERY_LEASE_MS must be at least 200000/,
+    );
+  });
+});

@@ -1,7 +1,8 @@
 import { createDb, type DbHandle } from '@chargeonce/db';
-import { createStripeGateway, type PaymentsDeps } from '@chargeonce/payments';
+import type { PaymentsDeps } from '@chargeonce/payments';
 import { type Config, ConfigError, loadConfig } from '../config';
 import { readLocalEndpoints } from '../endpoints';
+import { createGateway, paymentsDeps } from '../provider';
 
 /**
  * The database and Stripe a one-shot tool should use: the environment's (DATABASE_URL,
@@ -21,16 +22,18 @@ export function connect(tool: string): { config: Config; deps: PaymentsDeps; han
     );
   }
   const handle = createDb(databaseUrl, { max: 2, applicationName: tool });
-  const gateway = createStripeGateway({
-    secretKey: stripe.secretKey,
-    apiBase: stripe.apiBase,
-    timeoutMs: config.stripeTimeoutMs,
-    maxNetworkRetries: config.stripeMaxNetworkRetries,
+  const deps = paymentsDeps(config, handle.db, createGateway(config, stripe), {
+    instanceId: `${tool}:${process.pid}`,
   });
-  return { config, handle, deps: { db: handle.db, gateway, instanceId: `${tool}:${process.pid}` } };
+  return { config, handle, deps };
 }
 
+/** Ends a tool on an error: a configuration problem exits 2, anything else 1; never a stack trace. */
 export function fail(err: unknown): never {
-  console.error(err instanceof ConfigError ? err.message : err);
-  process.exit(2);
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  console.error(`failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
 }

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import type { Database } from '@chargeonce/db';
+import { createStripeGateway, type PaymentGateway, type PaymentsDeps } from '@chargeonce/payments';
+import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
+import type { Config } from './config';
+import type { Resources } from './resources';
+
+/** The key the in-process emulator accepts; not a secret (the emulator is local and fake). */
+export const EMULATOR_SECRET_KEY = 'sk_test_chargeonce_emulator';
+
+/** The Stripe gateway for a key and API base, bounded as the configuration says. */
+export function createGateway(config: Config, stripe: { secretKey: string; apiBase?: string | undefined }) {
+  return createStripeGateway({ ...stripe, ...config.stripeCalls });
+}
+
+/** The payments use cases' dependencies, as the server and the one-shot tools build them. */
+export function paymentsDeps(
+  config: Config,
+  db: Database,
+  gateway: PaymentGateway,
+  extra: Partial<Pick<PaymentsDeps, 'hooks' | 'instanceId'>> = {},
+): PaymentsDeps {
+  return { db, gateway, instanceId: config.instanceId, policy: config.pay, ...extra };
+}
+
+export interface OpenProvider {
+  gateway: PaymentGateway;
+  /** Set when the in-process Stripe emulator runs (nothing configured). */
+  emulator: StripeEmulator | undefined;
+  /** The webhook endpoint's signing secret: configured, or made up per run for the emulator. */
+  webhookSecret: string | undefined;
+}
+
+/** Real Stripe when a key is configured, else the Stripe emulator in this process. */
+export async function openProvider(
+  config: Config,
+  resources: Resources,
+  override?: PaymentGateway,
+): Promise<OpenProvider> {
+  let stripe = config.stripe;
+  let emulator: StripeEmulator | undefined;
+  if (!stripe && !override) {
+    emulator = await startStripeEmulator({ port: config.emulatorPort });
+    resources.add(() => emulator!.close());
+    stripe = { secretKey: EMULATOR_SECRET_KEY, apiBase: emulator.url };
+  }
+  const gateway = override ?? createGateway(config, stripe!);
+  const webhookSecret =
+    config.webhookSecret ?? (emulator ? `whsec_${randomBytes(24).toString('hex')}` : undefined);
+  return { gateway, emulator, webhookSecret };
+}
