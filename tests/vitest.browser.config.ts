@@ -13,6 +13,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 1,
     testTimeout: 120_000,
+    // Waits poll a condition (`expect.poll`); a ceiling, not a sleep: slow machines just wait longer.
+    expect: { poll: { timeout: 10_000, interval: 20 } },
     hookTimeout: 120_000,
   },
 });

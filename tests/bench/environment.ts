@@ -1,4 +1,4 @@
-import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
+import { createDb, createUserWithToken, type DbHandle, DEFAULT_POOL_SIZE } from '@chargeonce/db';
 import { startTestDatabase } from '@chargeonce/db/testing';
 import { createStripeGateway, type PaymentGateway } from '@chargeonce/payments';
 import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
@@ -7,7 +7,7 @@ import { EMULATOR_KEY } from '../support/stack';
 import { onCleanup } from './cleanup';
 
 /** Same pool size for every strategy (the rule), and the server's default. */
-export const POOL_SIZE = 10;
+export const POOL_SIZE = DEFAULT_POOL_SIZE;
 
 export interface BenchEnv {
   url: string;

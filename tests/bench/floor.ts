@@ -1,70 +1,29 @@
-import type postgres from 'postgres';
+import { randomUUID } from 'node:crypto';
+import type { Database } from '@chargeonce/db';
+import { claimOrder, DEFAULT_PAY_POLICY, finalizeAttempt } from '@chargeonce/payments';
 
 /**
  * The database's own ceiling for one payment as seen from Node: the product's claim statement and
- * finalize statement (the SQL of packages/payments/src/attempts.ts, written out by hand), sent
- * straight through postgres.js as prepared statements, with a zero-latency provider stub in between
- * and no application logic. Keep the SQL in step with attempts.ts.
+ * settle statement (the same prepared statements `payOrder` sends, built by the same code, so they
+ * cannot drift apart), with a zero-latency provider stub in between and none of `payOrder`'s
+ * decisions, waits or logging.
  */
-export function floorPay(sql: postgres.Sql, userId: string): (orderId: string) => Promise<void> {
-  let intents = 0;
+export function floorPay(db: Database, userId: string): (orderId: string) => Promise<void> {
   return async (orderId) => {
-    const [claim] = await sql<{ attempt_id: string | null; claim_version: number | null }[]>`
-      with cur as (
-        select *, (extract(epoch from (now() - updated_at)) * 1000)::int as status_age_ms
-          from orders
-         where id = ${orderId} and user_id = ${userId}
-      ),
-      claimed as (
-        update orders o
-           set status = 'processing',
-               version = o.version + 1,
-               payment_method_id = coalesce(${null}, o.payment_method_id),
-               updated_at = now()
-          from cur
-         where o.id = cur.id and o.version = cur.version and o.status in ('pending', 'failed')
-        returning o.id, o.version, o.amount, o.currency, o.payment_method_id
-      ),
-      attempt as (
-        insert into payment_attempts
-          (order_id, claim_version, idempotency_key, amount, currency, payment_method_id, claimed_by)
-        select id, version, 'chargeonce-' || id || '-v' || version, amount, currency, payment_method_id,
-               'bench-floor'
-          from claimed
-        returning id, claim_version, idempotency_key, amount, currency, payment_method_id
-      )
-      select cur.*, attempt.id as attempt_id, attempt.claim_version, attempt.idempotency_key,
-             attempt.amount as attempt_amount, attempt.currency as attempt_currency,
-             attempt.payment_method_id as attempt_payment_method_id
-        from cur left join attempt on true`;
-    if (!claim?.attempt_id || claim.claim_version === null) throw new Error(`floor: claim missed ${orderId}`);
+    const { attempt } = await claimOrder(db, {
+      orderId,
+      userId,
+      claimedBy: 'bench-floor',
+      declineCooldownMs: DEFAULT_PAY_POLICY.declineCooldownMs,
+    });
+    if (!attempt) throw new Error(`floor: claim missed ${orderId}`);
     // The zero-latency provider stub: an id, no I/O.
-    const paymentIntentId = `pi_floor_${++intents}`;
-    const [paid] = await sql<{ id: string }[]>`
-      with o as (
-        update orders
-           set status = 'paid',
-               version = version + 1,
-               payment_intent_id = ${paymentIntentId},
-               paid_at = now(),
-               updated_at = now()
-         where id = ${orderId}
-           and version = ${claim.claim_version}
-           and status = 'processing'
-           and exists (select 1 from payment_attempts where id = ${claim.attempt_id} and status = 'processing')
-        returning *
-      ),
-      a as (
-        update payment_attempts
-           set status = 'succeeded',
-               payment_intent_id = ${paymentIntentId},
-               error_code = ${null},
-               decline_code = ${null},
-               completed_at = now()
-         where id = ${claim.attempt_id} and status = 'processing' and exists (select 1 from o)
-        returning id
-      )
-      select o.*, (select count(*) from a)::int as attempts_updated from o`;
-    if (!paid) throw new Error(`floor: finalize missed ${orderId}`);
+    const paid = await finalizeAttempt(db, {
+      orderId,
+      attemptId: attempt.id,
+      claimVersion: attempt.claimVersion,
+      outcome: { status: 'succeeded', paymentIntentId: `pi_floor_${randomUUID()}` },
+    });
+    if (!paid) throw new Error(`floor: settle missed ${orderId}`);
   };
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '@chargeonce/db';
+import { type Database, orders } from '@chargeonce/db';
 import { type PaymentGateway, payOrder } from '@chargeonce/payments';
-import { sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
+import { chargeBlindly, markPaid, naivePay } from '../support/naive-pay';
 import type { BenchEnv } from './environment';
 import { floorPay } from './floor';
 
@@ -26,14 +27,6 @@ export function optimistic(env: BenchEnv, gateway: PaymentGateway = env.gateway)
   return async (orderId) => (await payOrder(deps, { orderId, userId: env.userId })).outcome;
 }
 
-type OrderRow = {
-  id: string;
-  status: string;
-  amount: number;
-  currency: string;
-  payment_method_id: string;
-};
-
 /**
  * The classic fix (bench only, never the product): lock the row with SELECT ... FOR UPDATE and hold
  * the transaction, hence a pooled connection, across the provider call. Safe, but every in-flight
@@ -44,17 +37,10 @@ export function pessimistic(env: BenchEnv): PayFn {
   const db: Database = env.db.db;
   return (orderId) =>
     db.transaction(async (tx) => {
-      const [order] = await tx.execute<OrderRow>(
-        sql`select id, status, amount, currency, payment_method_id from orders where id = ${orderId} for update`,
-      );
+      const [order] = await tx.select().from(orders).where(eq(orders.id, orderId)).for('update');
       if (!order) throw new Error(`order ${orderId} not found`);
       if (order.status === 'paid') return 'already_paid';
-      const result = await env.gateway.charge(chargeRequest(order));
-      if (result.kind !== 'succeeded') throw new Error(`pessimistic: charge ${result.kind}`);
-      await tx.execute(sql`
-        update orders set status = 'paid', version = version + 1, payment_intent_id = ${result.paymentIntentId},
-               paid_at = now(), updated_at = now()
-         where id = ${orderId}`);
+      await markPaid(tx, orderId, await chargeBlindly(env.gateway, order));
       return 'charged';
     });
 }
@@ -64,35 +50,7 @@ export function pessimistic(env: BenchEnv): PayFn {
  * pass the check and both charge; the bench must see that in `hot_storm`.
  */
 export function naive(env: BenchEnv): PayFn {
-  const db: Database = env.db.db;
-  return async (orderId) => {
-    const [order] = await db.execute<OrderRow>(
-      sql`select id, status, amount, currency, payment_method_id from orders where id = ${orderId}`,
-    );
-    if (!order) throw new Error(`order ${orderId} not found`);
-    if (order.status === 'paid') return 'already_paid';
-    const result = await env.gateway.charge(chargeRequest(order));
-    if (result.kind !== 'succeeded') throw new Error(`naive: charge ${result.kind}`);
-    await db.execute(sql`
-      update orders set status = 'paid', version = version + 1, payment_intent_id = ${result.paymentIntentId},
-             paid_at = now(), updated_at = now()
-       where id = ${orderId}`);
-    return 'charged';
-  };
-}
-
-/**
- * The textbook code sends no idempotency key of its own; the gateway requires one, so each call
- * gets a fresh random key (which dedupes nothing, as none would).
- */
-function chargeRequest(order: OrderRow) {
-  return {
-    amount: order.amount,
-    currency: order.currency,
-    paymentMethodId: order.payment_method_id,
-    idempotencyKey: `bench-${randomUUID()}`,
-    metadata: { order_id: order.id },
-  };
+  return (orderId) => naivePay(env.db.db, env.gateway, orderId);
 }
 
 /**
@@ -113,7 +71,7 @@ export function providerOnly(env: BenchEnv): PayFn {
 }
 
 export function floor(env: BenchEnv): PayFn {
-  const pay = floorPay(env.db.sql, env.userId);
+  const pay = floorPay(env.db.db, env.userId);
   return async (orderId) => {
     await pay(orderId);
     return 'charged';

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../support/processes';
 import { type BrowserStack, startBrowserStack } from './support/stack';
 import { openTab, orderPage } from './support/tab';
 
@@ -24,7 +23,9 @@ describe('the Pay button, pressed more than once', () => {
     await ui.payButton.dblclick();
 
     await ui.paid.waitFor();
-    await waitFor(() => tab.pays.settled === tab.pays.sent, { what: 'every pay request to finish' });
+    await expect
+      .poll(() => tab.pays.settled === tab.pays.sent, { message: 'every pay request to finish' })
+      .toBe(true);
     const intents = await stack.paymentIntentsFor(order.id);
     expect(intents.map((pi) => pi.status)).toEqual(['succeeded']);
     expect(await ui.paymentIntentId.textContent()).toBe(intents[0]!.id);
@@ -51,10 +52,12 @@ describe('the Pay button, pressed more than once', () => {
       await tab.page.getByRole('button', { name: 'Paying…' }).waitFor();
 
       await ui.paid.waitFor();
-      await waitFor(() => tab.pays.sent === 5 && tab.pays.settled === 5, {
-        timeoutMs: 30_000,
-        what: 'five pay requests to reach the server and finish',
-      });
+      await expect
+        .poll(() => tab.pays.sent === 5 && tab.pays.settled === 5, {
+          timeout: 30_000,
+          message: 'five pay requests to reach the server and finish',
+        })
+        .toBe(true);
       const intents = await stack.paymentIntentsFor(order.id);
       expect(intents.map((pi) => pi.status)).toEqual(['succeeded']);
       expect(await stack.api.orders.get.query({ orderId: order.id })).toMatchObject({

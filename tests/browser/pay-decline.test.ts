@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, waitFor } from '../support/processes';
+import { REPO_ROOT } from '../support/processes';
 import { type BrowserStack, startBrowserStack } from './support/stack';
 import { openTab, orderPage } from './support/tab';
 
@@ -32,8 +32,10 @@ describe('a declined card', () => {
     await tab.page.getByRole('radio', { name: /Visa — succeeds/ }).check();
     await tab.page.getByRole('button', { name: /^Pay .* with this card$/ }).click();
     await ui.paid.waitFor();
-    await waitFor(async () => (await ui.attemptRows.count()) === 2, { what: 'both attempts in the history' });
-    await waitFor(() => tab.pays.settled === 2, { what: 'both pay requests to finish' });
+    await expect
+      .poll(async () => (await ui.attemptRows.count()) === 2, { message: 'both attempts in the history' })
+      .toBe(true);
+    await expect.poll(() => tab.pays.settled === 2, { message: 'both pay requests to finish' }).toBe(true);
 
     const intents = await stack.paymentIntentsFor(order.id);
     const succeeded = intents.filter((pi) => pi.status === 'succeeded');

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../support/processes';
 import { type BrowserStack, startBrowserStack } from './support/stack';
 import { openTab, orderPage } from './support/tab';
 
@@ -27,10 +26,12 @@ describe('a reload while the payment is in flight', () => {
     await stack.setProviderLatency(8_000);
     try {
       await ui.payButton.click();
-      await waitFor(
-        async () => (await stack.api.orders.get.query({ orderId: order.id })).order.status === 'processing',
-        { what: 'the server to claim the order' },
-      );
+      await expect
+        .poll(
+          async () => (await stack.api.orders.get.query({ orderId: order.id })).order.status === 'processing',
+          { message: 'the server to claim the order' },
+        )
+        .toBe(true);
       await tab.page.reload();
 
       await ui.confirming.waitFor();

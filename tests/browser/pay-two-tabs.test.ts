@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../support/processes';
 import { type BrowserStack, startBrowserStack } from './support/stack';
 import { openTab, orderPage } from './support/tab';
 
@@ -32,9 +31,11 @@ describe('the same order open in two tabs', () => {
     try {
       await Promise.all(uis.map((ui) => ui.payButton.click()));
       await Promise.all(uis.map((ui) => ui.paid.waitFor()));
-      await waitFor(() => tabs.every((tab) => tab.pays.sent === 1 && tab.pays.settled === 1), {
-        what: 'one finished pay request per tab',
-      });
+      await expect
+        .poll(() => tabs.every((tab) => tab.pays.sent === 1 && tab.pays.settled === 1), {
+          message: 'one finished pay request per tab',
+        })
+        .toBe(true);
     } finally {
       await stack.setProviderLatency(0);
     }

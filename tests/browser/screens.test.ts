@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../support/processes';
 import { type BrowserStack, startBrowserStack } from './support/stack';
 import { openTab, orderPage } from './support/tab';
 
@@ -56,19 +55,21 @@ describe('the web client as the README tells a person to use it', () => {
     const rows = page.locator('table.orders tbody tr');
     await page.getByText('page 1)').waitFor();
     // count() does not wait: the page label can update a render before the rows do.
-    await waitFor(async () => (await rows.count()) === 10, { what: '10 rows on page 1' });
+    await expect.poll(async () => (await rows.count()) === 10, { message: '10 rows on page 1' }).toBe(true);
     expect(await rows.first().textContent()).toContain('$12.00');
 
     await page.getByRole('button', { name: 'Next page' }).click();
     await page.getByText('page 2)').waitFor();
-    await waitFor(async () => (await rows.count()) === 3, { what: '3 rows on page 2' });
+    await expect.poll(async () => (await rows.count()) === 3, { message: '3 rows on page 2' }).toBe(true);
     expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
 
     await page.getByRole('button', { name: 'Previous page' }).click();
     await page.getByText('page 1)').waitFor();
-    await waitFor(async () => ((await rows.first().textContent()) ?? '').includes('$12.00'), {
-      what: 'page 1 again, newest first',
-    });
+    await expect
+      .poll(async () => ((await rows.first().textContent()) ?? '').includes('$12.00'), {
+        message: 'page 1 again, newest first',
+      })
+      .toBe(true);
     expect(tab.consoleErrors).toEqual([]);
   });
 });

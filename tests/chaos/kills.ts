@@ -1,4 +1,4 @@
-import type { DbHandle } from '@chargeonce/db';
+import { CLAIM, type DbHandle } from '@chargeonce/db';
 import type { StripeEmulator } from '@chargeonce/stripe-emulator';
 import type { Cluster } from './cluster';
 import { sleep } from './load';
@@ -51,7 +51,8 @@ async function providerCallInFlight(cluster: Cluster, db: DbHandle) {
   // A claim younger than the provider timeout: its payer is (most likely) still talking to Stripe.
   const rows = await db.sql<{ claimed_by: string; order_id: string }[]>`
     select claimed_by, order_id from payment_attempts
-     where status = 'processing' and claimed_by = any(${live}::text[]) and claimed_at > now() - interval '500 milliseconds'
+     where status = ${CLAIM.attempt.to} and claimed_by = any(${live}::text[])
+       and claimed_at > now() - interval '500 milliseconds'
      order by claimed_at desc limit 1`;
   const row = rows[0];
   return row && { instanceId: row.claimed_by, why: `provider call for ${row.order_id} in flight` };
@@ -66,7 +67,7 @@ async function chargedNotFinalized(cluster: Cluster, db: DbHandle, emulator: Str
   if (attemptIds.length === 0) return undefined;
   const rows = await db.sql<{ claimed_by: string; order_id: string }[]>`
     select claimed_by, order_id from payment_attempts
-     where status = 'processing' and id = any(${attemptIds}::uuid[]) and claimed_by = any(${live}::text[])
+     where status = ${CLAIM.attempt.to} and id = any(${attemptIds}::uuid[]) and claimed_by = any(${live}::text[])
      order by claimed_at desc limit 1`;
   const row = rows[0];
   return row && { instanceId: row.claimed_by, why: `${row.order_id} charged, attempt not finalized` };

@@ -1,4 +1,4 @@
-import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
+import { createDb, createUserWithToken, type DbHandle, IN_FLIGHT_ATTEMPT_STATUSES } from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { type FaultRule, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import { Cluster, WEBHOOK_SECRET } from './cluster';
@@ -6,6 +6,9 @@ import { type Audit, audit, type OrderRow, type PayAnswer, type StuckAttempt } f
 import { runKills } from './kills';
 import { payPlan, sleep, type Tally } from './load';
 import type { Scenario } from './scenario';
+
+/** Attempts whose outcome is not settled yet: a settled run has none. */
+const IN_FLIGHT = [...IN_FLIGHT_ATTEMPT_STATUSES];
 
 /** How long recovery and webhooks get to settle everything once the load and faults stop. */
 export const SETTLE_TIMEOUT_MS = 60_000;
@@ -120,7 +123,7 @@ export async function runScenario(
       OrderRow[]
     >`select id, status, payment_intent_id, amount, currency from orders`;
     const stuck = await db.sql<StuckAttempt[]>`
-      select id, order_id, claimed_by, idempotency_key from payment_attempts where status = 'processing'`;
+      select id, order_id, claimed_by, idempotency_key from payment_attempts where status = any(${IN_FLIGHT}::attempt_status[])`;
     const result = audit([...orders], [...stuck], emulator.paymentIntents(), answers);
     const evidence = cluster
       .output()
@@ -152,14 +155,14 @@ async function settle(cluster: Cluster, db: DbHandle, emulator: StripeEmulator):
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;
   while (Date.now() < deadline) {
     const [row] = await db.sql<{ n: number }[]>`
-      select count(*)::int as n from payment_attempts where status = 'processing'`;
+      select count(*)::int as n from payment_attempts where status = any(${IN_FLIGHT}::attempt_status[])`;
     if (row!.n === 0) {
       const drained = await emulator
         .drainWebhooks(Math.max(1, Math.min(5000, deadline - Date.now())))
         .then(() => true)
         .catch(() => false);
       const [again] = await db.sql<{ n: number }[]>`
-        select count(*)::int as n from payment_attempts where status = 'processing'`;
+        select count(*)::int as n from payment_attempts where status = any(${IN_FLIGHT}::attempt_status[])`;
       if (drained && again!.n === 0) return true;
     }
     await sleep(100);

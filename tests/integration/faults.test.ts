@@ -2,7 +2,6 @@ import { DEFAULT_RECOVERY_POLICY, type PaymentsDeps, runRecovery } from '@charge
 import type { FaultRule } from '@chargeonce/stripe-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcess, startInProcess } from '../support/in-process';
-import { waitFor } from '../support/processes';
 
 /**
  * One test per provider fault class, through the real server: the pay never reports a failure it
@@ -86,7 +85,9 @@ describe('provider faults', () => {
   it('a hang past the client timeout that executes later: processing; one charge after recovery', async () => {
     const { order, result } = await payUnder({ fault: 'hang', ms: 1_500, times: 1 });
     expect(result.outcome).toBe('processing');
-    await waitFor(() => env.paymentIntentsFor(order.id).length === 1, { what: 'the late charge' });
+    await expect
+      .poll(() => env.paymentIntentsFor(order.id).length === 1, { message: 'the late charge' })
+      .toBe(true);
     await recoverAndExpectOneCharge(order.id);
   });
 
@@ -100,7 +101,9 @@ describe('provider faults', () => {
   it('latency past the client timeout: processing; the charge lands once; recovery pays the order', async () => {
     const { order, result } = await payUnder({ fault: 'latency', ms: 1_200, times: 1 });
     expect(result.outcome).toBe('processing');
-    await waitFor(() => env.paymentIntentsFor(order.id).length === 1, { what: 'the slow charge' });
+    await expect
+      .poll(() => env.paymentIntentsFor(order.id).length === 1, { message: 'the slow charge' })
+      .toBe(true);
     await recoverAndExpectOneCharge(order.id);
   });
 });

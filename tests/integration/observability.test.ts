@@ -2,7 +2,6 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trpcError } from '../support/errors';
 import { type InProcess, startInProcess } from '../support/in-process';
-import { waitFor } from '../support/processes';
 import { EMULATOR_KEY } from '../support/stack';
 
 /** Metrics, health and logs of a running server, as an operator sees them. */
@@ -59,7 +58,9 @@ describe('operations', () => {
     // HTTP durations are recorded after the response is sent: wait for the last one to land.
     const httpPays = (t: string) =>
       sample(t, 'chargeonce_http_request_duration_seconds_count{procedure="orders.pay",code="402"}');
-    await waitFor(async () => httpPays(await metricsText()) === 1, { what: 'the HTTP metrics of the pays' });
+    await expect
+      .poll(async () => httpPays(await metricsText()) === 1, { message: 'the HTTP metrics of the pays' })
+      .toBe(true);
     const text = await metricsText();
     expect(sample(text, 'chargeonce_pay_outcomes_total{outcome="charged"}')).toBe(1);
     expect(sample(text, 'chargeonce_pay_outcomes_total{outcome="already_paid"}')).toBe(1);
@@ -116,7 +117,7 @@ describe('operations', () => {
   it('logs one JSON line per request with request id, procedure, user, order, outcome and duration', async () => {
     // The line is written after the response is sent: wait for it rather than race it.
     const payLines = () => logs().filter((l) => l.msg === 'request' && l.procedure === 'orders.pay');
-    await waitFor(() => payLines().length >= 3, { what: 'three orders.pay log lines' });
+    await expect.poll(() => payLines().length >= 3, { message: 'three orders.pay log lines' }).toBe(true);
     const requests = payLines();
     expect(requests).toHaveLength(3);
     expect(requests.map((l) => l.outcome).sort()).toEqual(['already_paid', 'charged', 'payment_declined']);
@@ -142,9 +143,11 @@ describe('operations', () => {
       headers: { authorization: 'Bearer co_wrong_token_value' },
     });
     // Its log line is written after the response: wait for it, or the check below proves nothing.
-    await waitFor(() => logs().some((l) => l.msg === 'request' && l.statusCode === 401), {
-      what: 'the 401 request log line',
-    });
+    await expect
+      .poll(() => logs().some((l) => l.msg === 'request' && l.statusCode === 401), {
+        message: 'the 401 request log line',
+      })
+      .toBe(true);
     const all = logLines.join('\n');
     expect(all).not.toContain(token);
     expect(all).not.toContain('co_wrong_token_value');

@@ -1,4 +1,4 @@
-import { createStripeClient } from '@chargeonce/payments';
+import { createStripeGateway } from '@chargeonce/payments';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trpcError } from '../support/errors';
 import { type InProcess, startInProcess } from '../support/in-process';
@@ -91,18 +91,54 @@ describe('orders.pay under concurrency', () => {
     expect(await env.db.sql`select 1 from payment_attempts where order_id = ${order.id}`).toHaveLength(1);
   });
 
+  it('100 pays on a declining card arriving over ~80 ms (raw HTTP): one PaymentIntent, every caller the 402 decline', async () => {
+    const user = await env.newUser();
+    const order = await user.client.orders.create.mutate({
+      amount: 2500,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_chargeDeclined',
+    });
+    // Staggered, as clicks and retries arrive: most land after the first decline is recorded.
+    const pay = (delayMs: number) =>
+      new Promise((resolve) => setTimeout(resolve, delayMs)).then(async () => {
+        const res = await fetch(`${env.server.url}/trpc/orders.pay`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ orderId: order.id }),
+        });
+        return { status: res.status, body: await res.json() };
+      });
+    const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => pay(i * 0.8)));
+    for (const answer of answers) {
+      expect(answer).toMatchObject({
+        status: 402,
+        body: {
+          error: {
+            data: {
+              code: 'PAYMENT_REQUIRED',
+              domainCode: 'PAYMENT_DECLINED',
+              declineCode: 'generic_decline',
+            },
+          },
+        },
+      });
+    }
+    expect(env.paymentIntentsFor(order.id)).toHaveLength(1);
+    expect(await env.db.sql`select 1 from payment_attempts where order_id = ${order.id}`).toHaveLength(1);
+  });
+
   it('the harness catches a double charge: naive check-then-act charges more than once', async () => {
     // Provider latency widens the check-to-update window as a real network does.
     env.emulator.setLatency(30);
     try {
-      const stripe = createStripeClient({
+      const gateway = createStripeGateway({
         secretKey: EMULATOR_KEY,
         apiBase: env.emulator.url,
         maxNetworkRetries: 0,
       });
       const { order } = await newOrder();
       const results = await Promise.all(
-        Array.from({ length: 5 }, () => naivePay(env.db.db, stripe, order.id)),
+        Array.from({ length: 5 }, () => naivePay(env.db.db, gateway, order.id)),
       );
       expect(results.filter((r) => r === 'charged').length).toBeGreaterThan(1);
       expect(env.paymentIntentsFor(order.id).length).toBeGreaterThan(1);

@@ -1,8 +1,9 @@
+import { orders, paymentAttempts } from '@chargeonce/db';
 import { idempotencyKeyFor } from '@chargeonce/payments';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trpcError } from '../support/errors';
 import { type InProcess, startInProcess } from '../support/in-process';
-import { waitFor } from '../support/processes';
 
 let env: InProcess;
 beforeAll(async () => {
@@ -139,7 +140,9 @@ describe('orders.pay lifecycle', () => {
       env.emulator.setLatency(0);
     }
     // The provider did charge (the response was lost to the timeout): exactly once.
-    await waitFor(() => env.paymentIntentsFor(order.id).length === 1, { what: 'the slow charge to land' });
+    await expect
+      .poll(() => env.paymentIntentsFor(order.id).length === 1, { message: 'the slow charge to land' })
+      .toBe(true);
     expect(env.paymentIntentsFor(order.id)).toHaveLength(1);
   });
 });
@@ -153,13 +156,19 @@ describe('database guards', () => {
       paymentMethodId: 'pm_card_visa',
     });
     await user.client.orders.pay.mutate({ orderId: order.id });
-    const insert = env.db.sql`
-      insert into payment_attempts (order_id, claim_version, idempotency_key, status, amount, currency,
-                                    payment_method_id, payment_intent_id, claimed_by)
-      values (${order.id}, 99, 'manual-key', 'succeeded', 100, 'usd', 'pm_card_visa', 'pi_manual', 'test')`;
+    const insert = env.db.db.insert(paymentAttempts).values({
+      orderId: order.id,
+      claimVersion: 99,
+      idempotencyKey: 'manual-key',
+      status: 'succeeded',
+      amount: 100,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+      paymentIntentId: 'pi_manual',
+      claimedBy: 'test',
+    });
     await expect(insert).rejects.toMatchObject({
-      code: '23505',
-      constraint_name: 'payment_attempts_one_success_per_order_uq',
+      cause: { code: '23505', constraint_name: 'payment_attempts_one_success_per_order_uq' },
     });
   });
 
@@ -178,8 +187,8 @@ describe('database guards', () => {
     const paid = await user.client.orders.pay.mutate({ orderId: a.id });
     const pi = paid.outcome === 'charged' ? paid.paymentIntentId : 'missing';
     await expect(
-      env.db.sql`update orders set status = 'paid', payment_intent_id = ${pi} where id = ${b.id}`,
-    ).rejects.toMatchObject({ code: '23505', constraint_name: 'orders_payment_intent_paid_uq' });
+      env.db.db.update(orders).set({ status: 'paid', paymentIntentId: pi }).where(eq(orders.id, b.id)),
+    ).rejects.toMatchObject({ cause: { code: '23505', constraint_name: 'orders_payment_intent_paid_uq' } });
   });
 
   it('amount must be positive and status must be a known state, enforced by PostgreSQL', async () => {

@@ -1,4 +1,6 @@
+import { orders } from '@chargeonce/db';
 import { createStripeClient, type PaymentsDeps, reconcile } from '@chargeonce/payments';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcess, startInProcess } from '../support/in-process';
 import { runScript } from '../support/processes';
@@ -75,9 +77,15 @@ describe('reconcile', () => {
       currency: 'usd',
       paymentMethodId: 'pm_card_visa',
     });
-    await env.db
-      .sql`update orders set status = 'paid', payment_intent_id = 'pi_never_charged', paid_at = now(),
-                     version = version + 1 where id = ${o.id}`;
+    await env.db.db
+      .update(orders)
+      .set({
+        status: 'paid',
+        paymentIntentId: 'pi_never_charged',
+        paidAt: sql`now()`,
+        version: sql`${orders.version} + 1`,
+      })
+      .where(eq(orders.id, o.id));
     expect(await findingsFor(o.id)).toEqual(['paid_without_succeeded_payment_intent']);
   });
 

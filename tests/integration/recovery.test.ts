@@ -1,4 +1,5 @@
 import {
+  claimOrder,
   DEFAULT_RECOVERY_POLICY,
   type PaymentsDeps,
   type RecoveryPolicy,
@@ -6,7 +7,6 @@ import {
 } from '@chargeonce/payments';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcess, startInProcess } from '../support/in-process';
-import { waitFor } from '../support/processes';
 
 /**
  * Unknown outcomes are settled by the recovery worker: the same idempotency key within the
@@ -103,9 +103,11 @@ describe('recovery', () => {
     env.emulator.setLatency(150); // the live charge is in flight (within the 300 ms client timeout)
     try {
       const live = client.orders.pay.mutate({ orderId: o.id });
-      await waitFor(async () => (await state(o.id))?.attempt_status === 'processing', {
-        what: 'the live claim',
-      });
+      await expect
+        .poll(async () => (await state(o.id))?.attempt_status === 'processing', {
+          message: 'the live claim',
+        })
+        .toBe(true);
       const [result, report] = await Promise.all([live, runRecovery(deps, now)]);
       expect(['charged', 'processing']).toContain(result.outcome);
       expect(report.leased).toBe(1);
@@ -114,13 +116,15 @@ describe('recovery', () => {
     }
     // On a loaded machine both may come back unknown (timeout; 409 while the other's create runs):
     // further passes (with a short lease, so the next pass may take it) must settle it.
-    await waitFor(
-      async () => {
-        await runRecovery(deps, { ...now, leaseMs: 1 });
-        return (await state(o.id))?.status === 'paid';
-      },
-      { what: 'recovery to settle the raced attempt', timeoutMs: 30_000 },
-    );
+    await expect
+      .poll(
+        async () => {
+          await runRecovery(deps, { ...now, leaseMs: 1 });
+          return (await state(o.id))?.status === 'paid';
+        },
+        { message: 'recovery to settle the raced attempt', timeout: 30_000 },
+      )
+      .toBe(true);
     expect(env.paymentIntentsFor(o.id)).toHaveLength(1);
     expect(await state(o.id)).toMatchObject({ status: 'paid', attempt_status: 'succeeded' });
   });
@@ -138,13 +142,17 @@ describe('recovery', () => {
   });
 
   it('past the key window with no PaymentIntent at the provider: nothing was charged, order payable', async () => {
-    const { client } = await env.newUser();
+    const user = await env.newUser();
+    const { client } = user;
     const o = await order(client);
     // A claim whose create never reached the provider (the process died right after claiming).
-    await env.db.sql`
-      with c as (update orders set status = 'processing', version = version + 1 where id = ${o.id} returning id, version)
-      insert into payment_attempts (order_id, claim_version, idempotency_key, amount, currency, payment_method_id, claimed_by)
-      select id, version, 'chargeonce-' || id || '-v' || version, 3100, 'usd', 'pm_card_visa', 'crashed' from c`;
+    const { attempt } = await claimOrder(env.db.db, {
+      orderId: o.id,
+      userId: user.id,
+      claimedBy: 'crashed',
+      declineCooldownMs: 0,
+    });
+    expect(attempt).toBeDefined();
     const report = await runRecovery(deps, { ...now, keyWindowMs: 1 });
     expect(report.results.failed).toBe(1);
     expect(env.paymentIntentsFor(o.id)).toHaveLength(0);

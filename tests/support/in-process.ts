@@ -4,7 +4,7 @@ import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { createStripeGateway, type PaymentsDeps } from '@chargeonce/payments';
 import { loadConfig, type Running, type StartOptions, startChargeonce } from '@chargeonce/server';
 import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
-import { waitFor } from './processes';
+import { expect } from 'vitest';
 import { EMULATOR_KEY } from './stack';
 
 export interface InProcess {
@@ -72,7 +72,7 @@ export async function startInProcess(
         emulator.setLatency(0);
       }
       const charged = () => emulator.paymentIntents().some((pi) => pi.metadata.order_id === orderId);
-      await waitFor(charged, { what: 'the charge to land at the provider' });
+      await expect.poll(charged, { message: 'the charge to land at the provider' }).toBe(true);
     },
     paymentsDeps: (instanceId) => ({
       db: db.db,

@@ -1,27 +1,51 @@
-import { type Database, orders } from '@chargeonce/db';
-import { eq } from 'drizzle-orm';
-import type Stripe from 'stripe';
+import { randomUUID } from 'node:crypto';
+import { type Database, type Executor, orders } from '@chargeonce/db';
+import type { Order, PaymentGateway } from '@chargeonce/payments';
+import { eq, sql } from 'drizzle-orm';
 
 /**
- * The textbook check-then-act payment, kept here (never in the product) so the concurrency harness
- * can prove it catches a double charge: two calls inside the read-to-update window both pass the
- * check and both charge.
+ * The textbook check-then-act payment, kept in the test harness (never in the product) so the
+ * concurrency tests and the bench can prove they catch a double charge: two calls inside the
+ * read-to-update window both pass the check and both charge.
  */
 export async function naivePay(
   db: Database,
-  stripe: Stripe,
+  gateway: PaymentGateway,
   orderId: string,
 ): Promise<'charged' | 'already_paid'> {
   const [order] = await db.select().from(orders).where(eq(orders.id, orderId));
-  if (!order) throw new Error('order not found');
+  if (!order) throw new Error(`order ${orderId} not found`);
   if (order.status === 'paid') return 'already_paid';
-  const intent = await stripe.paymentIntents.create({
+  await markPaid(db, orderId, await chargeBlindly(gateway, order));
+  return 'charged';
+}
+
+/**
+ * Charges an order the way textbook code does: it sends no idempotency key of its own; the gateway
+ * needs one, so each call gets a fresh random key, which dedupes nothing.
+ */
+export async function chargeBlindly(gateway: PaymentGateway, order: Order): Promise<string> {
+  const result = await gateway.charge({
     amount: order.amount,
     currency: order.currency,
-    payment_method: order.paymentMethodId,
-    confirm: true,
+    paymentMethodId: order.paymentMethodId,
+    idempotencyKey: `naive-${randomUUID()}`,
     metadata: { order_id: order.id },
   });
-  await db.update(orders).set({ status: 'paid', paymentIntentId: intent.id }).where(eq(orders.id, orderId));
-  return 'charged';
+  if (result.kind !== 'succeeded') throw new Error(`charge ${result.kind}`);
+  return result.paymentIntentId;
+}
+
+/** The blind write of textbook code: whatever the order's state now, it is paid. */
+export async function markPaid(db: Executor, orderId: string, paymentIntentId: string): Promise<void> {
+  await db
+    .update(orders)
+    .set({
+      status: 'paid',
+      version: sql`${orders.version} + 1`,
+      paymentIntentId,
+      paidAt: sql`now()`,
+      updatedAt: sql`now()`,
+    })
+    .where(eq(orders.id, orderId));
 }
