@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { formatMoney, minorDigits, parseMoney } from '../src/money';
+
+describe('parseMoney', () => {
+  it('reads whole and decimal amounts into integer minor units, never through floats', () => {
+    expect(parseMoney('42', 'usd')).toBe(4200);
+    expect(parseMoney('42.5', 'usd')).toBe(4250);
+    expect(parseMoney('42,50', 'eur')).toBe(4250);
+    expect(parseMoney(' 0.29 ', 'usd')).toBe(29);
+    // 0.1 + 0.2 style float errors cannot happen: digits are joined as text.
+    expect(parseMoney('1.13', 'usd')).toBe(113);
+    expect(parseMoney('99999999.99', 'usd')).toBe(9_999_999_999);
+  });
+  it('knows zero-decimal currencies', () => {
+    expect(minorDigits('jpy')).toBe(0);
+    expect(parseMoney('500', 'jpy')).toBe(500);
+    expect(parseMoney('500.5', 'jpy')).toBeUndefined();
+  });
+  it('refuses what is not an amount', () => {
+    for (const input of ['', '0', '0.00', '-1', '1.234', 'abc', '1e3', '1.2.3', '123456789']) {
+      expect(parseMoney(input, 'usd'), input).toBeUndefined();
+    }
+  });
+});
+
+describe('formatMoney', () => {
+  it('shows minor units in the currency', () => {
+    expect(formatMoney(4200, 'usd')).toMatch(/42\.00/);
+    expect(formatMoney(500, 'jpy')).toMatch(/500/);
+    expect(formatMoney(500, 'jpy')).not.toMatch(/5\.00/);
+  });
+  it('an unknown currency code still shows the amount', () => {
+    expect(formatMoney(123, 'zz1')).toBe('123 ZZ1 (minor units)');
+  });
+});
