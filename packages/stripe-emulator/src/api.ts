@@ -1,56 +1,22 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { authenticate } from './auth';
-import type { ApiHandler } from './context';
 import {
   ApiError,
   idempotencyKeyInUse,
   idempotencyMismatch,
   invalidRequest,
+  type StripeErrorBody,
   serverError,
   unrecognizedUrl,
+  withRequestLog,
 } from './errors';
-import { listEvents, retrieveEvent } from './events';
 import type { FaultEngine } from './faults';
 import { canonicalJson, decodeForm, FormDecodeError } from './form';
 import { errorJson, headerValue, sendJson, serialize, shouldRetryHeader } from './http';
 import type { Reservation } from './idempotency';
-import { randomId } from './ids';
-import { listPaymentIntents, searchPaymentIntents } from './list';
-import {
-  cancelPaymentIntent,
-  capturePaymentIntent,
-  confirmPaymentIntent,
-  createPaymentIntent,
-  retrievePaymentIntent,
-} from './payment-intents';
+import { matchRoute } from './routes';
 import type { EmulatorState } from './store';
 import type { Params } from './types';
-
-interface Route {
-  method: 'GET' | 'POST';
-  pattern: RegExp;
-  /** The name fault rules match on, e.g. `payment_intents.create`. */
-  operation: string;
-  handler: ApiHandler;
-}
-
-const PI = '/v1/payment_intents';
-// Order matters: `/search` must win over `/:id`.
-const ROUTES: Route[] = [
-  route('GET', `^${PI}$`, 'payment_intents.list', listPaymentIntents),
-  route('POST', `^${PI}$`, 'payment_intents.create', createPaymentIntent),
-  route('GET', `^${PI}/search$`, 'payment_intents.search', searchPaymentIntents),
-  route('GET', `^${PI}/(?<id>[^/]+)$`, 'payment_intents.retrieve', retrievePaymentIntent),
-  route('POST', `^${PI}/(?<id>[^/]+)/confirm$`, 'payment_intents.confirm', confirmPaymentIntent),
-  route('POST', `^${PI}/(?<id>[^/]+)/cancel$`, 'payment_intents.cancel', cancelPaymentIntent),
-  route('POST', `^${PI}/(?<id>[^/]+)/capture$`, 'payment_intents.capture', capturePaymentIntent),
-  route('GET', '^/v1/events$', 'events.list', listEvents),
-  route('GET', '^/v1/events/(?<id>[^/]+)$', 'events.retrieve', retrieveEvent),
-];
-
-function route(method: Route['method'], pattern: string, operation: string, handler: ApiHandler): Route {
-  return { method, pattern: new RegExp(pattern), operation, handler };
-}
 
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
@@ -65,6 +31,12 @@ export interface ApiDeps {
   persist(): void;
 }
 
+/** The request's `Request-Id` and arrival time (unix seconds), for headers and `request_log_url`. */
+export interface RequestIdentity {
+  id: string;
+  atSeconds: number;
+}
+
 /**
  * One `/v1/*` request: auth → decode → route → fault decision → idempotency check/reservation (all
  * synchronous, so two concurrent requests with one key cannot both reserve it) → latency / hang →
@@ -75,16 +47,19 @@ export async function handleApiRequest(
   res: ServerResponse,
   url: URL,
   rawBody: string,
+  request: RequestIdentity,
   deps: ApiDeps,
 ): Promise<void> {
   const { state } = deps;
   const method = (req.method ?? 'GET').toUpperCase();
-  const requestId = randomId('req', 14);
+  const requestId = request.id;
+  // Every error body names this request's dashboard log, as Stripe's do.
+  const errorBody = (body: StripeErrorBody) => errorJson(withRequestLog(body, request.id, request.atSeconds));
   const baseHeaders: OutgoingHttpHeaders = { 'Request-Id': requestId };
   const stripeVersion = headerValue(req, 'stripe-version');
   if (stripeVersion) baseHeaders['Stripe-Version'] = stripeVersion;
   const fail = (error: ApiError, extra: OutgoingHttpHeaders = {}) =>
-    sendJson(res, error.status, errorJson(error.body), {
+    sendJson(res, error.status, errorBody(error.body), {
       ...baseHeaders,
       ...shouldRetryHeader(error.status),
       ...extra,
@@ -176,7 +151,7 @@ export async function handleApiRequest(
   try {
     const result = match.handler({ state, params, path: match.path, requestId, idempotencyKey });
     status = result.status;
-    body = serialize(result.body);
+    body = serialize(withErrorLog(result.body, request));
     executed = true;
   } catch (err) {
     const error =
@@ -187,14 +162,14 @@ export async function handleApiRequest(
             message: `The emulator failed to handle this request: ${err instanceof Error ? err.message : String(err)}`,
           });
     status = error.status;
-    body = errorJson(error.body);
+    body = errorBody(error.body);
   }
   // error_after: the work is done, but the answer is a 5xx — and, as in Stripe, that 5xx is what the
   // key stores and replays. reset_after stores the real result, then loses the response.
   if (fault?.fault === 'error_after') {
     const error = serverError(fault.status);
     status = error.status;
-    body = errorJson(error.body);
+    body = errorBody(error.body);
   }
   if (executed) reservation?.complete({ status, body, requestId });
   else reservation?.release();
@@ -216,23 +191,9 @@ function stringMetadata(params: Params): Record<string, string> {
   return out;
 }
 
-function matchRoute(
-  method: string,
-  pathname: string,
-): { handler: ApiHandler; operation: string; path: Record<string, string> } | null {
-  for (const route of ROUTES) {
-    if (route.method !== method) continue;
-    const m = route.pattern.exec(pathname);
-    if (!m) continue;
-    const path: Record<string, string> = {};
-    for (const [name, value] of Object.entries(m.groups ?? {})) {
-      try {
-        path[name] = decodeURIComponent(value);
-      } catch {
-        path[name] = value;
-      }
-    }
-    return { handler: route.handler, operation: route.operation, path };
-  }
-  return null;
+/** A handler's result that is an error (a card decline's 402) gets `request_log_url` too. */
+function withErrorLog(body: unknown, request: RequestIdentity): unknown {
+  if (body === null || typeof body !== 'object' || !('error' in body)) return body;
+  const { error } = body as { error: StripeErrorBody };
+  return { ...body, error: withRequestLog(error, request.id, request.atSeconds) };
 }

@@ -4,7 +4,10 @@
  *
  *   tsx src/cli.ts [--port N] [--host H] [--latency-ms N] [--state-file PATH] [--seed N]
  *                  [--webhook-url URL] [--webhook-secret whsec_...] [--idempotency-key-ttl-ms N]
- *                  [--processing-delay-ms N] [--faults JSON]
+ *                  [--processing-delay-ms N] [--faults JSON] [-h | --help]
+ *
+ * `--help` prints the usage and exits 0 without starting anything; an unknown flag or a bad value
+ * prints the usage on stderr and exits 2.
  *
  * Env: STRIPE_EMULATOR_PORT (default 12111; 0 = any free port), STRIPE_EMULATOR_HOST,
  * STRIPE_EMULATOR_LATENCY_MS, STRIPE_EMULATOR_STATE_FILE. Flags win over env. Prints one line,
@@ -18,7 +21,7 @@ const DEFAULT_PORT = 12111;
 const USAGE =
   'usage: stripe-emulator [--port N] [--host H] [--latency-ms N] [--state-file PATH] [--seed N]\n' +
   '       [--webhook-url URL] [--webhook-secret whsec_...] [--idempotency-key-ttl-ms N]\n' +
-  '       [--processing-delay-ms N] [--faults JSON]';
+  '       [--processing-delay-ms N] [--faults JSON] [-h | --help]';
 
 function fail(message: string): never {
   process.stderr.write(`stripe emulator: ${message}\n${USAGE}\n`);
@@ -46,10 +49,18 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/**
+ * The flags, without one leading `--`: `pnpm ... start -- --port 1` hands the script a literal `--`
+ * first, which parseArgs would take as the end of the flags (and the flags as stray arguments).
+ */
+function flagArgs(argv: string[]): string[] {
+  return argv[0] === '--' ? argv.slice(1) : argv;
+}
+
 function parseOptions(): EmulatorOptions | null {
   let values: ReturnType<typeof parseArgs<{ options: typeof FLAGS }>>['values'];
   try {
-    ({ values } = parseArgs({ options: FLAGS, strict: true }));
+    ({ values } = parseArgs({ args: flagArgs(process.argv.slice(2)), options: FLAGS, strict: true }));
   } catch (err) {
     fail(err instanceof Error ? err.message : String(err));
   }

@@ -7,6 +7,7 @@ export interface StripeErrorBody {
   decline_code?: string;
   param?: string;
   doc_url?: string;
+  request_log_url?: string;
   [extra: string]: unknown;
 }
 
@@ -52,6 +53,19 @@ export function parameterMissing(param: string): ApiError {
   return invalidRequest(`Missing required param: ${param}.`, { code: 'parameter_missing', param });
 }
 
+/**
+ * Stripe's answer to parameters an endpoint does not take: one → "Received unknown parameter: foo",
+ * several → "Received unknown parameters: amount, currency" with `param` the first (as Stripe answers).
+ */
+export function parameterUnknown(names: readonly string[]): ApiError {
+  const [first = ''] = names;
+  const message =
+    names.length === 1
+      ? `Received unknown parameter: ${first}`
+      : `Received unknown parameters: ${names.join(', ')}`;
+  return invalidRequest(message, { code: 'parameter_unknown', param: first });
+}
+
 export function unrecognizedUrl(method: string, path: string): ApiError {
   return invalidRequest(
     `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
@@ -88,4 +102,23 @@ export function serverError(status: number): ApiError {
     message:
       'An unknown error occurred while processing this request. Please try again later or contact us at https://support.stripe.com/contact.',
   });
+}
+
+/**
+ * The dashboard link Stripe puts in every error body, for the request's `Request-Id`:
+ * `https://dashboard.stripe.com/test/logs/req_...?t=<unix seconds of the request>`. (Accounts that
+ * use Stripe's Workbench get `https://dashboard.stripe.com/acct_.../test/workbench/logs?object=req_...`
+ * instead; the emulator has no account, so it uses the older, account-less form.)
+ */
+export function requestLogUrl(requestId: string, atSeconds: number): string {
+  return `https://dashboard.stripe.com/test/logs/${requestId}?t=${atSeconds}`;
+}
+
+/** The error body with `request_log_url` set and its keys in Stripe's (alphabetical) order. */
+export function withRequestLog(body: StripeErrorBody, requestId: string, atSeconds: number): StripeErrorBody {
+  const withUrl: StripeErrorBody = { ...body, request_log_url: requestLogUrl(requestId, atSeconds) };
+  const sorted = Object.keys(withUrl)
+    .sort()
+    .map((key) => [key, withUrl[key]] as const);
+  return Object.fromEntries(sorted) as StripeErrorBody;
 }

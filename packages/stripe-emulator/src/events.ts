@@ -3,7 +3,7 @@ import { invalidRequest, resourceMissing } from './errors';
 import { asArray } from './form';
 import { pageNewestFirst, parseCreated } from './list';
 import type { EventRecord } from './store';
-import { optionalString, parseLimit } from './validate';
+import { optionalBoolean, optionalString, parseLimit } from './validate';
 
 /** `GET /v1/events/:id` — for reconciliation: re-read what a webhook said. */
 export function retrieveEvent(ctx: ApiContext): ApiResult {
@@ -15,13 +15,16 @@ export function retrieveEvent(ctx: ApiContext): ApiResult {
 
 /**
  * `GET /v1/events`: newest first; `limit`, `starting_after` / `ending_before` (event ids), `type`
- * (exact, or a `prefix.*` wildcard as in Stripe), `types[]`, `created[gt|gte|lt|lte]`.
+ * (exact, or a `prefix.*` wildcard as in Stripe), `types[]`, `created[gt|gte|lt|lte]`, and
+ * `delivery_success` (true: no delivery outstanding, `pending_webhooks` 0; false: one is pending or
+ * was given up — Stripe: "still pending or have failed all delivery attempts").
  */
 export function listEvents(ctx: ApiContext): ApiResult {
   const p = ctx.params;
   const limit = parseLimit(p);
   const createdFilter = parseCreated(p);
   const type = optionalString(p, 'type');
+  const delivered = optionalBoolean(p, 'delivery_success');
   const types = asArray(p.types);
   if (types && !types.every((t): t is string => typeof t === 'string'))
     throw invalidRequest('Invalid array: types', { param: 'types' });
@@ -31,7 +34,10 @@ export function listEvents(ctx: ApiContext): ApiResult {
   const matching = [...ctx.state.events()]
     .reverse()
     .filter(
-      (r) => createdFilter(r.event.created) && (wanted.length === 0 || wanted.some((t) => typeMatches(t, r))),
+      (r) =>
+        createdFilter(r.event.created) &&
+        (wanted.length === 0 || wanted.some((t) => typeMatches(t, r))) &&
+        (delivered === undefined || (r.event.pending_webhooks === 0) === delivered),
     );
   const { data, hasMore } = pageNewestFirst(matching, startingAfter, endingBefore, limit);
   return {

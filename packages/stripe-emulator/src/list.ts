@@ -10,20 +10,23 @@ const CREATED_OPERATORS = ['gt', 'gte', 'lt', 'lte'] as const;
 
 /**
  * `GET /v1/payment_intents`: newest first, cursor pagination with `starting_after` / `ending_before`
- * (PaymentIntent ids), `created` filters (exact or `created[gt|gte|lt|lte]`), optional `customer`.
+ * (PaymentIntent ids), `created` filters (exact or `created[gt|gte|lt|lte]`), optional `customer` and
+ * `customer_account`.
  */
 export function listPaymentIntents(ctx: ApiContext): ApiResult {
   const p = ctx.params;
   const limit = parseLimit(p);
   const createdFilter = parseCreated(p);
   const customer = optionalString(p, 'customer');
+  const customerAccount = optionalString(p, 'customer_account');
   const startingAfter = cursor(ctx, 'starting_after');
   const endingBefore = cursor(ctx, 'ending_before');
 
   const matching = newestFirst(ctx).filter(
     (r) =>
       createdFilter(r.pi.created) &&
-      (customer === undefined || customer === '' || r.pi.customer === customer),
+      (customer === undefined || customer === '' || r.pi.customer === customer) &&
+      (customerAccount === undefined || customerAccount === '' || r.pi.customer_account === customerAccount),
   );
   const { data, hasMore } = pageNewestFirst(matching, startingAfter, endingBefore, limit);
   return {

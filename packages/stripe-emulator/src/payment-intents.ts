@@ -1,7 +1,9 @@
 import { attemptPayment } from './charge';
 import type { ApiContext, ApiResult } from './context';
+import { checkMinimumAmount } from './currencies';
 import { invalidRequest, resourceMissing } from './errors';
-import { nowSeconds, randomId } from './ids';
+import { nowSeconds } from './ids';
+import { newPaymentIntent, nonEmpty } from './payment-intent-object';
 import { isKnownPaymentMethod } from './payment-methods';
 import type { EventCause, PaymentIntentRecord } from './store';
 import type { Params, PaymentIntentObject } from './types';
@@ -9,7 +11,6 @@ import {
   optionalBoolean,
   optionalEnum,
   optionalString,
-  optionalStringArray,
   parseAmount,
   parseCurrency,
   parseInteger,
@@ -25,72 +26,32 @@ const CANCELABLE = [
   'processing',
 ];
 
-/** `POST /v1/payment_intents`. Every validation happens before anything is stored. */
+/**
+ * `POST /v1/payment_intents`. Every validation happens before anything is stored. As in Stripe, the
+ * new PaymentIntent emits `payment_intent.created` first; with `confirm=true` the charge's outcome
+ * event (`succeeded`, `payment_failed`, ...) follows. Stripe's docs do not say which state the
+ * `created` event's snapshot shows when `confirm=true`; the emulator's shows the state before the
+ * charge (`requires_confirmation`).
+ */
 export function createPaymentIntent(ctx: ApiContext): ApiResult {
   const p = ctx.params;
   const amount = parseAmount(p);
   const currency = parseCurrency(p);
+  checkMinimumAmount(amount, currency);
   const paymentMethod = paymentMethodParam(p);
   const confirm = optionalBoolean(p, 'confirm') ?? false;
+  // Validated only: no emulated test card asks for authentication (requires_action).
+  optionalBoolean(p, 'error_on_requires_action');
   const metadata = parseMetadata(p);
-  const captureMethod = optionalEnum(p, 'capture_method', ['automatic', 'automatic_async', 'manual']);
-  const confirmationMethod = optionalEnum(p, 'confirmation_method', ['automatic', 'manual']);
-  const setupFutureUsage = optionalEnum(p, 'setup_future_usage', ['off_session', 'on_session']);
-  const paymentMethodTypes = optionalStringArray(p, 'payment_method_types');
-  const applicationFee = p.application_fee_amount;
   if (confirm && paymentMethod === null) {
     throw invalidRequest(
       "You cannot confirm this PaymentIntent because it's missing a payment method. Specify a payment method with the `payment_method` parameter.",
       { param: 'payment_method', code: 'parameter_missing' },
     );
   }
-
-  const id = randomId('pi');
-  const pi: PaymentIntentObject = {
-    id,
-    object: 'payment_intent',
-    amount,
-    amount_capturable: 0,
-    amount_details: { tip: {} },
-    amount_received: 0,
-    application: null,
-    application_fee_amount:
-      applicationFee === undefined || applicationFee === ''
-        ? null
-        : parseInteger(applicationFee, 'application_fee_amount'),
-    automatic_payment_methods: paymentMethodTypes ? null : { enabled: true },
-    canceled_at: null,
-    cancellation_reason: null,
-    capture_method: captureMethod ?? 'automatic_async',
-    client_secret: `${id}_secret_${randomId('x', 25).slice(2)}`,
-    confirmation_method: confirmationMethod ?? 'automatic',
-    created: nowSeconds(),
-    currency,
-    customer: nonEmpty(optionalString(p, 'customer')),
-    description: nonEmpty(optionalString(p, 'description')),
-    last_payment_error: null,
-    latest_charge: null,
-    livemode: false,
-    metadata,
-    next_action: null,
-    on_behalf_of: null,
-    payment_method: paymentMethod,
-    payment_method_configuration_details: null,
-    payment_method_options: {},
-    payment_method_types: paymentMethodTypes ?? ['card'],
-    processing: null,
-    receipt_email: nonEmpty(optionalString(p, 'receipt_email')),
-    review: null,
-    setup_future_usage: setupFutureUsage ?? null,
-    shipping: null,
-    source: null,
-    statement_descriptor: nonEmpty(optionalString(p, 'statement_descriptor')),
-    statement_descriptor_suffix: nonEmpty(optionalString(p, 'statement_descriptor_suffix')),
-    status: paymentMethod === null ? 'requires_payment_method' : 'requires_confirmation',
-    transfer_data: null,
-    transfer_group: nonEmpty(optionalString(p, 'transfer_group')),
-  };
+  const pi = newPaymentIntent(p, { amount, currency, paymentMethod, metadata });
   const record = ctx.state.addPaymentIntent(pi, ctx.idempotencyKey);
+  ctx.state.emitEvent('payment_intent.created', pi, cause(ctx));
   if (confirm && paymentMethod !== null) return attemptPayment(ctx.state, record, paymentMethod, cause(ctx));
   return { status: 200, body: pi };
 }
@@ -105,7 +66,6 @@ export function confirmPaymentIntent(ctx: ApiContext): ApiResult {
   const record = findRecord(ctx);
   const { pi } = record;
   const paymentMethod = paymentMethodParam(ctx.params) ?? pi.payment_method;
-  const metadata = parseMetadata(ctx.params, pi.metadata);
   if (!CONFIRMABLE.includes(pi.status)) {
     throw unexpectedState(
       pi,
@@ -118,7 +78,6 @@ export function confirmPaymentIntent(ctx: ApiContext): ApiResult {
       "You cannot confirm this PaymentIntent because it's missing a payment method. Update the PaymentIntent with a payment method and then confirm it again.",
     );
   }
-  pi.metadata = metadata;
   pi.payment_method = paymentMethod;
   return attemptPayment(ctx.state, record, paymentMethod, cause(ctx));
 }
@@ -151,6 +110,7 @@ export function cancelPaymentIntent(ctx: ApiContext): ApiResult {
 /** `POST /v1/payment_intents/:id/capture` (for `capture_method: 'manual'`). */
 export function capturePaymentIntent(ctx: ApiContext): ApiResult {
   const { pi } = findRecord(ctx);
+  const metadata = parseMetadata(ctx.params, pi.metadata);
   const raw = ctx.params.amount_to_capture;
   const amount =
     raw === undefined || raw === '' ? pi.amount_capturable : parseInteger(raw, 'amount_to_capture');
@@ -166,6 +126,7 @@ export function capturePaymentIntent(ctx: ApiContext): ApiResult {
       code: 'amount_too_large',
     });
   }
+  pi.metadata = metadata;
   pi.status = 'succeeded';
   pi.amount_received = amount;
   pi.amount_capturable = 0;
@@ -192,10 +153,6 @@ function unexpectedState(pi: PaymentIntentObject, message: string) {
   const error = invalidRequest(message, { code: 'payment_intent_unexpected_state' });
   error.body.payment_intent = structuredClone(pi);
   return error;
-}
-
-function nonEmpty(value: string | undefined): string | null {
-  return value === undefined || value === '' ? null : value;
 }
 
 function cause(ctx: ApiContext): EventCause {

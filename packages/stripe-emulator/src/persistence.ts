@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SavedIdempotencyEntry } from './idempotency';
+import { withCurrentFields } from './payment-intent-object';
 import type { EmulatorState, PaymentIntentRecord } from './store';
 import type { StripeEvent } from './types';
 import type { SavedWebhooks } from './webhooks';
@@ -103,7 +104,9 @@ export function readStateFile(path: string): StateFile | null {
 
 /** Loads PaymentIntents, idempotency keys and events into a fresh state; webhooks are the caller's. */
 export function restoreState(state: EmulatorState, file: StateFile): void {
-  for (const record of file.paymentIntents) state.restorePaymentIntent(record);
+  for (const record of file.paymentIntents) {
+    state.restorePaymentIntent({ ...record, pi: withCurrentFields(record.pi) });
+  }
   state.idempotency.load(file.idempotency);
   for (const event of file.events) state.addEvent(event);
 }

@@ -3,8 +3,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { handleAdminRequest } from './admin';
 import { handleApiRequest } from './api';
 import { createCore } from './core';
-import { ApiError, invalidRequest } from './errors';
+import { ApiError, invalidRequest, unrecognizedUrl, withRequestLog } from './errors';
 import { BodyTooLargeError, errorJson, readBody, sendJson } from './http';
+import { nowSeconds, randomId } from './ids';
 import { isValidLatency, MAX_LATENCY_MS } from './store';
 import type { EmulatorOptions, StripeEmulator } from './types';
 
@@ -27,65 +28,65 @@ export async function startStripeEmulator(options: EmulatorOptions = {}): Promis
   let emulator: StripeEmulator | null = null;
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
+    // Every response outside /_emulator/ is a Stripe API answer: it carries a Request-Id, and an
+    // error body names it in `request_log_url`.
+    const request = { id: randomId('req', 14), atSeconds: nowSeconds() };
+    const stripeError = (error: ApiError, headers: Record<string, string> = {}) =>
+      sendJson(res, error.status, errorJson(withRequestLog(error.body, request.id, request.atSeconds)), {
+        'Request-Id': request.id,
+        ...headers,
+      });
+    handle(req, res, request, stripeError).catch((err: unknown) => {
       if (!res.headersSent) {
         const message = `The emulator failed to handle this request: ${err instanceof Error ? err.message : String(err)}`;
-        sendJson(res, 500, errorJson({ type: 'api_error', message }));
+        stripeError(new ApiError(500, { type: 'api_error', message }));
       } else {
         res.destroy();
       }
     });
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: { id: string; atSeconds: number },
+    stripeError: (error: ApiError, headers?: Record<string, string>) => void,
+  ): Promise<void> {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://emulator.invalid');
     } catch {
-      sendJson(res, 400, errorJson(invalidRequest('Malformed request URL.').body));
+      stripeError(invalidRequest('Malformed request URL.'));
       return;
     }
     const isApi = url.pathname === '/v1' || url.pathname.startsWith('/v1/');
+    const isAdmin = url.pathname.startsWith('/_emulator/') && emulator !== null;
     if (isApi) state.requests++;
     let rawBody: string;
     try {
       rawBody = await readBody(req);
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
-        sendJson(
-          res,
-          413,
-          errorJson(new ApiError(413, { type: 'invalid_request_error', message: err.message }).body),
-          {
-            Connection: 'close',
-          },
-        );
+        const error = new ApiError(413, { type: 'invalid_request_error', message: err.message });
+        if (isAdmin) sendJson(res, 413, errorJson(error.body), { Connection: 'close' });
+        else stripeError(error, { Connection: 'close' });
       } else {
         res.destroy();
       }
       return;
     }
     if (isApi) {
-      await handleApiRequest(req, res, url, rawBody, {
+      await handleApiRequest(req, res, url, rawBody, request, {
         state,
         faults,
         delay: (ms) => delays.wait(ms),
         untilClientGone: (r) => delays.untilClientGone(r),
         persist: () => core.persistence?.saveNow(),
       });
-    } else if (url.pathname.startsWith('/_emulator/') && emulator) {
+    } else if (isAdmin && emulator) {
       await handleAdminRequest(req, res, url, rawBody, { state, emulator });
     } else {
-      const method = req.method ?? 'GET';
-      sendJson(
-        res,
-        404,
-        errorJson(
-          invalidRequest(
-            `Unrecognized request URL (${method}: ${url.pathname}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
-          ).body,
-        ),
-      );
+      stripeError(unrecognizedUrl(req.method ?? 'GET', url.pathname));
     }
   }
 

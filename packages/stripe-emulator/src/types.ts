@@ -144,17 +144,22 @@ export interface Params {
   [key: string]: ParamValue;
 }
 
-/** The Stripe API shape of a PaymentIntent, as the emulator serves it. */
+/**
+ * The Stripe API shape of a PaymentIntent, as the emulator serves it: every field of stripe-node's
+ * `Stripe.PaymentIntent` (test/objects.test.ts fails to typecheck when one is missing), with the
+ * values Stripe gives a card PaymentIntent without Connect, Managed Payments or Adaptive Pricing.
+ */
 export interface PaymentIntentObject {
   id: string;
   object: 'payment_intent';
+  allowed_payment_method_types: string[] | null;
   amount: number;
   amount_capturable: number;
   amount_details: { tip: Record<string, never> };
   amount_received: number;
   application: null;
   application_fee_amount: number | null;
-  automatic_payment_methods: { enabled: boolean; allow_redirects?: string } | null;
+  automatic_payment_methods: { allow_redirects?: 'always' | 'never'; enabled: boolean } | null;
   canceled_at: number | null;
   cancellation_reason: string | null;
   capture_method: string;
@@ -163,28 +168,61 @@ export interface PaymentIntentObject {
   created: number;
   currency: string;
   customer: string | null;
+  customer_account: string | null;
   description: string | null;
+  excluded_payment_method_types: string[] | null;
+  /** Optional in Stripe's schema and absent from its card PaymentIntents; served empty. */
+  hooks: Record<string, never>;
   last_payment_error: LastPaymentError | null;
   latest_charge: string | null;
   livemode: false;
+  managed_payments: { enabled: boolean };
   metadata: Record<string, string>;
   next_action: null;
   on_behalf_of: null;
+  /** Optional in Stripe's schema and absent from its card PaymentIntents; served with nulls. */
+  payment_details: { customer_reference: string | null; order_reference: string | null };
   payment_method: string | null;
-  payment_method_configuration_details: null;
-  payment_method_options: Record<string, unknown>;
+  payment_method_configuration_details: { id: string; parent: string | null } | null;
+  payment_method_options: { card: CardPaymentMethodOptions };
   payment_method_types: string[];
+  payment_record: null;
+  /** Optional in Stripe's schema (set by Adaptive Pricing); served as the PaymentIntent's own. */
+  presentment_details: { presentment_amount: number; presentment_currency: string };
   processing: null;
   receipt_email: string | null;
   review: null;
   setup_future_usage: string | null;
-  shipping: null;
+  shipping: ShippingDetails | null;
   source: null;
   statement_descriptor: string | null;
   statement_descriptor_suffix: string | null;
   status: string;
   transfer_data: null;
   transfer_group: string | null;
+}
+
+/** `payment_method_options.card` as Stripe returns it for a card PaymentIntent. */
+export interface CardPaymentMethodOptions {
+  installments: null;
+  mandate_options: null;
+  network: null;
+  request_three_d_secure: 'automatic' | 'any' | 'challenge';
+}
+
+export interface ShippingDetails {
+  address: {
+    city: string | null;
+    country: string | null;
+    line1: string | null;
+    line2: string | null;
+    postal_code: string | null;
+    state: string | null;
+  };
+  carrier: string | null;
+  name: string;
+  phone: string | null;
+  tracking_number: string | null;
 }
 
 export interface LastPaymentError {

@@ -1,3 +1,4 @@
+import { checkCurrency } from './currencies';
 import { invalidRequest, parameterMissing } from './errors';
 import { asArray } from './form';
 import type { Params, ParamValue } from './types';
@@ -48,14 +49,11 @@ export function parseAmount(params: Params): number {
   return amount;
 }
 
+/** `currency`: missing → `parameter_missing`; anything else must be a supported code (see currencies.ts). */
 export function parseCurrency(params: Params): string {
-  const currency = requiredString(params, 'currency');
-  if (!/^[a-zA-Z]{3}$/.test(currency)) {
-    throw invalidRequest(`Invalid currency: ${currency}. Currencies are three-letter ISO codes, e.g. usd.`, {
-      param: 'currency',
-    });
-  }
-  return currency.toLowerCase();
+  const currency = optionalString(params, 'currency');
+  if (currency === undefined) throw parameterMissing('currency');
+  return checkCurrency(currency);
 }
 
 export function optionalBoolean(params: Params, name: string): boolean | undefined {

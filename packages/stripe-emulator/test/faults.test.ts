@@ -139,7 +139,7 @@ describe('in_use_409', () => {
     // No Idempotency-Key (the SDK keys every POST, so raw HTTP): not matched.
     const keyless = await raw(emulator, '/v1/payment_intents', {
       method: 'POST',
-      body: 'amount=5&currency=usd',
+      body: 'amount=500&currency=usd', // (was 5: under Stripe's USD minimum of 50)
     });
     expect(keyless.status).toBe(200);
     const err = await rejectionOf(stripe.paymentIntents.create(charge(), { idempotencyKey: 'k-409' }));

@@ -136,7 +136,8 @@ describe('idempotency', () => {
   it('scopes keys by secret key', async () => {
     const other = stripeFor(emulator, {}, 'sk_test_another_account');
     const a = await stripe.paymentIntents.create(params(), { idempotencyKey: 'key-shared' });
-    const b = await other.paymentIntents.create(params({ amount: 1 }), { idempotencyKey: 'key-shared' });
+    // Different parameters (a valid amount: 1 is under Stripe's USD minimum), same key, other account.
+    const b = await other.paymentIntents.create(params({ amount: 2501 }), { idempotencyKey: 'key-shared' });
     expect(b.id).not.toBe(a.id);
     expect(b.lastResponse.headers['idempotent-replayed']).toBeUndefined();
   });

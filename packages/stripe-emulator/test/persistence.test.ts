@@ -40,13 +40,15 @@ describe('state file', () => {
       webhooks: { retryBaseMs: 60_000 },
       processingDelayMs: 1500, // still processing when the first process stops
     });
-    receiver.statuses.push(503, 503); // the endpoint is failing while the first process runs
+    // The endpoint is failing while the first process runs: each PaymentIntent's `created` event
+    // and its outcome event (succeeded / processing) stay pending.
+    receiver.statuses.push(503, 503, 503, 503);
     const pi = await stripeFor(first).paymentIntents.create(charge, { idempotencyKey: 'persist-1' });
     const processing = await stripeFor(first).paymentIntents.create({
       ...charge,
       payment_method: 'pm_card_visa_processing',
     });
-    await vi.waitFor(() => expect(first.webhookDeliveries()).toHaveLength(2));
+    await vi.waitFor(() => expect(first.webhookDeliveries()).toHaveLength(4));
     await first.close();
     expect(readdirSync(join(dir, 'nested'))).toEqual(['state.json']); // no temp file left behind
 
@@ -65,7 +67,8 @@ describe('state file', () => {
       expect(replay.id).toBe(pi.id);
       expect(replay.lastResponse.headers['idempotent-replayed']).toBe('true');
       const mismatch = await rejectionOf(
-        stripe.paymentIntents.create({ ...charge, amount: 1 }, { idempotencyKey: 'persist-1' }),
+        // A valid amount (1 is under Stripe's USD minimum), so only the key reuse is wrong.
+        stripe.paymentIntents.create({ ...charge, amount: 4201 }, { idempotencyKey: 'persist-1' }),
       );
       expect(mismatch).toBeInstanceOf(Stripe.errors.StripeIdempotencyError);
       expect((await stripe.paymentIntents.retrieve(pi.id)).status).toBe('succeeded');
@@ -78,12 +81,39 @@ describe('state file', () => {
         (r) => stripe.webhooks.constructEvent(r.body, r.signature, SECRET).type,
       );
       expect(types).toEqual([
+        'payment_intent.created',
         'payment_intent.succeeded',
+        'payment_intent.created',
         'payment_intent.processing',
         'payment_intent.succeeded',
       ]);
-      expect((await stripe.events.list()).data).toHaveLength(3);
+      expect((await stripe.events.list()).data).toHaveLength(5);
       expect(second.paymentIntents()).toHaveLength(2);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('fills in the fields a PaymentIntent saved by an older emulator lacks', async () => {
+    const stateFile = join(dir, 'old-fields.json');
+    const first = await startStripeEmulator({ stateFile });
+    const pi = await stripeFor(first).paymentIntents.create(charge);
+    await first.close();
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8'));
+    const added = [
+      'allowed_payment_method_types',
+      'customer_account',
+      'hooks',
+      'payment_record',
+      'presentment_details',
+    ];
+    for (const field of added) delete saved.paymentIntents[0].pi[field];
+    writeFileSync(stateFile, JSON.stringify(saved));
+    const second = await startStripeEmulator({ stateFile });
+    try {
+      const restored = await stripeFor(second).paymentIntents.retrieve(pi.id);
+      expect(Object.keys(restored).sort()).toEqual(Object.keys(pi).sort());
+      expect(restored).toMatchObject({ hooks: {}, presentment_details: { presentment_amount: 4200 } });
     } finally {
       await second.close();
     }
@@ -166,11 +196,10 @@ describe('cli as its own process', () => {
     try {
       const stripe = new Stripe(TEST_KEY, { host: '127.0.0.1', port: first.port, protocol: 'http' });
       pi = await stripe.paymentIntents.create(charge, { idempotencyKey: 'cli-1' });
-      await vi.waitFor(() => expect(receiver.received).toHaveLength(1), { timeout: 5000 });
-      const [delivery] = receiver.received;
+      await vi.waitFor(() => expect(receiver.received).toHaveLength(2), { timeout: 5000 });
       expect(
-        stripe.webhooks.constructEvent(delivery?.body ?? '', delivery?.signature ?? '', SECRET).type,
-      ).toBe('payment_intent.succeeded');
+        receiver.received.map((d) => stripe.webhooks.constructEvent(d.body, d.signature, SECRET).type),
+      ).toEqual(['payment_intent.created', 'payment_intent.succeeded']);
     } finally {
       expect(await first.stop()).toBe(0);
     }

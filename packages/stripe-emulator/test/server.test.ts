@@ -1,6 +1,3 @@
-import { spawn } from 'node:child_process';
-import { request } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type StripeEmulator, startStripeEmulator } from '../src/index';
@@ -83,8 +80,12 @@ describe('admin endpoints', () => {
     expect(emulator.paymentIntents()).toEqual([]);
     expect(emulator.requestCount()).toBe(0);
     // The idempotency key is forgotten too: a different request with it now executes.
-    const fresh = await stripe.paymentIntents.create({ amount: 5, currency: 'usd' }, { idempotencyKey: 'k' });
-    expect(fresh.amount).toBe(5);
+    // (500, not 5: Stripe refuses amounts under its USD minimum of 50.)
+    const fresh = await stripe.paymentIntents.create(
+      { amount: 500, currency: 'usd' },
+      { idempotencyKey: 'k' },
+    );
+    expect(fresh.amount).toBe(500);
   });
 
   it('validates setLatency', () => {
@@ -151,45 +152,5 @@ describe('close()', () => {
     expect(err).toBeInstanceOf(Stripe.errors.StripeConnectionError);
     expect(slow.paymentIntents()).toEqual([]);
     await slow.close(); // idempotent
-  });
-});
-
-describe('cli', () => {
-  it('prints its URL, serves requests and exits cleanly on SIGTERM', async () => {
-    const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-    // Node with tsx's loader (not the tsx CLI, whose signal relay can race the exit code).
-    const child = spawn(
-      process.execPath,
-      ['--import', import.meta.resolve('tsx'), cli, '--port', '0', '--latency-ms', '0'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    try {
-      const line = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          if (out.includes('\n')) resolve(out);
-        });
-        child.once('exit', (code) => reject(new Error(`cli exited early with ${code}`)));
-      });
-      expect(line).toMatch(/^stripe emulator: http:\/\/127\.0\.0\.1:\d+\n$/);
-      const port = Number(/:(\d+)\n$/.exec(line)?.[1]);
-      const status = await new Promise<number | undefined>((resolve, reject) => {
-        request({ host: '127.0.0.1', port, path: '/_emulator/health' }, (res) => {
-          res.resume();
-          resolve(res.statusCode);
-        })
-          .on('error', reject)
-          .end();
-      });
-      expect(status).toBe(200);
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    }
   });
 });

@@ -50,9 +50,16 @@ describe('webhook events', () => {
   it("are signed exactly as Stripe signs (stripe.webhooks.constructEvent) with Stripe's event shape", async () => {
     const pi = await stripe.paymentIntents.create(charge(), { idempotencyKey: 'wh-1' });
     await emulator.drainWebhooks();
-    expect(receiver.received).toHaveLength(1);
-    const [delivery] = receiver.received;
-    if (!delivery) throw new Error('no delivery');
+    expect(receiver.received.map((r) => r.event.type)).toEqual([
+      'payment_intent.created',
+      'payment_intent.succeeded',
+    ]);
+    const [created, delivery] = receiver.received;
+    if (!created || !delivery) throw new Error('no delivery');
+    expect(stripe.webhooks.constructEvent(created.body, created.signature, SECRET)).toMatchObject({
+      request: { id: pi.lastResponse.requestId, idempotency_key: 'wh-1' },
+      data: { object: { id: pi.id, status: 'requires_confirmation' } },
+    });
     expect(delivery.signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
     expect(delivery.headers['content-type']).toBe('application/json; charset=utf-8');
 
@@ -82,7 +89,7 @@ describe('webhook events', () => {
       stripe.paymentIntents.create(charge('pm_card_chargeDeclinedInsufficientFunds')),
     );
     await emulator.drainWebhooks();
-    const [delivery] = receiver.received;
+    const delivery = receiver.received.find((r) => r.event.type === 'payment_intent.payment_failed');
     expect(delivery?.event).toMatchObject({
       type: 'payment_intent.payment_failed',
       data: {
@@ -102,9 +109,13 @@ describe('webhook events', () => {
     const all = await stripe.events.list({ limit: 1 });
     expect(all).toMatchObject({ has_more: true, data: [{ type: 'payment_intent.succeeded' }] });
     expect(emulator.events().map((e) => e.type)).toEqual([
+      'payment_intent.created',
       'payment_intent.payment_failed',
+      'payment_intent.created',
       'payment_intent.succeeded',
     ]);
+    // Nothing left in flight to reach the receiver during the next test.
+    await emulator.drainWebhooks();
   });
 
   it('processing → succeeded with pm_card_visa_processing (and processing → payment_failed)', async () => {
@@ -117,10 +128,52 @@ describe('webhook events', () => {
     expect((await stripe.paymentIntents.retrieve(failing.id)).status).toBe('requires_payment_method');
     const typesFor = (id: string) =>
       receiver.received.filter((r) => r.event.data.object.id === id).map((r) => r.event.type);
-    expect(typesFor(pi.id)).toEqual(['payment_intent.processing', 'payment_intent.succeeded']);
-    expect(typesFor(failing.id)).toEqual(['payment_intent.processing', 'payment_intent.payment_failed']);
-    const settled = receiver.received.find((r) => r.event.type === 'payment_intent.succeeded');
+    expect(typesFor(pi.id)).toEqual([
+      'payment_intent.created',
+      'payment_intent.processing',
+      'payment_intent.succeeded',
+    ]);
+    expect(typesFor(failing.id)).toEqual([
+      'payment_intent.created',
+      'payment_intent.processing',
+      'payment_intent.payment_failed',
+    ]);
+    const settled = receiver.received.find(
+      (r) => r.event.type === 'payment_intent.succeeded' && r.event.data.object.id === pi.id,
+    );
     expect(settled?.event).toMatchObject({ request: { id: null, idempotency_key: null } });
+  });
+
+  it('emit payment_intent.created for every new PaymentIntent, before its outcome', async () => {
+    const pending = await stripe.paymentIntents.create(
+      { amount: 700, currency: 'usd' },
+      { idempotencyKey: 'c-1' },
+    );
+    const charged = await stripe.paymentIntents.create(charge());
+    // A replay executes nothing, so it emits nothing.
+    await stripe.paymentIntents.create({ amount: 700, currency: 'usd' }, { idempotencyKey: 'c-1' });
+    await emulator.drainWebhooks();
+    expect(receiver.received.map((r) => [r.event.type, r.event.data.object.id])).toEqual([
+      ['payment_intent.created', pending.id],
+      ['payment_intent.created', charged.id],
+      ['payment_intent.succeeded', charged.id],
+    ]);
+    const [created] = receiver.received;
+    if (!created) throw new Error('no delivery');
+    expect(stripe.webhooks.constructEvent(created.body, created.signature, SECRET)).toMatchObject({
+      type: 'payment_intent.created',
+      request: { id: pending.lastResponse.requestId, idempotency_key: 'c-1' },
+      data: { object: { id: pending.id, status: 'requires_payment_method', amount: 700 } },
+    });
+    const listed = await stripe.events.list({ type: 'payment_intent.created' });
+    expect(listed.data.map((e) => e.data.object)).toMatchObject([{ id: charged.id }, { id: pending.id }]);
+    const all = await stripe.events.list();
+    expect(all.data.map((e) => e.type)).toEqual([
+      'payment_intent.succeeded',
+      'payment_intent.created',
+      'payment_intent.created',
+    ]);
+    expect(await stripe.events.retrieve(listed.data[1]?.id ?? '')).toMatchObject({ pending_webhooks: 0 });
   });
 
   it('only delivers enabledEvents; canceled has its own event', async () => {
@@ -130,12 +183,14 @@ describe('webhook events', () => {
     await stripe.paymentIntents.cancel(pi.id);
     await emulator.drainWebhooks();
     expect(receiver.received.map((r) => r.event.type)).toEqual(['payment_intent.canceled']);
-    expect(emulator.events()).toHaveLength(2); // recorded even when not delivered
+    // Recorded even when not delivered: created, created, succeeded, canceled.
+    expect(emulator.events()).toHaveLength(4);
   });
 });
 
 describe('delivery', () => {
   it('retries non-2xx with backoff until a 2xx', async () => {
+    emulator.configureWebhooks({ enabledEvents: ['payment_intent.succeeded'] }); // one delivery per charge
     receiver.statuses.push(500, 503);
     await stripe.paymentIntents.create(charge());
     await emulator.drainWebhooks();
@@ -154,7 +209,11 @@ describe('delivery', () => {
   });
 
   it('retries connection errors, then gives up after maxAttempts', async () => {
-    emulator.configureWebhooks({ url: await deadUrl(), maxAttempts: 3 });
+    emulator.configureWebhooks({
+      url: await deadUrl(),
+      maxAttempts: 3,
+      enabledEvents: ['payment_intent.succeeded'], // one delivery per charge
+    });
     await stripe.paymentIntents.create(charge());
     await emulator.drainWebhooks();
     const log = emulator.webhookDeliveries();
@@ -167,7 +226,8 @@ describe('delivery', () => {
   });
 
   it('delivers duplicates (same event id, separate deliveries)', async () => {
-    emulator.configureWebhooks({ duplicateProbability: 1 });
+    // One event per charge, so the two deliveries are the event and its duplicate.
+    emulator.configureWebhooks({ duplicateProbability: 1, enabledEvents: ['payment_intent.succeeded'] });
     await stripe.paymentIntents.create(charge());
     await emulator.drainWebhooks();
     expect(receiver.received).toHaveLength(2);
@@ -208,9 +268,9 @@ describe('delivery', () => {
     const drained = await raw(emulator, '/_emulator/webhooks/drain', { method: 'POST', auth: null });
     expect(drained.json).toEqual({ drained: true });
     const log = await raw(emulator, '/_emulator/webhooks/deliveries', { auth: null });
-    expect(log.json.data).toHaveLength(2);
+    expect(log.json.data).toHaveLength(4); // created + succeeded, each twice
     const events = await raw(emulator, '/_emulator/events', { auth: null });
-    expect(events.json.data).toHaveLength(1);
+    expect(events.json.data).toHaveLength(2);
     for (const body of ['{"url":"ftp://x"}', '{"secret":"nope"}', '{"maxAttempts":0}', '{"bogus":1}']) {
       const bad = await raw(emulator, '/_emulator/webhooks', {
         method: 'POST',
