@@ -1,9 +1,8 @@
 import { createDb, createUserWithToken, type DbHandle, DEFAULT_POOL_SIZE } from '@chargeonce/db';
 import { startTestDatabase } from '@chargeonce/db/testing';
 import { createStripeGateway, type PaymentGateway } from '@chargeonce/payments';
-import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
+import { EMULATOR_SECRET_KEY, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import type postgres from 'postgres';
-import { EMULATOR_KEY } from '../support/stack';
 import { onCleanup } from './cleanup';
 
 /** Same pool size for every strategy (the rule), and the server's default. */
@@ -40,7 +39,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   onCleanup('admin pool', () => admin.close());
   const user = await createUserWithToken(admin.db, { name: 'bench' });
   const gateway = createStripeGateway({
-    secretKey: EMULATOR_KEY,
+    secretKey: EMULATOR_SECRET_KEY,
     apiBase: emulator.url,
     timeoutMs: 20_000,
     maxNetworkRetries: 2,

@@ -1,7 +1,7 @@
 import { type ChargeonceClient, createChargeonceClient } from '@chargeonce/client';
 import type { StripeEmulator } from '@chargeonce/stripe-emulator';
+import { EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
 import { type ServerProcess, spawnServer } from '../support/processes';
-import { EMULATOR_KEY } from '../support/stack';
 import type { Scenario } from './scenario';
 
 /** Not a secret: the signing key shared by the emulator and every server of a scenario. */
@@ -52,7 +52,7 @@ export class Cluster {
     return {
       DATABASE_URL: this.databaseUrl,
       DATABASE_POOL_MAX: '5',
-      STRIPE_SECRET_KEY: EMULATOR_KEY,
+      STRIPE_SECRET_KEY: EMULATOR_SECRET_KEY,
       STRIPE_API_BASE: this.emulator.url,
       STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       STRIPE_TIMEOUT_MS: String(s.stripeTimeoutMs),

@@ -1,5 +1,6 @@
+import { minimumChargeAmount } from '@chargeonce/payments';
 import type { FaultRule } from '@chargeonce/stripe-emulator';
-import { createRng, type Rng } from './prng';
+import { createRng, type Rng } from '@chargeonce/stripe-emulator';
 
 export const VISA = 'pm_card_visa';
 export const DECLINED = 'pm_card_chargeDeclined';
@@ -123,9 +124,12 @@ function orderPlan(
 ): OrderPlan {
   const declined = rng.chance(0.25);
   const slowRoll = rng.next();
+  const amount = rng.int(0, 99_999);
+  const currency = rng.pick(CURRENCIES);
   return {
-    amount: rng.int(1, 99_999),
-    currency: rng.pick(CURRENCIES),
+    // Never under the provider's minimum charge: such an order is refused when it is created.
+    amount: Math.max(amount, minimumChargeAmount(currency)),
+    currency,
     card: declined ? DECLINED : VISA,
     copies: rng.chance(0.5) ? rng.int(2, Math.max(2, instances)) : 1,
     repayCopies: declined && rng.chance(0.7) ? rng.int(1, 2) : 0,

@@ -36,7 +36,7 @@ describe('authorization', () => {
     });
     // Mallory's own list holds only her order, and Alice's order id as a cursor reveals nothing.
     const own = await mallory.client.orders.create.mutate({
-      amount: 1,
+      amount: 100,
       currency: 'usd',
       paymentMethodId: 'pm_card_visa',
     });
@@ -94,6 +94,10 @@ describe('validation', () => {
     ['fractional amount', { amount: 10.5, currency: 'usd', paymentMethodId: 'pm_card_visa' }],
     ['string amount', { amount: '100', currency: 'usd', paymentMethodId: 'pm_card_visa' }],
     ['huge amount', { amount: 1e12, currency: 'usd', paymentMethodId: 'pm_card_visa' }],
+    [
+      'an amount under Stripe’s minimum charge',
+      { amount: 49, currency: 'usd', paymentMethodId: 'pm_card_visa' },
+    ],
     ['bad currency', { amount: 100, currency: 'dollars', paymentMethodId: 'pm_card_visa' }],
     ['bad payment method', { amount: 100, currency: 'usd', paymentMethodId: 'visa; drop table orders' }],
     ['unknown field', { amount: 100, currency: 'usd', paymentMethodId: 'pm_card_visa', status: 'paid' }],

@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
+import { EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trpcError } from '../support/errors';
 import { type InProcess, startInProcess } from '../support/in-process';
-import { EMULATOR_KEY } from '../support/stack';
 
 /** Metrics, health and logs of a running server, as an operator sees them. */
 let env: InProcess;
@@ -151,7 +151,7 @@ describe('operations', () => {
     const all = logLines.join('\n');
     expect(all).not.toContain(token);
     expect(all).not.toContain('co_wrong_token_value');
-    expect(all).not.toContain(EMULATOR_KEY);
+    expect(all).not.toContain(EMULATOR_SECRET_KEY);
   });
 
   it('/healthz is liveness; /readyz is 200 when migrated and 503 with a reason when not', async () => {

@@ -1,10 +1,10 @@
 import { createStripeGateway } from '@chargeonce/payments';
+import { EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trpcError } from '../support/errors';
 import { type InProcess, startInProcess } from '../support/in-process';
 import { metricSum } from '../support/metrics';
 import { naivePay } from '../support/naive-pay';
-import { EMULATOR_KEY } from '../support/stack';
 
 /**
  * Concurrency claims, proven at the provider: requests are fired together (all issued before any
@@ -132,7 +132,7 @@ describe('orders.pay under concurrency', () => {
     env.emulator.setLatency(30);
     try {
       const gateway = createStripeGateway({
-        secretKey: EMULATOR_KEY,
+        secretKey: EMULATOR_SECRET_KEY,
         apiBase: env.emulator.url,
         maxNetworkRetries: 0,
       });

@@ -1,10 +1,10 @@
 import { orders } from '@chargeonce/db';
 import { createStripeClient, type PaymentsDeps, reconcile } from '@chargeonce/payments';
+import { EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcess, startInProcess } from '../support/in-process';
 import { runScript } from '../support/processes';
-import { EMULATOR_KEY } from '../support/stack';
 
 let env: InProcess;
 let deps: PaymentsDeps;
@@ -24,7 +24,7 @@ const window = () => ({ from: new Date(Date.now() - 3_600_000), to: new Date(Dat
 const findingsFor = async (orderId: string) =>
   (await reconcile(deps, window())).findings.filter((f) => f.orderId === orderId).map((f) => f.kind);
 const stripe = () =>
-  createStripeClient({ secretKey: EMULATOR_KEY, apiBase: env.emulator.url, maxNetworkRetries: 0 });
+  createStripeClient({ secretKey: EMULATOR_SECRET_KEY, apiBase: env.emulator.url, maxNetworkRetries: 0 });
 
 describe('reconcile', () => {
   it('a normally paid order is accounted for', async () => {
@@ -92,7 +92,7 @@ describe('reconcile', () => {
   it('pnpm reconcile --json prints the report last and exits 1 while anything is unexplained', async () => {
     const run = await runScript('apps/server/src/cli/reconcile.ts', ['--json', '--since', '1'], {
       DATABASE_URL: env.database.url,
-      STRIPE_SECRET_KEY: EMULATOR_KEY,
+      STRIPE_SECRET_KEY: EMULATOR_SECRET_KEY,
       STRIPE_API_BASE: env.emulator.url,
     });
     const report = JSON.parse(run.lastLine);

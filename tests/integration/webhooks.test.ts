@@ -1,12 +1,12 @@
 import { createStripeGateway, type PaymentGateway } from '@chargeonce/payments';
+import { EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcess, startInProcess } from '../support/in-process';
-import { EMULATOR_KEY } from '../support/stack';
 
 /** Not a real secret: the signing key of this test's webhook endpoint. */
 const WEBHOOK_SECRET = 'whsec_chargeonce_test_endpoint';
-const stripe = new Stripe(EMULATOR_KEY);
+const stripe = new Stripe(EMULATOR_SECRET_KEY);
 
 let env: InProcess;
 /** When set, the next successful charge delivers its webhook before the payer hears back. */
@@ -34,7 +34,7 @@ beforeAll(async () => {
     { gateway },
   );
   real = createStripeGateway({
-    secretKey: EMULATOR_KEY,
+    secretKey: EMULATOR_SECRET_KEY,
     apiBase: env.emulator.url,
     timeoutMs: 300,
     maxNetworkRetries: 0,

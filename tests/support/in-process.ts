@@ -3,9 +3,8 @@ import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { createStripeGateway, type PaymentsDeps } from '@chargeonce/payments';
 import { loadConfig, type Running, type StartOptions, startChargeonce } from '@chargeonce/server';
-import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
+import { EMULATOR_SECRET_KEY, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import { expect } from 'vitest';
-import { EMULATOR_KEY } from './stack';
 
 export interface InProcess {
   database: TestDatabase;
@@ -37,7 +36,7 @@ export async function startInProcess(
   const server = await startChargeonce(
     loadConfig({
       DATABASE_URL: database.url,
-      STRIPE_SECRET_KEY: EMULATOR_KEY,
+      STRIPE_SECRET_KEY: EMULATOR_SECRET_KEY,
       STRIPE_API_BASE: emulator.url,
       PORT: '0',
       CHARGEONCE_DEMO: 'off',
@@ -76,7 +75,11 @@ export async function startInProcess(
     },
     paymentsDeps: (instanceId) => ({
       db: db.db,
-      gateway: createStripeGateway({ secretKey: EMULATOR_KEY, apiBase: emulator.url, maxNetworkRetries: 0 }),
+      gateway: createStripeGateway({
+        secretKey: EMULATOR_SECRET_KEY,
+        apiBase: emulator.url,
+        maxNetworkRetries: 0,
+      }),
       instanceId,
     }),
     async stop() {

@@ -1,11 +1,8 @@
 import { createChargeonceClient } from '@chargeonce/client';
 import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
-import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
+import { EMULATOR_SECRET_KEY, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import { type ServerProcess, spawnServer } from './processes';
-
-/** A key the emulator accepts; the emulator is local and fake, so this is no secret. */
-export const EMULATOR_KEY = 'sk_test_chargeonce_tests';
 
 export interface Stack {
   database: TestDatabase;
@@ -45,7 +42,7 @@ export async function startStack(options: {
       Array.from({ length: options.instances }, (_, i) =>
         spawnServer({
           DATABASE_URL: database.url,
-          STRIPE_SECRET_KEY: EMULATOR_KEY,
+          STRIPE_SECRET_KEY: EMULATOR_SECRET_KEY,
           STRIPE_API_BASE: emulator.url,
           PORT: '0',
           CHARGEONCE_INSTANCE_ID: `server-${i + 1}`,

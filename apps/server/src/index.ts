@@ -1,4 +1,3 @@
 export { type BuildServerOptions, buildServer } from './app';
 export { type Config, ConfigError, DEFAULT_DATA_DIR, loadConfig } from './config';
-export { EMULATOR_SECRET_KEY } from './provider';
 export { type Running, type StartOptions, startChargeonce } from './runtime';

@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '@chargeonce/db';
 import { createStripeGateway, type PaymentGateway, type PaymentsDeps } from '@chargeonce/payments';
-import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
+import { EMULATOR_SECRET_KEY, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import type { Config } from './config';
 import type { Resources } from './resources';
-
-/** The key the in-process emulator accepts; not a secret (the emulator is local and fake). */
-export const EMULATOR_SECRET_KEY = 'sk_test_chargeonce_emulator';
 
 /** The Stripe gateway for a key and API base, bounded as the configuration says. */
 export function createGateway(config: Config, stripe: { secretKey: string; apiBase?: string | undefined }) {

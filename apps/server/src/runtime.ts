@@ -7,6 +7,7 @@ import {
   type PaymentsDeps,
   summarizeProcessingAttempts,
 } from '@chargeonce/payments';
+import { EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
 import type { FastifyInstance } from 'fastify';
 import { buildServer } from './app';
 import type { Config } from './config';
@@ -14,7 +15,7 @@ import { openDatabase } from './database';
 import { ensureDemoUser } from './demo';
 import { writeLocalEndpoints } from './endpoints';
 import { createMetrics, type Metrics } from './metrics';
-import { EMULATOR_SECRET_KEY, openProvider, paymentsDeps } from './provider';
+import { openProvider, paymentsDeps } from './provider';
 import { Resources } from './resources';
 import { hasWebBuild } from './web';
 import { startReconciler, startRecoveryWorker } from './worker';

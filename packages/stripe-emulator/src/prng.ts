@@ -33,3 +33,27 @@ export function shuffle<T>(items: T[], random: Random): T[] {
   }
   return items;
 }
+
+/** A seeded stream with the draws a test plan needs (chaos scenarios draw their whole plan from one). */
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Integer in [min, max]. */
+  int(min: number, max: number): number;
+  chance(p: number): boolean;
+  pick<T>(items: readonly T[]): T;
+}
+
+export function createRng(seed: number, stream = 'plan'): Rng {
+  const next = createRandom(seed, stream);
+  const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
+  return {
+    next,
+    int,
+    chance: (p) => next() < p,
+    pick: (items) => {
+      if (items.length === 0) throw new Error('pick from an empty list');
+      return items[int(0, items.length - 1)] as (typeof items)[number];
+    },
+  };
+}
