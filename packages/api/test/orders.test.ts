@@ -1,4 +1,4 @@
-import { DomainError } from '@chargeonce/payments';
+import { createStripeClient, DomainError, minimumChargeAmount } from '@chargeonce/payments';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiEnv, type Caller, startApiEnv, trpcError } from './support';
 
@@ -68,6 +68,9 @@ describe('orders.create', () => {
     ['a currency that is not 3 letters', { ...visaOrder, currency: 'dollars' }],
     ['a payment method that is not pm_...', { ...visaOrder, paymentMethodId: 'visa' }],
     ['an unknown field', { ...visaOrder, status: 'paid' }],
+    ['an amount under the minimum charge in usd', { ...visaOrder, amount: 49 }],
+    ['an amount under the minimum charge in gbp', { ...visaOrder, amount: 29, currency: 'gbp' }],
+    ['an amount under the minimum charge in jpy', { ...visaOrder, amount: 49, currency: 'JPY' }],
   ];
   it.each(bad)('with %s is BAD_REQUEST and changes nothing', async (_, input) => {
     const user = await env.newUser();
@@ -76,6 +79,33 @@ describe('orders.create', () => {
       'BAD_REQUEST',
     );
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('the minimum charge', () => {
+  it('names the minimum, and agrees with the provider: its minimum is charged, one less is refused', async () => {
+    const user = await env.newUser();
+    const { api } = env.caller(user.token);
+    const refused = await trpcError(api.orders.create({ ...visaOrder, amount: 29, currency: 'gbp' }));
+    expect(refused.message).toMatch(/amount must be at least 30 /);
+    const stripe = createStripeClient({
+      secretKey: 'sk_test_api',
+      apiBase: env.emulator.url,
+      maxNetworkRetries: 0,
+    });
+    for (const currency of ['usd', 'eur', 'gbp', 'jpy', 'chf', 'huf', 'mxn']) {
+      const minimum = minimumChargeAmount(currency);
+      const order = await api.orders.create({ ...visaOrder, amount: minimum, currency });
+      expect(await api.orders.pay({ orderId: order.id })).toMatchObject({ outcome: 'charged' });
+      await expect(
+        stripe.paymentIntents.create({
+          amount: minimum - 1,
+          currency,
+          payment_method: 'pm_card_visa',
+          confirm: true,
+        }),
+      ).rejects.toMatchObject({ code: 'amount_too_small' });
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 export { chargeRequestFor, summarizeProcessingAttempts } from './attempts';
 export { type BackoffPolicy, fullJitterDelay } from './backoff';
+export { MAXIMUM_CHARGE, minimumChargeAmount } from './charge-limits';
 export { type ClaimParams, type ClaimResult, claimOrder, idempotencyKeyFor } from './claim';
 export {
   DEFAULT_PAY_POLICY,

@@ -1,26 +1,13 @@
 import { createOrder, getOrder, listOrders } from '@chargeonce/payments';
 import { z } from 'zod';
-import { attemptDto, orderDto, orderIdSchema, paymentMethodIdSchema, toAttemptDto, toOrderDto } from '../dto';
+import { attemptDto, orderDto, orderIdSchema, toAttemptDto, toOrderDto } from '../dto';
+import { createInput } from '../orders/create.schema';
 import { pay } from '../orders/pay';
 import { authedProcedure, router } from '../trpc';
 
 export const ordersRouter = router({
   create: authedProcedure
-    .input(
-      z.strictObject({
-        /** Minor units (e.g. cents). */
-        amount: z
-          .number()
-          .int({ message: 'amount must be an integer number of minor units' })
-          .positive({ message: 'amount must be greater than 0' })
-          .max(99_999_999, { message: 'amount must be at most 99999999' }),
-        currency: z
-          .string()
-          .regex(/^[A-Za-z]{3}$/, { message: 'currency must be a 3-letter ISO code' })
-          .transform((c) => c.toLowerCase()),
-        paymentMethodId: paymentMethodIdSchema,
-      }),
-    )
+    .input(createInput)
     .output(orderDto)
     .mutation(async ({ ctx, input }) =>
       toOrderDto(await createOrder(ctx.db, { userId: ctx.user.id, ...input })),
