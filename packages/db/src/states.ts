@@ -94,6 +94,17 @@ export const SETTLE = {
   },
 } as const satisfies Record<Exclude<AttemptStatus, 'processing'>, PairedMove>;
 
+/**
+ * How many moves an attempt in each in-flight state has made since its claim. Every move of an
+ * attempt bumps its order's version in the same statement, so while the attempt is the order's
+ * current one, the order's version is the claim version plus this: what a settle checks before it
+ * moves anything.
+ */
+export const MOVES_SINCE_CLAIM = {
+  processing: 0,
+  requires_action: 1,
+} as const satisfies Record<(typeof ATTEMPT_IN_FLIGHT)[number], number>;
+
 /** Every move a statement makes, for the test that walks them against the transition tables. */
 export const MOVES: readonly PairedMove[] = [CLAIM, ...Object.values(SETTLE)];
 
@@ -129,6 +140,17 @@ const KNOWN: ReadonlySet<string> = new Set<string>([...ORDER_STATUSES, ...ATTEMP
 export function status(value: OrderStatus | AttemptStatus): SQL {
   if (!KNOWN.has(value)) throw new Error(`not a status: ${value}`);
   return sql.raw(`'${value}'`);
+}
+
+/**
+ * The order version a settle expects, as SQL over the attempt's status column: its claim version
+ * plus the moves it has made (`MOVES_SINCE_CLAIM`).
+ */
+export function expectedOrderVersion(attemptStatus: AnyColumn, claimVersion: AnyColumn): SQL {
+  const cases = Object.entries(MOVES_SINCE_CLAIM).map(
+    ([s, moves]) => sql`when ${status(s as AttemptStatus)} then ${sql.raw(String(moves))}`,
+  );
+  return sql`${claimVersion} + case ${attemptStatus} ${sql.join(cases, sql` `)} end`;
 }
 
 /** `column in ('a', 'b')` over a set of statuses (`false` for an empty set). */

@@ -1,5 +1,5 @@
 import { type Executor, IN_FLIGHT_ATTEMPT_STATUSES, paymentAttempts, statusIn } from '@chargeonce/db';
-import { and, getTableColumns, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { chargeRequestFor } from './attempts';
 import { noopLogger, type PaymentsDeps } from './deps';
 import type { ChargeResult, LookupResult } from './gateway';
@@ -40,8 +40,14 @@ export type LeasedAttempt = PaymentAttempt & { ageMs: number };
  * worker. `FOR UPDATE SKIP LOCKED` plus the conditional `lease_until` check let any number of
  * workers on any number of instances run at once without re-driving one attempt twice at a time.
  */
+const a = paymentAttempts;
+const leaseFor = (policy: RecoveryPolicy) => sql`now() + make_interval(secs => ${policy.leaseMs / 1000})`;
+const leasedColumns = {
+  ...getTableColumns(a),
+  ageMs: sql<number>`(extract(epoch from (now() - ${a.claimedAt})) * 1000)::float8`,
+};
+
 export async function leaseStaleAttempts(db: Executor, policy: RecoveryPolicy): Promise<LeasedAttempt[]> {
-  const a = paymentAttempts;
   const stale = db
     .select({ id: a.id })
     .from(a)
@@ -57,18 +63,45 @@ export async function leaseStaleAttempts(db: Executor, policy: RecoveryPolicy): 
     .for('update', { skipLocked: true });
   return db
     .update(a)
-    .set({
-      leaseUntil: sql`now() + make_interval(secs => ${policy.leaseMs / 1000})`,
-      recoveryRuns: sql`${a.recoveryRuns} + 1`,
-    })
+    .set({ leaseUntil: leaseFor(policy), recoveryRuns: sql`${a.recoveryRuns} + 1` })
     .where(inArray(a.id, stale))
-    .returning({
-      ...getTableColumns(a),
-      ageMs: sql<number>`(extract(epoch from (now() - ${a.claimedAt})) * 1000)::float8`,
-    });
+    .returning(leasedColumns);
 }
 
-export type RecoveryResult = 'succeeded' | 'failed' | 'requires_action' | 'unknown' | 'already_final';
+/**
+ * Takes an attempt's lease afresh right before its provider call, with its age as of now. A batch
+ * is re-driven one attempt after another, so by the time a worker reaches an attempt its first
+ * lease may have run out and another worker may have taken it (`recovery_runs` moved on): then this
+ * one leaves it. Otherwise the call starts under a whole lease (at least the longest provider call)
+ * and its key-window decision is made on the attempt's age now, not at the start of the batch.
+ */
+async function renewLease(
+  db: Executor,
+  attempt: LeasedAttempt,
+  policy: RecoveryPolicy,
+): Promise<LeasedAttempt | undefined> {
+  const [row] = await db
+    .update(a)
+    .set({ leaseUntil: leaseFor(policy) })
+    .where(
+      and(
+        eq(a.id, attempt.id),
+        eq(a.recoveryRuns, attempt.recoveryRuns),
+        statusIn(a.status, IN_FLIGHT_ATTEMPT_STATUSES),
+      ),
+    )
+    .returning(leasedColumns);
+  return row;
+}
+
+export type RecoveryResult =
+  | 'succeeded'
+  | 'failed'
+  | 'requires_action'
+  | 'unknown'
+  | 'already_final'
+  /** Another worker took the attempt over while this one worked through its batch. */
+  | 'taken_over';
 
 export interface RecoveryReport {
   leased: number;
@@ -101,9 +134,11 @@ async function askProvider(
 /** Re-drives one leased attempt to its final state, if the provider can tell it now. */
 export async function recoverAttempt(
   deps: PaymentsDeps,
-  attempt: LeasedAttempt,
+  leased: LeasedAttempt,
   policy: RecoveryPolicy,
 ): Promise<RecoveryResult> {
+  const attempt = await renewLease(deps.db, leased, policy);
+  if (!attempt) return 'taken_over';
   const logger = deps.logger ?? noopLogger;
   const log = { orderId: attempt.orderId, attemptId: attempt.id, idempotencyKey: attempt.idempotencyKey };
   logger.info({ ...log, withinKeyWindow: attempt.ageMs < policy.keyWindowMs }, 'recovering attempt');
@@ -139,6 +174,7 @@ export async function runRecovery(deps: PaymentsDeps, policy: RecoveryPolicy): P
     requires_action: 0,
     unknown: 0,
     already_final: 0,
+    taken_over: 0,
   };
   for (const attempt of attempts) {
     results[await recoverAttempt(deps, attempt, policy)]++;

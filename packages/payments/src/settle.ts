@@ -1,5 +1,6 @@
 import {
   type Executor,
+  expectedOrderVersion,
   orders,
   paymentAttempts,
   preparedStatement,
@@ -54,13 +55,20 @@ const settleStatement = (outcome: AttemptOutcome['status']) =>
         .where(
           and(
             eq(orders.id, p.orderId),
-            eq(orders.version, p.claimVersion),
             statusIn(orders.status, move.order.from),
+            // The attempt is still the order's current one: nothing moved the order since the
+            // attempt's last move (its claim, or its move to requires_action).
             exists(
               db
                 .select({ one: sql`1` })
                 .from(a)
-                .where(and(theAttempt, statusIn(a.status, move.attempt.from))),
+                .where(
+                  and(
+                    theAttempt,
+                    statusIn(a.status, move.attempt.from),
+                    eq(orders.version, expectedOrderVersion(a.status, a.claimVersion)),
+                  ),
+                ),
             ),
           ),
         )
@@ -96,7 +104,8 @@ const statements = {
 
 /**
  * Phase 3, in ONE statement: the order moves (`SETTLE[outcome].order`) only if it is still at the
- * claimed version, and the attempt moves only if the order did. Safe to call twice and from racing
+ * version the attempt's last move left it at (`expectedOrderVersion`: the claim version, or one
+ * more once the attempt awaits the customer), and the attempt moves only if the order did. Safe to call twice and from racing
  * settlers (payer, webhook, recovery, reconciliation): exactly one sees the order back; the others
  * get `undefined` and must re-read. Contract: every writer of an attempt's status also bumps its
  * order's version in the same statement, so the two cannot drift apart.

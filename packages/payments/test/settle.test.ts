@@ -1,0 +1,149 @@
+import { createDb, createUserWithToken, type DbHandle, SETTLE } from '@chargeonce/db';
+import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimOrder } from '../src/claim';
+import type { PaymentGateway } from '../src/gateway';
+import { createOrder, findOrder } from '../src/orders';
+import { DEFAULT_RECOVERY_POLICY, leaseStaleAttempts, recoverAttempt, runRecovery } from '../src/recover';
+import { type AttemptOutcome, finalizeAttempt } from '../src/settle';
+import { applyPaymentIntentEvent } from '../src/webhook';
+
+/**
+ * Every settle move the state machine declares, run on real PostgreSQL from every state it may
+ * start in: no in-flight state is a dead end. And the paths that settle an attempt awaiting the
+ * customer (requires_action): recovery and webhooks.
+ */
+let database: TestDatabase;
+let handle: DbHandle;
+let userId: string;
+beforeAll(async () => {
+  database = await startTestDatabase();
+  handle = createDb(database.url, { max: 4 });
+  userId = (await createUserWithToken(handle.db, { name: 'settle' })).id;
+});
+afterAll(async () => {
+  await handle?.close();
+  await database?.stop();
+});
+
+let pis = 0;
+const outcomeFor = (status: AttemptOutcome['status']): AttemptOutcome => {
+  const paymentIntentId = `pi_settle_${++pis}_${Date.now()}`;
+  return status === 'failed'
+    ? { status, paymentIntentId, errorCode: 'card_declined', declineCode: 'generic_decline' }
+    : { status, paymentIntentId };
+};
+
+/** A claimed order whose attempt is in `from` (moved there by the product's own statements). */
+async function attemptIn(from: 'processing' | 'requires_action') {
+  const order = await createOrder(handle.db, {
+    userId,
+    amount: 700,
+    currency: 'usd',
+    paymentMethodId: 'pm_card_visa',
+  });
+  const { attempt } = await claimOrder(handle.db, {
+    orderId: order.id,
+    userId,
+    claimedBy: 'test',
+    declineCooldownMs: 0,
+  });
+  const key = { orderId: order.id, attemptId: attempt!.id, claimVersion: attempt!.claimVersion };
+  if (from === 'requires_action') {
+    expect(
+      await finalizeAttempt(handle.db, { ...key, outcome: outcomeFor('requires_action') }),
+    ).toMatchObject({
+      status: 'requires_action',
+      version: 3,
+    });
+  }
+  return key;
+}
+
+describe('every settle move, from every state it may start in', () => {
+  const cases = Object.entries(SETTLE).flatMap(([outcome, move]) =>
+    move.attempt.from.map((from) => [from, outcome] as const),
+  );
+  it.each(cases)('%s -> %s moves the order and the attempt once', async (from, outcome) => {
+    const key = await attemptIn(from);
+    const settled = await finalizeAttempt(handle.db, { ...key, outcome: outcomeFor(outcome as never) });
+    const move = SETTLE[outcome as keyof typeof SETTLE];
+    expect(settled).toMatchObject({ status: move.order.to });
+    const [attempt] = await handle.sql`select status from payment_attempts where id = ${key.attemptId}`;
+    expect(attempt?.status).toBe(move.attempt.to);
+    // The same settle again (a late webhook, a racing worker) changes nothing.
+    const version = settled!.version;
+    expect(
+      await finalizeAttempt(handle.db, { ...key, outcome: outcomeFor(outcome as never) }),
+    ).toBeUndefined();
+    expect((await findOrder(handle.db, key.orderId))?.version).toBe(version);
+  });
+});
+
+/** A provider that says every PaymentIntent it is asked about has succeeded. */
+const succeededProvider = (): PaymentGateway & { charges: number } => {
+  const gateway = {
+    charges: 0,
+    charge: async () => {
+      gateway.charges++;
+      return { kind: 'succeeded' as const, paymentIntentId: 'pi_unexpected_charge' };
+    },
+    retrieve: async (paymentIntentId: string) => ({ kind: 'succeeded' as const, paymentIntentId }),
+    findByAttempt: () => Promise.reject(new Error('not used')),
+    listPaymentIntents: () => {
+      throw new Error('not used');
+    },
+  };
+  return gateway;
+};
+const now = { ...DEFAULT_RECOVERY_POLICY, graceMs: 0 };
+
+describe('an attempt awaiting the customer (requires_action) settles', () => {
+  it('by recovery, which re-reads its PaymentIntent and never creates another', async () => {
+    const key = await attemptIn('requires_action');
+    const gateway = succeededProvider();
+    const report = await runRecovery({ db: handle.db, gateway, instanceId: 'test' }, now);
+    expect(report.results.succeeded).toBeGreaterThanOrEqual(1);
+    expect(gateway.charges).toBe(0);
+    expect(await findOrder(handle.db, key.orderId)).toMatchObject({ status: 'paid', version: 4 });
+  });
+
+  it('by a webhook for its PaymentIntent', async () => {
+    const key = await attemptIn('requires_action');
+    const [row] =
+      await handle.sql`select payment_intent_id from payment_attempts where id = ${key.attemptId}`;
+    const result = await applyPaymentIntentEvent(
+      { db: handle.db, gateway: succeededProvider(), instanceId: 'test' },
+      {
+        id: `evt_${key.attemptId}`,
+        type: 'payment_intent.succeeded',
+        paymentIntentId: row!.payment_intent_id,
+        metadata: { attempt_id: key.attemptId },
+      },
+    );
+    expect(result).toBe('finalized');
+    expect(await findOrder(handle.db, key.orderId)).toMatchObject({ status: 'paid' });
+  });
+});
+
+describe('recovery leases', () => {
+  it('a worker whose lease another worker took over leaves the attempt alone', async () => {
+    const key = await attemptIn('processing');
+    const [mine] = (await leaseStaleAttempts(handle.db, now)).filter((a) => a.id === key.attemptId);
+    expect(mine).toBeDefined();
+    // Our lease ran out while we worked through the batch, and another worker leased it.
+    await handle.sql`update payment_attempts set lease_until = now() - interval '1 second' where id = ${key.attemptId}`;
+    const theirs = (await leaseStaleAttempts(handle.db, now)).filter((a) => a.id === key.attemptId);
+    expect(theirs).toHaveLength(1);
+    const gateway = succeededProvider();
+    expect(await recoverAttempt({ db: handle.db, gateway, instanceId: 'late' }, mine!, now)).toBe(
+      'taken_over',
+    );
+    expect(gateway.charges).toBe(0);
+    // The worker that holds the lease re-drives it.
+    expect(await recoverAttempt({ db: handle.db, gateway, instanceId: 'owner' }, theirs[0]!, now)).toBe(
+      'succeeded',
+    );
+    expect(gateway.charges).toBe(1);
+  });
+});
