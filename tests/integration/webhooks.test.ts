@@ -116,6 +116,22 @@ describe('POST /webhooks/stripe', () => {
     expect(await orderState(order.id)).toMatchObject({ status: 'paid' });
   });
 
+  it('the usual event after the payer settled is recorded as already_final; its redelivery is a duplicate', async () => {
+    const { client } = await env.newUser();
+    const o = await client.orders.create.mutate({
+      amount: 1500,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    expect((await client.orders.pay.mutate({ orderId: o.id })).outcome).toBe('charged');
+    const body = event('payment_intent.succeeded', env.paymentIntentsFor(o.id)[0]!);
+    expect(await (await deliver(body)).json()).toMatchObject({ result: 'already_final' });
+    expect(await (await deliver(body)).json()).toMatchObject({ result: 'duplicate' });
+    expect(await env.db.sql`select result from stripe_events where id = ${body.id}`).toEqual([
+      { result: 'already_final' },
+    ]);
+  });
+
   it('a bad, missing or stale signature is 400 and changes nothing', async () => {
     const { order, pi } = await unsettledOrder();
     const body = event('payment_intent.succeeded', pi);

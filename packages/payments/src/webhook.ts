@@ -1,4 +1,4 @@
-import { paymentAttempts, stripeEvents } from '@chargeonce/db';
+import { isAttemptInFlight, paymentAttempts, stripeEvents } from '@chargeonce/db';
 import { eq, or } from 'drizzle-orm';
 import { noopLogger, type PaymentsDeps } from './deps';
 import { attemptOutcome } from './outcome';
@@ -77,8 +77,8 @@ export async function applyPaymentIntentEvent(
 
   const current = await deps.gateway.retrieve(event.paymentIntentId);
   const outcome = attemptOutcome(current, { keyMayHaveExecuted: true });
-  // Still awaiting the customer (requires_action) is not a change either.
-  if (!outcome || outcome.status === attempt.status) {
+  // An attempt still awaiting the customer that the provider says still awaits them: no change.
+  if (!outcome || (isAttemptInFlight(attempt.status) && outcome.status === attempt.status)) {
     // Not recorded either way, so a redelivery is applied afresh. A PaymentIntent that is really
     // still processing is acknowledged (its final event will come); a failed re-read is not.
     return outcome || (current.kind === 'unknown' && current.paymentIntentId) ? 'pending' : 'retry_later';
