@@ -115,7 +115,10 @@ async function chargeClaimed(
     // Not recorded (database unreachable?): the attempt stays in flight and recovery settles it
     // with the same key. The caller still hears what the provider said, never a false failure.
     logger.error({ ...log, err, status: outcome.status }, 'settling the attempt failed; left for recovery');
-    if (outcome.status === 'succeeded') return finish(deps, { outcome: 'processing', order: claimed });
+    // Only a decline is an answer recovery will hear again (Stripe replays an executed request for
+    // its key). A charge is kept; a refusal before execution (rejected, unavailable) is not stored,
+    // so recovery's repeat may yet charge: either way the honest answer is "not known yet".
+    if (result.kind !== 'declined') return finish(deps, { outcome: 'processing', order: claimed });
   }
   switch (outcome.status) {
     case 'succeeded':

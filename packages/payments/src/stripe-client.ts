@@ -28,8 +28,9 @@ export interface StripeGatewayConfig {
   maxNetworkRetries?: number;
   /**
    * The bound of one call, all of its tries and the pauses between them included: no try starts
-   * after it and a try still open is cut at it, whatever the SDK's retry schedule. Recovery's safety
-   * checks rely on this number (a lease must outlive any call). Default: `defaultCallTimeoutMs`.
+   * after it and no try gets a longer (socket) timeout than what is left of it, whatever the SDK's
+   * retry schedule. Recovery's safety checks rely on this number (a lease must outlive any call).
+   * Default: `defaultCallTimeoutMs`.
    */
   callTimeoutMs?: number | undefined;
 }
@@ -45,7 +46,10 @@ type MakeRequest = HttpClientBase['makeRequest'];
 
 /**
  * The SDK's own HTTP client with every request of a call (see `runCall`) counted and held to the
- * call's deadline, through the SDK's documented extension point for custom HTTP clients.
+ * call's deadline, through the SDK's documented extension point for custom HTTP clients: a try
+ * past the deadline is refused before anything is sent, and a try's timeout is clamped to what is
+ * left. (The SDK's pause before a refused retry still runs, so the call may return a little after
+ * the deadline; nothing is sent then.)
  */
 class BoundedHttpClient extends Stripe.HttpClient {
   constructor(private readonly inner: HttpClientBase) {

@@ -152,7 +152,11 @@ export function classifyStripeError(err: unknown): ChargeResult {
       message: err.message,
     };
   }
-  if (err instanceof Stripe.errors.StripeIdempotencyError) {
+  if (
+    err instanceof Stripe.errors.StripeIdempotencyError ||
+    (err instanceof Stripe.errors.StripeError &&
+      (err.statusCode === 409 || err.code === 'idempotency_key_in_use'))
+  ) {
     // 409 idempotency_key_in_use: another request with this key is executing; 400: a bug on our
     // side (same key, other parameters). Either way the key's first request decides the outcome.
     return { kind: 'unknown', reason: err.code ?? 'idempotency_error' };

@@ -2,7 +2,7 @@ import { createDb, createUserWithToken, type DbHandle, paymentAttempts } from '@
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { PaymentsDeps } from '../src/deps';
+import { DEFAULT_PAY_POLICY, type PaymentsDeps } from '../src/deps';
 import { DomainError } from '../src/errors';
 import type { ChargeRequest, ChargeResult, PaymentGateway } from '../src/gateway';
 import { createOrder } from '../src/orders';
@@ -100,6 +100,19 @@ describe('a declining card', () => {
     for (const r of after) expect(r.status === 'rejected' && isDecline(r.reason)).toBe(true);
     expect(provider.charges).toHaveLength(1);
     expect(await attempts(order.id)).toHaveLength(1);
+  });
+
+  it('the harness can fail: with the cool-down off, the burst after the decline charges the card again', async () => {
+    const provider = heldGateway();
+    provider.release();
+    const order = await declinedOrder();
+    const off = (gateway: PaymentGateway) =>
+      deps(gateway, { policy: { ...DEFAULT_PAY_POLICY, declineCooldownMs: 0 } });
+    await expect(payOrder(off(provider.gateway), { orderId: order.id, userId })).rejects.toSatisfy(isDecline);
+    await Promise.allSettled(
+      Array.from({ length: 5 }, () => payOrder(off(provider.gateway), { orderId: order.id, userId })),
+    );
+    expect(provider.charges.length).toBeGreaterThan(1);
   });
 
   it('another payment method, or the same one after the cool-down, is a new attempt', async () => {
