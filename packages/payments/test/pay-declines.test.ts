@@ -1,30 +1,28 @@
-import { createDb, createUserWithToken, type DbHandle, paymentAttempts } from '@chargeonce/db';
-import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
+import type { DbHandle } from '@chargeonce/db';
+import { paymentAttempts } from '@chargeonce/db';
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_PAY_POLICY, type PaymentsDeps } from '../src/deps';
 import { DomainError } from '../src/errors';
 import type { ChargeRequest, ChargeResult, PaymentGateway } from '../src/gateway';
 import { createOrder } from '../src/orders';
 import { payOrder } from '../src/pay';
+import { useDatabase } from './support';
 
 /**
  * Declines under concurrency, on real PostgreSQL: a burst of pays with one payment method reaches
  * the provider once and every caller gets that attempt's decline; a new attempt needs another
  * payment method or the cool-down to pass. Decided in the database (no in-memory state).
  */
-let database: TestDatabase;
 let handle: DbHandle;
 let userId: string;
-beforeAll(async () => {
-  database = await startTestDatabase();
-  handle = createDb(database.url, { max: 8 });
-  userId = (await createUserWithToken(handle.db, { name: 'declines' })).id;
-});
-afterAll(async () => {
-  await handle?.close();
-  await database?.stop();
-});
+useDatabase(
+  'declines',
+  (db) => {
+    ({ handle, userId } = db);
+  },
+  { max: 8 },
+);
 
 /** A gateway whose charges are held until `release()`, then answered by card. */
 function heldGateway() {

@@ -1,30 +1,23 @@
-import { createDb, createUserWithToken, type DbHandle, orders } from '@chargeonce/db';
-import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
+import { createUserWithToken, type DbHandle, orders } from '@chargeonce/db';
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_PAY_POLICY, type PaymentsDeps } from '../src/deps';
 import { DomainError } from '../src/errors';
 import type { ChargeRequest, ChargeResult, PaymentGateway } from '../src/gateway';
 import { createOrder } from '../src/orders';
 import { payOrder } from '../src/pay';
 import { finalizeAttempt } from '../src/settle';
+import { useDatabase } from './support';
 
 /**
  * payOrder against real PostgreSQL with a scripted gateway, for the paths a real provider only
  * takes under failure. Time is virtual: `sleep` advances a fake clock, so deadlines are exercised
  * without waiting.
  */
-let database: TestDatabase;
 let handle: DbHandle;
 let userId: string;
-beforeAll(async () => {
-  database = await startTestDatabase();
-  handle = createDb(database.url, { max: 4 });
-  userId = (await createUserWithToken(handle.db, { name: 'pay-test' })).id;
-});
-afterAll(async () => {
-  await handle?.close();
-  await database?.stop();
+useDatabase('pay-test', (db) => {
+  ({ handle, userId } = db);
 });
 
 function deps(

@@ -1,29 +1,22 @@
-import { createDb, createUserWithToken, type DbHandle, SETTLE } from '@chargeonce/db';
-import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type DbHandle, SETTLE } from '@chargeonce/db';
+import { describe, expect, it } from 'vitest';
 import { claimOrder } from '../src/claim';
 import type { PaymentGateway } from '../src/gateway';
 import { createOrder, findOrder } from '../src/orders';
 import { DEFAULT_RECOVERY_POLICY, leaseStaleAttempts, recoverAttempt, runRecovery } from '../src/recover';
 import { type AttemptOutcome, finalizeAttempt } from '../src/settle';
 import { applyPaymentIntentEvent } from '../src/webhook';
+import { useDatabase } from './support';
 
 /**
  * Every settle move the state machine declares, run on real PostgreSQL from every state it may
  * start in: no in-flight state is a dead end. And the paths that settle an attempt awaiting the
  * customer (requires_action): recovery and webhooks.
  */
-let database: TestDatabase;
 let handle: DbHandle;
 let userId: string;
-beforeAll(async () => {
-  database = await startTestDatabase();
-  handle = createDb(database.url, { max: 4 });
-  userId = (await createUserWithToken(handle.db, { name: 'settle' })).id;
-});
-afterAll(async () => {
-  await handle?.close();
-  await database?.stop();
+useDatabase('settle', (db) => {
+  ({ handle, userId } = db);
 });
 
 let pis = 0;
