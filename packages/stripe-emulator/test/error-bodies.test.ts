@@ -1,20 +1,12 @@
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type StripeEmulator, startStripeEmulator } from '../src/index';
-import { raw, rejectionOf, stripeFor } from './helpers';
+import { describe, expect, it } from 'vitest';
+import type { StripeEmulator } from '../src/index';
+import { raw, rejectionOf, stripeFor, useEmulator } from './helpers';
 
 let emulator: StripeEmulator;
 let stripe: Stripe;
 
-beforeAll(async () => {
-  emulator = await startStripeEmulator();
-  stripe = stripeFor(emulator);
-});
-afterAll(() => emulator.close());
-beforeEach(() => {
-  emulator.reset();
-  emulator.clearFaults();
-});
+useEmulator((e) => ({ emulator, stripe } = e), { reset: true, clearFaults: true });
 
 /** `request_log_url` names the response's own Request-Id, stamped with the request's time. */
 function expectLogUrl(url: unknown, requestId: string | null | undefined): void {

@@ -1,20 +1,12 @@
 import Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type FaultPlan, type StripeEmulator, startStripeEmulator } from '../src/index';
-import { raw, rejectionOf, stripeFor } from './helpers';
+import { raw, rejectionOf, stripeFor, useEmulator } from './helpers';
 
 let emulator: StripeEmulator;
 let stripe: Stripe;
 
-beforeAll(async () => {
-  emulator = await startStripeEmulator();
-  stripe = stripeFor(emulator);
-});
-afterAll(() => emulator.close());
-beforeEach(() => {
-  emulator.reset();
-  emulator.clearFaults();
-});
+useEmulator((e) => ({ emulator, stripe } = e), { reset: true, clearFaults: true });
 
 const charge = (
   overrides: Partial<Stripe.PaymentIntentCreateParams> = {},

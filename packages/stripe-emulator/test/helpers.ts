@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
-import type { StripeEmulator } from '../src/index';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { type EmulatorOptions, type StripeEmulator, startStripeEmulator } from '../src/index';
 
 export const TEST_KEY = 'sk_test_emulator_0123456789abcdef';
 
@@ -16,6 +17,46 @@ export function stripeFor(
     maxNetworkRetries: 0,
     ...config,
   });
+}
+
+export interface UseEmulatorOptions {
+  /** Start options, or a function returning them when the emulator starts (e.g. from another fixture). */
+  start?: EmulatorOptions | (() => EmulatorOptions);
+  /** Before each test: `emulator.reset()`. */
+  reset?: boolean;
+  /** Before each test, after the reset: `emulator.clearFaults()`. */
+  clearFaults?: boolean;
+  /** Before each test, after `reset`/`clearFaults`: what else the file restores (latency, TTL, webhooks...). */
+  beforeEach?: (emulator: StripeEmulator) => void;
+}
+
+/**
+ * One emulator for the whole file: started in `beforeAll` (with a `stripeFor` client, both handed to
+ * `assign`), closed in `afterAll`, and optionally reset before each test.
+ *
+ *     let emulator: StripeEmulator;
+ *     let stripe: Stripe;
+ *     useEmulator((e) => ({ emulator, stripe } = e), { reset: true });
+ */
+export function useEmulator(
+  assign: (env: { emulator: StripeEmulator; stripe: Stripe }) => void,
+  options: UseEmulatorOptions = {},
+): void {
+  let emulator: StripeEmulator;
+  beforeAll(async () => {
+    const start = typeof options.start === 'function' ? options.start() : options.start;
+    emulator = await startStripeEmulator(start);
+    assign({ emulator, stripe: stripeFor(emulator) });
+  });
+  afterAll(() => emulator.close());
+  const { reset, clearFaults, beforeEach: each } = options;
+  if (reset || clearFaults || each) {
+    beforeEach(() => {
+      if (reset) emulator.reset();
+      if (clearFaults) emulator.clearFaults();
+      each?.(emulator);
+    });
+  }
 }
 
 /** Resolves with the rejection of `promise` (fails the test if it resolves). */

@@ -1,12 +1,7 @@
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
-import {
-  type PaymentIntentObject,
-  type StripeEmulator,
-  type StripeEvent,
-  startStripeEmulator,
-} from '../src/index';
-import { rejectionOf, stripeFor } from './helpers';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { PaymentIntentObject, StripeEmulator, StripeEvent } from '../src/index';
+import { rejectionOf, useEmulator } from './helpers';
 
 // Compile time: `pnpm typecheck` fails when stripe-node's PaymentIntent has a field the emulator's
 // type lacks (or the other way round).
@@ -96,12 +91,7 @@ const PI_FIELDS = Object.keys(PAYMENT_INTENT_FIELDS).sort();
 let emulator: StripeEmulator;
 let stripe: Stripe;
 
-beforeAll(async () => {
-  emulator = await startStripeEmulator();
-  stripe = stripeFor(emulator);
-});
-afterAll(() => emulator.close());
-beforeEach(() => emulator.reset());
+useEmulator((e) => ({ emulator, stripe } = e), { reset: true });
 
 describe('PaymentIntent objects', () => {
   it('carry every field of Stripe.PaymentIntent, wherever they are served', async () => {

@@ -1,17 +1,12 @@
 import Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type StripeEmulator, startStripeEmulator } from '../src/index';
-import { raw, rejectionOf, stripeFor } from './helpers';
+import { describe, expect, it } from 'vitest';
+import type { StripeEmulator } from '../src/index';
+import { raw, rejectionOf, stripeFor, useEmulator } from './helpers';
 
 let emulator: StripeEmulator;
 let stripe: Stripe;
 
-beforeAll(async () => {
-  emulator = await startStripeEmulator();
-  stripe = stripeFor(emulator);
-});
-afterAll(() => emulator.close());
-beforeEach(() => emulator.reset());
+useEmulator((e) => ({ emulator, stripe } = e), { reset: true });
 
 describe('create', () => {
   it('confirms with pm_card_visa and succeeds', async () => {

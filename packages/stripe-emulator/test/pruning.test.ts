@@ -1,19 +1,14 @@
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type StripeEmulator, startStripeEmulator } from '../src/index';
-import { raw, stripeFor } from './helpers';
+import { raw, stripeFor, useEmulator } from './helpers';
 
 let emulator: StripeEmulator;
 let stripe: Stripe;
 
-beforeAll(async () => {
-  emulator = await startStripeEmulator();
-  stripe = stripeFor(emulator);
-});
-afterAll(() => emulator.close());
-beforeEach(() => {
-  emulator.reset();
-  emulator.setIdempotencyKeyTtl(null);
+useEmulator((e) => ({ emulator, stripe } = e), {
+  reset: true,
+  beforeEach: (e) => e.setIdempotencyKeyTtl(null),
 });
 
 const charge: Stripe.PaymentIntentCreateParams = {

@@ -1,19 +1,15 @@
 import Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type StripeEmulator, startStripeEmulator } from '../src/index';
-import { raw, rejectionOf, stripeFor } from './helpers';
+import { raw, rejectionOf, stripeFor, useEmulator } from './helpers';
 
 let emulator: StripeEmulator;
 let stripe: Stripe;
 
-beforeAll(async () => {
-  emulator = await startStripeEmulator({ port: 0 });
-  stripe = stripeFor(emulator);
-});
-afterAll(() => emulator.close());
-beforeEach(() => {
-  emulator.reset();
-  emulator.setLatency(0);
+useEmulator((e) => ({ emulator, stripe } = e), {
+  start: { port: 0 },
+  reset: true,
+  beforeEach: (e) => e.setLatency(0),
 });
 
 describe('admin endpoints', () => {

@@ -1,17 +1,12 @@
 import Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type StripeEmulator, startStripeEmulator } from '../src/index';
-import { raw, rejectionOf, stripeFor } from './helpers';
+import { describe, expect, it } from 'vitest';
+import type { StripeEmulator } from '../src/index';
+import { raw, rejectionOf, useEmulator } from './helpers';
 
 let emulator: StripeEmulator;
 let stripe: Stripe;
 
-beforeAll(async () => {
-  emulator = await startStripeEmulator();
-  stripe = stripeFor(emulator);
-});
-afterAll(() => emulator.close());
-beforeEach(() => emulator.reset());
+useEmulator((e) => ({ emulator, stripe } = e), { reset: true });
 
 /** Params the SDK's types refuse: what a typo, a stale integration or another API version sends. */
 const loose = <T>(params: Record<string, unknown>) => params as T;

@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type StripeEmulator, startStripeEmulator } from '../src/index';
-import { raw, rejectionOf, stripeFor } from './helpers';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { StripeEmulator } from '../src/index';
+import { raw, rejectionOf, useEmulator } from './helpers';
 import { deadUrl, type Receiver, startReceiver } from './receiver';
 
 const SECRET = 'whsec_test_emulator_webhooks_0123456789';
@@ -11,31 +11,31 @@ let receiver: Receiver;
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  emulator = await startStripeEmulator({
+});
+// Registered before the emulator's: vitest runs afterAll hooks last-registered first, so the
+// emulator closes first and the receiver after it.
+afterAll(() => receiver.close());
+useEmulator((e) => ({ emulator, stripe } = e), {
+  start: () => ({
     webhookUrl: receiver.url,
     webhookSecret: SECRET,
     webhooks: { retryBaseMs: 5 },
     processingDelayMs: 20,
-  });
-  stripe = stripeFor(emulator);
-});
-afterAll(async () => {
-  await emulator.close();
-  await receiver.close();
-});
-beforeEach(() => {
-  emulator.reset();
-  emulator.configureWebhooks({
-    url: receiver.url,
-    secret: SECRET,
-    maxAttempts: 8,
-    duplicateProbability: 0,
-    reorderWindowMs: 0,
-    delayMs: 0,
-    enabledEvents: ['*'],
-  });
-  receiver.received.length = 0;
-  receiver.statuses.length = 0;
+  }),
+  reset: true,
+  beforeEach: (e) => {
+    e.configureWebhooks({
+      url: receiver.url,
+      secret: SECRET,
+      maxAttempts: 8,
+      duplicateProbability: 0,
+      reorderWindowMs: 0,
+      delayMs: 0,
+      enabledEvents: ['*'],
+    });
+    receiver.received.length = 0;
+    receiver.statuses.length = 0;
+  },
 });
 
 const charge = (paymentMethod = 'pm_card_visa'): Stripe.PaymentIntentCreateParams => ({
