@@ -1,24 +1,55 @@
-import { index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { check, index, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
+/** Customers: the owners of orders. */
 export const users = pgTable('users', {
   id: uuid('id').primaryKey().defaultRandom(),
   name: text('name').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/** Internal services that call chargeonce on customers' behalf, within the scopes of their tokens. */
+export const services = pgTable(
+  'services',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull().unique('services_name_uq'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check('services_name_format', sql`${t.name} ~ '^[a-z0-9][a-z0-9_.-]{0,62}$'`)],
+);
+
+/** Who a token speaks for. */
+export const principalKind = pgEnum('principal_kind', ['user', 'service']);
+export type PrincipalKind = (typeof principalKind.enumValues)[number];
+
 /**
- * Bearer tokens. Only a SHA-256 of the token is stored: a database dump does not hand out
- * working credentials.
+ * Bearer tokens. Only a SHA-256 of the token is stored: a database dump does not hand out working
+ * credentials. A user token acts for its user; a service token for its service, within `scopes`.
+ * `id` names a token in listings and revocations (the token itself is shown once, at creation).
  */
 export const apiTokens = pgTable(
   'api_tokens',
   {
     tokenHash: text('token_hash').primaryKey(),
-    userId: uuid('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
+    id: uuid('id').notNull().defaultRandom().unique('api_tokens_id_uq'),
+    principalKind: principalKind('principal_kind').notNull().default('user'),
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    serviceId: uuid('service_id').references(() => services.id, { onDelete: 'cascade' }),
+    scopes: text('scopes').array().notNull().default(sql`'{}'::text[]`),
     label: text('label').notNull().default(''),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
   },
-  (t) => [index('api_tokens_user_id_idx').on(t.userId)],
+  (t) => [
+    index('api_tokens_user_id_idx').on(t.userId),
+    index('api_tokens_service_id_idx').on(t.serviceId),
+    // A token speaks for exactly one principal of its kind; only service tokens carry scopes.
+    check(
+      'api_tokens_principal',
+      sql`(${t.principalKind} = 'user' and ${t.userId} is not null and ${t.serviceId} is null and cardinality(${t.scopes}) = 0)
+       or (${t.principalKind} = 'service' and ${t.serviceId} is not null and ${t.userId} is null)`,
+    ),
+  ],
 );
