@@ -4,6 +4,7 @@ import { newerOrder, type OrderWithAttempts, payView, pollDelayMs } from '../src
 
 const order = (over: Partial<OrderWithAttempts['order']> = {}): OrderWithAttempts['order'] => ({
   id: 'o1',
+  userId: 'u1',
   amount: 4200,
   currency: 'usd',
   status: 'pending',

@@ -15,6 +15,8 @@ export interface ApiDeps {
 export interface RequestAudit {
   /** The procedures the request ran (several for a batch), sorted. */
   procedures?: string[];
+  /** `user:<id>` or `service:<name>`. */
+  principal?: string;
   userId?: string;
   orderId?: string;
   outcome?: string;

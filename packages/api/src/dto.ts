@@ -3,12 +3,16 @@ import type { Order, PaymentAttempt } from '@chargeonce/payments';
 import { z } from 'zod';
 
 export const orderIdSchema = z.uuid({ message: 'orderId must be a UUID' });
+/** The customer a service acts for (a user token may only name itself). */
+export const userIdSchema = z.uuid({ message: 'userId must be a UUID' });
 export const paymentMethodIdSchema = z
   .string()
   .regex(/^pm_[A-Za-z0-9_]{1,100}$/, { message: 'paymentMethodId must look like pm_...' });
 
 export const orderDto = z.object({
   id: z.string(),
+  /** The customer who owns the order. */
+  userId: z.string(),
   amount: z.number().int(),
   currency: z.string(),
   status: z.enum(orderStatus.enumValues),
@@ -36,6 +40,7 @@ export const attemptDto = z.object({
 export function toOrderDto(order: Order): OrderDto {
   return {
     id: order.id,
+    userId: order.userId,
     amount: order.amount,
     currency: order.currency,
     status: order.status,

@@ -1,4 +1,10 @@
-export { type Authenticator, type AuthUser, bearerToken, createTokenAuthenticator } from './auth';
+export {
+  AUTH_CACHE_TTL_MS,
+  type Authenticator,
+  bearerToken,
+  createTokenAuthenticator,
+  type Principal,
+} from './auth';
 export {
   type ApiDeps,
   type Context,

@@ -1,6 +1,8 @@
+import type { Scope } from '@chargeonce/db';
 import { type DomainError, isDomainError } from '@chargeonce/payments';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
+import type { Principal } from './auth';
 import type { Context } from './context';
 import { domainToTRPCError } from './errors';
 
@@ -12,7 +14,7 @@ const t = initTRPC.context<Context>().create({
     return {
       ...shape,
       // Unexpected errors carry no detail to the caller; the adapter logs them.
-      message: error.code === 'INTERNAL_SERVER_ERROR' ? 'Internal server error' : shape.message,
+      message: messageFor(error, shape.message),
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
@@ -24,12 +26,39 @@ const t = initTRPC.context<Context>().create({
             : null,
         issues:
           cause instanceof ZodError
-            ? cause.issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
+            ? cause.issues
+                .slice(0, 20)
+                .map((i) => ({ path: clip(i.path.join('.')), message: clip(i.message) }))
             : null,
       },
     };
   },
 });
+
+/** At most this much of anything the caller sent comes back in an error. */
+const MAX_ECHO = 120;
+const clip = (text: string) => (text.length > MAX_ECHO ? `${text.slice(0, MAX_ECHO)}…` : text);
+
+/** `amount: amount must be greater than 0.` — one validation problem as a sentence naming its field. */
+function sentence(issue: ZodError['issues'][number]): string {
+  const field = clip(issue.path.length ? issue.path.join('.') : 'input');
+  const message = clip(issue.message);
+  const text = message.startsWith(field) ? message : `${field}: ${message}`;
+  return /[.!?…]$/.test(text) ? text : `${text}.`;
+}
+
+/**
+ * What the caller reads. Unexpected errors carry no detail; a validation error is one sentence per
+ * problem naming the field and the rule (the structured list stays in `data.issues`); an unknown
+ * procedure is named without echoing the path the caller sent.
+ */
+function messageFor(error: TRPCError, fallback: string): string {
+  if (error.code === 'INTERNAL_SERVER_ERROR') return 'Internal server error';
+  if (error.cause instanceof ZodError) return error.cause.issues.slice(0, 5).map(sentence).join(' ');
+  if (error.code === 'NOT_FOUND' && !isDomainError(error.cause)) return 'No such procedure.';
+  if (error.code === 'PAYLOAD_TOO_LARGE') return 'Too many calls in one batch.';
+  return fallback;
+}
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
@@ -58,11 +87,26 @@ const recordProcedure = t.middleware(({ ctx, path, next }) => {
 
 export const publicProcedure = t.procedure.use(recordProcedure).use(mapDomainErrors);
 
-/** Requires `Authorization: Bearer <token>` of a known user; adds `ctx.user`. */
-export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  if (!ctx.token) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Missing bearer token.' });
-  const user = await ctx.auth.authenticate(ctx.token);
-  if (!user) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Unknown or revoked token.' });
-  ctx.audit.userId = user.id;
-  return next({ ctx: { ...ctx, user } });
-});
+/** Names the principal for the request's log line. */
+const describe = (p: Principal) => (p.kind === 'user' ? `user:${p.userId}` : `service:${p.service}`);
+
+/**
+ * Requires `Authorization: Bearer <token>` of a live token (known, not expired, not revoked) whose
+ * principal holds `scope`; adds `ctx.principal`. Every procedure but the public ones is built from
+ * this, so none can forget to authenticate, and none can be called without its scope.
+ */
+export function scopedProcedure(scope: Scope) {
+  return publicProcedure.use(async ({ ctx, next }) => {
+    if (!ctx.token) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Missing bearer token.' });
+    const principal = await ctx.auth.authenticate(ctx.token);
+    if (!principal) {
+      throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Unknown, expired or revoked token.' });
+    }
+    ctx.audit.principal = describe(principal);
+    if (principal.kind === 'user') ctx.audit.userId = principal.userId;
+    if (!principal.scopes.includes(scope)) {
+      throw new TRPCError({ code: 'FORBIDDEN', message: `This token does not have the ${scope} scope.` });
+    }
+    return next({ ctx: { ...ctx, principal } });
+  });
+}

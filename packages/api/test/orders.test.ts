@@ -48,6 +48,7 @@ describe('orders.create', () => {
     const order = await env.caller(user.token).api.orders.create({ ...visaOrder, currency: 'EUR' });
     expect(order).toEqual({
       id: expect.any(String),
+      userId: user.id,
       amount: 4200,
       currency: 'eur',
       status: 'pending',
@@ -165,6 +166,7 @@ describe('orders.pay', () => {
     });
     expect(first.audit).toEqual({
       procedures: ['orders.pay'],
+      principal: `user:${user.id}`,
       userId: user.id,
       orderId: order.id,
       outcome: 'charged',

@@ -1,4 +1,11 @@
-import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
+import {
+  createDb,
+  createService,
+  createUserWithToken,
+  type DbHandle,
+  issueToken,
+  type Scope,
+} from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { createStripeGateway } from '@chargeonce/payments';
 import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
@@ -16,6 +23,7 @@ export interface ApiEnv {
   /** A caller as an HTTP request with this bearer token (or none) would get, and its audit facts. */
   caller(token: string | null): { api: Caller; audit: RequestAudit };
   newUser(name?: string): Promise<{ id: string; token: string }>;
+  newService(scopes: readonly Scope[]): Promise<{ id: string; token: string }>;
   stop(): Promise<void>;
 }
 
@@ -45,6 +53,11 @@ export async function startApiEnv(): Promise<ApiEnv> {
       return { api: createCaller(createContextInner({ deps, token, audit })), audit };
     },
     newUser: (name = 'user') => createUserWithToken(db.db, { name }),
+    async newService(scopes) {
+      const service = await createService(db.db, { name: `svc-${Math.random().toString(36).slice(2, 10)}` });
+      const issued = await issueToken(db.db, { owner: { kind: 'service', serviceId: service.id }, scopes });
+      return { id: service.id, token: issued.token };
+    },
     async stop() {
       await db.close();
       await emulator.close();

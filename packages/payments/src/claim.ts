@@ -35,7 +35,8 @@ const idempotencyKeySql = (orderId: AnyColumn, version: AnyColumn) =>
 
 export interface ClaimParams {
   orderId: string;
-  userId: string;
+  /** The order's owner, or null for any owner (a service acting on an order by its id). */
+  userId: string | null;
   claimedBy: string;
   /** Pay with this payment method instead of the order's. */
   paymentMethodId?: string | undefined;
@@ -89,7 +90,9 @@ const claimStatement = preparedStatement('co_claim', (db) => {
         ),
       })
       .from(orders)
-      .where(and(eq(orders.id, p.orderId), eq(orders.userId, p.userId))),
+      .where(
+        and(eq(orders.id, p.orderId), sql`(${p.userId}::uuid is null or ${orders.userId} = ${p.userId})`),
+      ),
   );
   const a = paymentAttempts;
   const recentDeclineOfSameMethod = and(

@@ -4,6 +4,7 @@
  */
 export type DomainErrorDetails =
   | { code: 'ORDER_NOT_FOUND'; orderId: string }
+  | { code: 'USER_NOT_FOUND'; userId: string }
   | { code: 'ORDER_NOT_PAYABLE'; orderId: string; status: string }
   | { code: 'PAYMENT_DECLINED'; orderId: string; declineCode: string; providerMessage: string }
   | { code: 'PAYMENT_REJECTED'; orderId: string; providerCode: string; providerMessage: string }
@@ -13,6 +14,7 @@ export type DomainErrorCode = DomainErrorDetails['code'];
 
 const MESSAGES: { [C in DomainErrorCode]: (d: Extract<DomainErrorDetails, { code: C }>) => string } = {
   ORDER_NOT_FOUND: () => 'Order not found.',
+  USER_NOT_FOUND: () => 'No such user.',
   ORDER_NOT_PAYABLE: (d) => `Order cannot be paid in status "${d.status}".`,
   PAYMENT_DECLINED: (d) => `The card was declined (${d.declineCode}). ${d.providerMessage}`.trim(),
   PAYMENT_REJECTED: (d) =>

@@ -1,4 +1,4 @@
-import { type Executor, orders, paymentAttempts } from '@chargeonce/db';
+import { type Executor, findUser, orders, paymentAttempts } from '@chargeonce/db';
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { DomainError } from './errors';
@@ -6,10 +6,13 @@ import { DomainError } from './errors';
 export type Order = typeof orders.$inferSelect;
 export type PaymentAttempt = typeof paymentAttempts.$inferSelect;
 
+/** A new pending order for an existing user (USER_NOT_FOUND otherwise: a service named no one). */
 export async function createOrder(
   db: Executor,
   params: { userId: string; amount: number; currency: string; paymentMethodId: string },
 ): Promise<Order> {
+  if (!(await findUser(db, params.userId)))
+    throw new DomainError({ code: 'USER_NOT_FOUND', userId: params.userId });
   const [order] = await db
     .insert(orders)
     .values({
@@ -29,15 +32,19 @@ export async function findOrder(db: Executor, orderId: string): Promise<Order | 
   return order;
 }
 
-/** The order with its attempts (oldest first). Someone else's order is not found. */
+/**
+ * The order with its attempts (oldest first). Someone else's order is not found; `userId: null`
+ * reads any owner's (a service acting on an order by its id).
+ */
 export async function getOrder(
   db: Executor,
-  params: { orderId: string; userId: string },
+  params: { orderId: string; userId: string | null },
 ): Promise<{ order: Order; attempts: PaymentAttempt[] }> {
+  const owned = params.userId === null ? undefined : eq(orders.userId, params.userId);
   const [order] = await db
     .select()
     .from(orders)
-    .where(and(eq(orders.id, params.orderId), eq(orders.userId, params.userId)));
+    .where(and(eq(orders.id, params.orderId), owned));
   if (!order) throw new DomainError({ code: 'ORDER_NOT_FOUND', orderId: params.orderId });
   const attempts = await db
     .select()

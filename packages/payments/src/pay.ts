@@ -11,7 +11,8 @@ import { finalizeAttempt } from './settle';
 
 export interface PayInput {
   orderId: string;
-  userId: string;
+  /** The order's owner, or null for any owner (a service acting on an order by its id). */
+  userId: string | null;
   /** Pay with this payment method instead of the order's (e.g. another card after a decline). */
   paymentMethodId?: string | undefined;
 }

@@ -1,6 +1,6 @@
 import { MAXIMUM_CHARGE, minimumChargeAmount } from '@chargeonce/payments';
 import { z } from 'zod';
-import { paymentMethodIdSchema } from '../dto';
+import { paymentMethodIdSchema, userIdSchema } from '../dto';
 
 /**
  * `orders.create` input. An amount the provider would refuse for its currency (under Stripe's
@@ -20,6 +20,8 @@ export const createInput = z
       .regex(/^[A-Za-z]{3}$/, { message: 'currency must be a 3-letter ISO code' })
       .transform((c) => c.toLowerCase()),
     paymentMethodId: paymentMethodIdSchema,
+    /** The customer, when a service creates the order (required then). */
+    userId: userIdSchema.optional(),
   })
   .superRefine((input, ctx) => {
     const minimum = minimumChargeAmount(input.currency);

@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { orderDto, orderIdSchema, paymentMethodIdSchema } from '../dto';
+import { orderDto, orderIdSchema, paymentMethodIdSchema, userIdSchema } from '../dto';
 
 export const payInput = z.strictObject({
   orderId: orderIdSchema,
   /** Pay with another payment method than the order's (e.g. after a decline). */
   paymentMethodId: paymentMethodIdSchema.optional(),
+  /** Optional for a service: the order's owner, checked against the order. */
+  userId: userIdSchema.optional(),
 });
 
 export const payOutput = z.discriminatedUnion('outcome', [

@@ -1,6 +1,7 @@
 import { payOrder } from '@chargeonce/payments';
 import { toOrderDto } from '../dto';
-import { authedProcedure } from '../trpc';
+import { ownerFor } from '../owner';
+import { scopedProcedure } from '../trpc';
 import { payInput, payOutput } from './pay.schema';
 
 /**
@@ -9,14 +10,14 @@ import { payInput, payOutput } from './pay.schema';
  * while the outcome is not known yet. A decline is an error (PAYMENT_REQUIRED) and leaves the order
  * payable.
  */
-export const pay = authedProcedure
+export const pay = scopedProcedure('orders:pay')
   .input(payInput)
   .output(payOutput)
   .mutation(async ({ ctx, input }) => {
     ctx.audit.orderId = input.orderId;
     const result = await payOrder(ctx.payments, {
       orderId: input.orderId,
-      userId: ctx.user.id,
+      userId: ownerFor(ctx.principal, input.userId, false),
       paymentMethodId: input.paymentMethodId,
     });
     ctx.audit.outcome = result.outcome;

@@ -1,40 +1,46 @@
 import { createOrder, getOrder, listOrders } from '@chargeonce/payments';
 import { z } from 'zod';
-import { attemptDto, orderDto, orderIdSchema, toAttemptDto, toOrderDto } from '../dto';
+import { attemptDto, orderDto, orderIdSchema, toAttemptDto, toOrderDto, userIdSchema } from '../dto';
 import { createInput } from '../orders/create.schema';
 import { pay } from '../orders/pay';
-import { authedProcedure, router } from '../trpc';
+import { ownerFor } from '../owner';
+import { router, scopedProcedure } from '../trpc';
 
 export const ordersRouter = router({
-  create: authedProcedure
+  create: scopedProcedure('orders:write')
     .input(createInput)
     .output(orderDto)
-    .mutation(async ({ ctx, input }) =>
-      toOrderDto(await createOrder(ctx.db, { userId: ctx.user.id, ...input })),
-    ),
+    .mutation(async ({ ctx, input }) => {
+      const { userId, ...order } = input;
+      const owner = ownerFor(ctx.principal, userId, true);
+      return toOrderDto(await createOrder(ctx.db, { ...order, userId: owner }));
+    }),
 
-  get: authedProcedure
-    .input(z.strictObject({ orderId: orderIdSchema }))
+  get: scopedProcedure('orders:read')
+    .input(z.strictObject({ orderId: orderIdSchema, userId: userIdSchema.optional() }))
     .output(z.object({ order: orderDto, attempts: z.array(attemptDto) }))
     .query(async ({ ctx, input }) => {
       ctx.audit.orderId = input.orderId;
-      const { order, attempts } = await getOrder(ctx.db, { orderId: input.orderId, userId: ctx.user.id });
+      const userId = ownerFor(ctx.principal, input.userId, false);
+      const { order, attempts } = await getOrder(ctx.db, { orderId: input.orderId, userId });
       return { order: toOrderDto(order), attempts: attempts.map(toAttemptDto) };
     }),
 
-  list: authedProcedure
+  list: scopedProcedure('orders:read')
     .input(
       z
         .strictObject({
           limit: z.number().int().min(1).max(100).default(20),
           cursor: orderIdSchema.nullish(),
+          /** Whose orders, when a service lists them (required then). */
+          userId: userIdSchema.optional(),
         })
         .default({ limit: 20 }),
     )
     .output(z.object({ items: z.array(orderDto), nextCursor: z.string().nullable() }))
     .query(async ({ ctx, input }) => {
       const page = await listOrders(ctx.db, {
-        userId: ctx.user.id,
+        userId: ownerFor(ctx.principal, input.userId, true),
         limit: input.limit,
         cursor: input.cursor ?? undefined,
       });
