@@ -5,6 +5,7 @@ import {
   fastifyTRPCPlugin,
 } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { DEFAULT_AUTH_FAILURES_PER_MINUTE, limitFailedAuthentication } from './auth-limit';
 import { type ObservabilityOptions, registerObservability } from './observability';
 import { type WebOptions, webPlugin } from './web';
 import { type WebhookOptions, webhookRoutes } from './webhooks';
@@ -17,7 +18,12 @@ export interface BuildServerOptions extends ObservabilityOptions {
   web?: WebOptions;
   /** Serve `POST /webhooks/stripe` (see webhooks.ts); default: not served. */
   webhooks?: WebhookOptions | undefined;
+  /** 401s per source address per minute before it is answered 429 (see auth-limit.ts). */
+  authFailuresPerMinute?: number;
 }
+
+/** Calls in one batched request; more is refused (413) without running any. */
+export const MAX_BATCH_SIZE = 20;
 
 /**
  * The HTTP adapter: tRPC at /trpc, health, readiness and metrics. Thin on purpose: procedures live in
@@ -40,11 +46,15 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
   });
 
   registerObservability(app, options);
+  limitFailedAuthentication(app, {
+    maxFailures: options.authFailuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE,
+  });
 
   await app.register(fastifyTRPCPlugin, {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
+      maxBatchSize: MAX_BATCH_SIZE,
       createContext: ({ req }: CreateFastifyContextOptions) =>
         createContextInner({
           deps,

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { AUTH_CACHE_TTL_MS } from '@chargeonce/api';
 import { DEFAULT_POOL_SIZE } from '@chargeonce/db';
 import {
   DEFAULT_PAY_POLICY,
@@ -12,6 +13,7 @@ import {
   STRIPE_DEFAULTS,
 } from '@chargeonce/payments';
 import { z } from 'zod';
+import { DEFAULT_AUTH_FAILURES_PER_MINUTE } from './auth-limit';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
@@ -43,6 +45,13 @@ const envSchema = z.object({
   CHARGEONCE_PAY_DEADLINE_MS: int(DEFAULT_PAY_POLICY.deadlineMs, 1),
   CHARGEONCE_DECLINE_COOLDOWN_MS: int(DEFAULT_PAY_POLICY.declineCooldownMs),
   CHARGEONCE_DEMO: z.enum(['auto', 'on', 'off']).default('auto'),
+  // `emulator`: pay with the in-process Stripe emulator's fake PaymentIntents even though a real
+  // database is configured; never implied once DATABASE_URL is set.
+  CHARGEONCE_STRIPE: z.preprocess(emptyAsUndefined, z.enum(['emulator']).optional()),
+  CHARGEONCE_AUTH_CACHE_MS: int(AUTH_CACHE_TTL_MS),
+  CHARGEONCE_AUTH_FAILURES_PER_MINUTE: int(DEFAULT_AUTH_FAILURES_PER_MINUTE, 1),
+  METRICS_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).optional()),
+  METRICS_HOST: z.string().default('127.0.0.1'),
   STRIPE_WEBHOOK_SECRET: z.preprocess(
     emptyAsUndefined,
     z
@@ -83,6 +92,12 @@ export interface Config {
   /** Periodic reconciliation of the last `windowMs`; interval 0 = off (use `pnpm reconcile`). */
   reconcile: { intervalMs: number; windowMs: number };
   demoUser: boolean;
+  /** How long an instance trusts a checked token: the bound on revocation taking effect. */
+  authCacheMs: number;
+  /** Failed authentications per source address per minute before it is answered 429. */
+  authFailuresPerMinute: number;
+  /** Serve /metrics on its own listener (production: keep it off the public port); unset: on the server. */
+  metrics: { port: number; host: string } | undefined;
   /** The built web client served at `/` when it holds an index.html (`pnpm start` builds it). */
   webDist: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
@@ -98,17 +113,29 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Parses `env` with `schema`; a problem names the variable, never its value (it may be a secret). */
+function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  throw new ConfigError(`invalid configuration: ${problems}`);
+}
+
+/** Only where the database is, for tools that need nothing else (`pnpm admin`). */
+export function loadDatabaseConfig(env: NodeJS.ProcessEnv): {
+  databaseUrl: string | undefined;
+  dataDir: string;
+} {
+  const e = parseEnv(envSchema.pick({ DATABASE_URL: true, CHARGEONCE_DATA_DIR: true }), env);
+  return { databaseUrl: e.DATABASE_URL, dataDir: e.CHARGEONCE_DATA_DIR ?? DEFAULT_DATA_DIR };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    // Name the variable and the problem, never echo the value (it may be a secret).
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`invalid configuration: ${problems}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, env);
   if (e.STRIPE_API_BASE && !e.STRIPE_SECRET_KEY) {
     throw new ConfigError('invalid configuration: STRIPE_API_BASE is set but STRIPE_SECRET_KEY is not');
   }
+  checkProviderChoice(e);
   const stripeCalls = {
     timeoutMs: e.STRIPE_TIMEOUT_MS,
     maxNetworkRetries: e.STRIPE_MAX_NETWORK_RETRIES,
@@ -143,9 +170,30 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     reconcile: { intervalMs: e.CHARGEONCE_RECONCILE_INTERVAL_MS, windowMs: e.CHARGEONCE_RECONCILE_WINDOW_MS },
     demoUser: e.CHARGEONCE_DEMO === 'on' || (e.CHARGEONCE_DEMO === 'auto' && !e.DATABASE_URL),
+    authCacheMs: e.CHARGEONCE_AUTH_CACHE_MS,
+    authFailuresPerMinute: e.CHARGEONCE_AUTH_FAILURES_PER_MINUTE,
+    metrics: e.METRICS_PORT === undefined ? undefined : { port: e.METRICS_PORT, host: e.METRICS_HOST },
     webDist: e.CHARGEONCE_WEB_DIST ?? DEFAULT_WEB_DIST,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/**
+ * A real database is never paid with fake PaymentIntents by accident: with DATABASE_URL set, the
+ * emulator runs only when asked for by name; and it never runs next to a real Stripe key.
+ */
+function checkProviderChoice(e: z.infer<typeof envSchema>): void {
+  if (e.CHARGEONCE_STRIPE === 'emulator' && e.STRIPE_SECRET_KEY) {
+    throw new ConfigError(
+      'invalid configuration: CHARGEONCE_STRIPE=emulator and STRIPE_SECRET_KEY are both set; unset one',
+    );
+  }
+  if (e.DATABASE_URL && !e.STRIPE_SECRET_KEY && e.CHARGEONCE_STRIPE !== 'emulator') {
+    throw new ConfigError(
+      'invalid configuration: DATABASE_URL is set but STRIPE_SECRET_KEY is not: set STRIPE_SECRET_KEY, ' +
+        "or CHARGEONCE_STRIPE=emulator to pay this database with the Stripe emulator's fake PaymentIntents",
+    );
+  }
 }
 
 /**

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   if (running.emulatorUrl) console.log(`stripe emulator: ${running.emulatorUrl}`);
   if (running.demoToken) console.log(`demo token: ${running.demoToken}`);
   if (running.webUrl) console.log(`web: ${running.webUrl}`);
+  if (running.metricsUrl) console.log(`metrics: ${running.metricsUrl}`);
   // Last: tools wait for this line, and by then every other line is out.
   console.log(`server: ${running.url}`);
 }

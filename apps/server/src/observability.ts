@@ -16,6 +16,8 @@ export interface Readiness {
 
 export interface ObservabilityOptions {
   metrics?: Metrics | undefined;
+  /** false: /metrics is served on a listener of its own (METRICS_PORT), not here. */
+  serveMetrics?: boolean;
   /** Database reachable and migrated? Answered by GET /readyz. */
   readiness?: (() => Promise<Readiness>) | undefined;
 }
@@ -62,10 +64,12 @@ export function registerObservability(app: FastifyInstance, options: Observabili
     return reply.code(state.ok ? 200 : 503).send(state);
   });
 
-  const { metrics } = options;
-  if (metrics) {
-    app.get('/metrics', async (_req, reply) =>
-      reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
-    );
-  }
+  if (options.metrics && options.serveMetrics !== false) metricsRoute(app, options.metrics);
+}
+
+/** `GET /metrics` in Prometheus text format. */
+export function metricsRoute(app: FastifyInstance, metrics: Metrics): void {
+  app.get('/metrics', async (_req, reply) =>
+    reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 }

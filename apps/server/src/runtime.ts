@@ -8,13 +8,14 @@ import {
   summarizeProcessingAttempts,
 } from '@chargeonce/payments';
 import { EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { buildServer } from './app';
 import type { Config } from './config';
 import { openDatabase } from './database';
 import { ensureDemoUser } from './demo';
 import { writeLocalEndpoints } from './endpoints';
 import { createMetrics, type Metrics } from './metrics';
+import { metricsRoute } from './observability';
 import { openProvider, paymentsDeps } from './provider';
 import { Resources } from './resources';
 import { hasWebBuild } from './web';
@@ -30,6 +31,8 @@ export interface Running {
   demoToken: string | undefined;
   /** Set when the built web client is served (at `/` of `url`). */
   webUrl: string | undefined;
+  /** Set when /metrics has a listener of its own (METRICS_PORT). */
+  metricsUrl: string | undefined;
   /** Drains in-flight requests, then closes the pool, the emulator and the embedded PostgreSQL. */
   close(): Promise<void>;
 }
@@ -59,11 +62,13 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
       hooks: metrics.payHooks,
     });
     const app = await buildServer(
-      { db, auth: createTokenAuthenticator(db), payments },
+      { db, auth: createTokenAuthenticator(db, { ttlMs: config.authCacheMs }), payments },
       {
         logLevel: config.logLevel,
         logStream: options.logStream,
         metrics,
+        serveMetrics: config.metrics === undefined,
+        authFailuresPerMinute: config.authFailuresPerMinute,
         readiness: database.readiness,
         web: { distDir: config.webDist, demoToken },
         webhooks: provider.webhookSecret
@@ -78,6 +83,9 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
     await app.listen({ port: config.port, host: config.host });
     resources.add(() => app.close());
     const url = `http://${config.host}:${(app.server.address() as { port: number }).port}`;
+    const metricsUrl = config.metrics
+      ? await startMetricsServer(config.metrics, metrics, resources)
+      : undefined;
 
     const { emulator, webhookSecret } = provider;
     // The in-process emulator delivers its signed events to our own endpoint, as Stripe would.
@@ -101,6 +109,7 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
       emulatorUrl: emulator?.url,
       demoToken,
       webUrl: hasWebBuild(config.webDist) ? url : undefined,
+      metricsUrl,
       close: () => resources.closeAll(),
     };
   } catch (err) {
@@ -118,4 +127,17 @@ function startWorkers(config: Config, payments: PaymentsDeps, metrics: Metrics, 
     const reconciler = startReconciler({ payments, ...config.reconcile, metrics });
     resources.add(() => reconciler.stop());
   }
+}
+
+/** /metrics alone on its own address (METRICS_HOST:METRICS_PORT), e.g. for a private network. */
+async function startMetricsServer(
+  at: { port: number; host: string },
+  metrics: Metrics,
+  resources: Resources,
+): Promise<string> {
+  const server = Fastify({ logger: false });
+  metricsRoute(server, metrics);
+  await server.listen({ port: at.port, host: at.host });
+  resources.add(() => server.close());
+  return `http://${at.host}:${(server.server.address() as { port: number }).port}/metrics`;
 }

@@ -28,7 +28,7 @@ export async function webPlugin(app: FastifyInstance, options: WebOptions): Prom
   app.get('/demo-token', async (req, reply) => {
     // The demo token is only a convenience for someone at this machine: even when the server
     // listens on every interface, it is never handed to a remote caller.
-    if (!demoToken || !isLoopback(req)) return reply.callNotFound();
+    if (!demoToken || !isLocalRequest(req)) return reply.callNotFound();
     reply.header('cache-control', 'no-store');
     return { token: demoToken };
   });
@@ -54,7 +54,20 @@ export async function webPlugin(app: FastifyInstance, options: WebOptions): Prom
   });
 }
 
-function isLoopback(req: FastifyRequest): boolean {
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
+const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'via'];
+
+/**
+ * A request from someone at this machine, not relayed: the socket is loopback, the Host it asked
+ * for is a loopback name, and no proxy has left its mark. A reverse proxy on the same host also
+ * connects from 127.0.0.1, so the socket alone cannot tell; a proxy that forwards the public Host
+ * or adds forwarding headers (nginx, Caddy, HAProxy, any CDN do) is refused.
+ */
+export function isLocalRequest(req: FastifyRequest): boolean {
   const address = req.socket.remoteAddress ?? '';
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+  const socketIsLoopback =
+    address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+  if (!socketIsLoopback) return false;
+  if (FORWARDING_HEADERS.some((h) => req.headers[h] !== undefined)) return false;
+  return LOOPBACK_HOST.test(req.headers.host ?? '');
 }

@@ -16,7 +16,11 @@ describe('loadConfig', () => {
   });
 
   it('DATABASE_URL switches to an external database and turns the demo user off by default', () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/app', PORT: '0' });
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u:p@db:5432/app',
+      STRIPE_SECRET_KEY: 'sk_test_abc',
+      PORT: '0',
+    });
     expect(config).toMatchObject({ databaseUrl: 'postgres://u:p@db:5432/app', port: 0, demoUser: false });
   });
 
@@ -102,5 +106,25 @@ describe('defaults come from the domain', () => {
     expect(() => loadConfig({ STRIPE_CALL_TIMEOUT_MS: '200000' })).toThrow(
       /CHARGEONCE_RECOVERY_LEASE_MS must be at least 200000/,
     );
+  });
+});
+
+describe('safe by default', () => {
+  it('a real database is not paid with the emulator unless asked for by name', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/app' })).toThrow(
+      /DATABASE_URL is set but STRIPE_SECRET_KEY is not: set STRIPE_SECRET_KEY, or CHARGEONCE_STRIPE=emulator/,
+    );
+    const config = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/app', CHARGEONCE_STRIPE: 'emulator' });
+    expect(config.stripe).toBeUndefined();
+    expect(() => loadConfig({ CHARGEONCE_STRIPE: 'emulator', STRIPE_SECRET_KEY: 'sk_test_abc' })).toThrow(
+      /both set/,
+    );
+    expect(() => loadConfig({ CHARGEONCE_STRIPE: 'stripe' })).toThrow(/CHARGEONCE_STRIPE/);
+  });
+
+  it('/metrics on its own listener only when METRICS_PORT is set; auth limits have defaults', () => {
+    expect(loadConfig({}).metrics).toBeUndefined();
+    expect(loadConfig({ METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '127.0.0.1' });
+    expect(loadConfig({})).toMatchObject({ authCacheMs: 5_000, authFailuresPerMinute: 20 });
   });
 });

@@ -37,14 +37,33 @@ export function parseCommandLine<O extends ParseArgsOptionsConfig>(
   spec: CommandLineSpec<O>,
   io: CliIo = processIo(),
 ): Values<O> {
+  return parse(spec, io, false).values;
+}
+
+/**
+ * `parseCommandLine` for a tool with subcommands and operands (`tool tokens revoke <id>`): the
+ * same rules, and the words that are not flags come back in order.
+ */
+export function parseCommandWords<O extends ParseArgsOptionsConfig>(
+  spec: CommandLineSpec<O>,
+  io: CliIo = processIo(),
+): { values: Values<O>; words: string[] } {
+  return parse(spec, io, true);
+}
+
+function parse<O extends ParseArgsOptionsConfig>(
+  spec: CommandLineSpec<O>,
+  io: CliIo,
+  allowPositionals: boolean,
+): { values: Values<O>; words: string[] } {
   const args = io.argv[0] === '--' ? io.argv.slice(1) : io.argv;
   if (args.includes('--help') || args.includes('-h')) {
     io.stdout(`${spec.usage.trimEnd()}\n`);
     return io.exit(0);
   }
   try {
-    return parseArgs({ args, options: spec.options, strict: true, allowPositionals: false })
-      .values as Values<O>;
+    const parsed = parseArgs({ args, options: spec.options, strict: true, allowPositionals });
+    return { values: parsed.values as Values<O>, words: parsed.positionals };
   } catch (err) {
     return usageError(spec, err instanceof Error ? err.message : String(err), io);
   }

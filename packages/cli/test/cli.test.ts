@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CliIo, integerFlag, parseCommandLine } from '../src';
+import { type CliIo, integerFlag, parseCommandLine, parseCommandWords } from '../src';
 
 const spec = {
   usage: 'usage: tool [--json] [--runs N]\n  --json    last line is JSON\n',
@@ -61,5 +61,25 @@ describe('parseCommandLine', () => {
       );
     }
     expect(err[0]).toMatch(/--runs must be an integer from 1/);
+  });
+});
+
+describe('parseCommandWords', () => {
+  it('returns the words that are not flags, in order, under the same rules', () => {
+    const io: CliIo = {
+      argv: ['--', 'tokens', 'revoke', '--json', 'abc'],
+      stdout: () => {},
+      stderr: () => {},
+      exit: (code) => {
+        throw { exit: code };
+      },
+    };
+    expect(parseCommandWords(spec, io)).toEqual({
+      values: { json: true, runs: '3' },
+      words: ['tokens', 'revoke', 'abc'],
+    });
+    expect(() => parseCommandWords(spec, { ...io, argv: ['tokens', '--bogus'] })).toThrow(
+      expect.objectContaining({ exit: 2 }),
+    );
   });
 });

@@ -1,6 +1,8 @@
-import { createDb, type DbHandle } from '@chargeonce/db';
+import { join } from 'node:path';
+import { createDb, type DbHandle, migrate } from '@chargeonce/db';
+import { startEmbeddedPostgres } from '@chargeonce/embedded-postgres';
 import type { PaymentsDeps } from '@chargeonce/payments';
-import { type Config, ConfigError, loadConfig } from '../config';
+import { type Config, ConfigError, loadConfig, loadDatabaseConfig } from '../config';
 import { readLocalEndpoints } from '../endpoints';
 import { createGateway, paymentsDeps } from '../provider';
 
@@ -26,6 +28,35 @@ export function connect(tool: string): { config: Config; deps: PaymentsDeps; han
     instanceId: `${tool}:${process.pid}`,
   });
   return { config, handle, deps };
+}
+
+/**
+ * The database a tool that needs only the database should use: DATABASE_URL; else the one of the
+ * `pnpm start` running on this checkout; else the embedded one under the data directory, started
+ * (and migrated) for the tool and stopped by `close()`.
+ */
+export async function connectDatabase(tool: string): Promise<{ handle: DbHandle; close(): Promise<void> }> {
+  const { databaseUrl, dataDir } = loadDatabaseConfig(process.env);
+  const url = databaseUrl ?? readLocalEndpoints(dataDir)?.databaseUrl;
+  if (url) {
+    const handle = createDb(url, { max: 2, applicationName: tool });
+    return { handle, close: () => handle.close() };
+  }
+  const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), persistent: true });
+  try {
+    await migrate(pg.url);
+  } catch (err) {
+    await pg.stop();
+    throw err;
+  }
+  const handle = createDb(pg.url, { max: 2, applicationName: tool });
+  return {
+    handle,
+    close: async () => {
+      await handle.close();
+      await pg.stop();
+    },
+  };
 }
 
 /** Ends a tool on an error: a configuration problem exits 2, anything else 1; never a stack trace. */
