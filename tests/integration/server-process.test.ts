@@ -76,6 +76,7 @@ describe('the server process with nothing configured', () => {
       const run = await runScript(SERVER_MAIN, [], {
         DATABASE_URL: brokenUrl,
         STRIPE_SECRET_KEY: '',
+        CHARGEONCE_STRIPE: 'emulator',
         PORT: '0',
         LOG_LEVEL: 'warn',
       });
@@ -87,6 +88,18 @@ describe('the server process with nothing configured', () => {
       await admin.end();
       await database.stop();
     }
+  });
+
+  it('a real database without a Stripe key: refuses to start and names the variables to set', async () => {
+    const run = await runScript(SERVER_MAIN, [], {
+      DATABASE_URL: 'postgres://u:p@127.0.0.1:1/never',
+      STRIPE_SECRET_KEY: '',
+      PORT: '0',
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/STRIPE_SECRET_KEY/);
+    expect(run.stderr).toMatch(/CHARGEONCE_STRIPE=emulator/);
+    expect(run.stdout + run.stderr).not.toMatch(/^server: /m);
   });
 
   it('rejects invalid configuration with a clear message naming the variable, not its value', async () => {

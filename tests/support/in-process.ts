@@ -1,5 +1,12 @@
 import { type ChargeonceClient, createChargeonceClient } from '@chargeonce/client';
-import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
+import {
+  createDb,
+  createService,
+  createUserWithToken,
+  type DbHandle,
+  issueToken,
+  type Scope,
+} from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { createStripeGateway, type PaymentsDeps } from '@chargeonce/payments';
 import { loadConfig, type Running, type StartOptions, startChargeonce } from '@chargeonce/server';
@@ -12,6 +19,11 @@ export interface InProcess {
   emulator: StripeEmulator;
   server: Running;
   newUser(
+    name?: string,
+  ): Promise<{ id: string; token: string; client: ReturnType<typeof createChargeonceClient> }>;
+  /** A new service with a token carrying `scopes`. */
+  newService(
+    scopes: readonly Scope[],
     name?: string,
   ): Promise<{ id: string; token: string; client: ReturnType<typeof createChargeonceClient> }>;
   paymentIntentsFor(orderId: string): ReturnType<StripeEmulator['paymentIntents']>;
@@ -59,6 +71,14 @@ export async function startInProcess(
         token: user.token,
         client: createChargeonceClient({ url: server.url, token: user.token }),
       };
+    },
+    async newService(scopes, name = `service-${Math.random().toString(36).slice(2, 10)}`) {
+      const service = await createService(db.db, { name });
+      const { token } = await issueToken(db.db, {
+        owner: { kind: 'service', serviceId: service.id },
+        scopes,
+      });
+      return { id: service.id, token, client: createChargeonceClient({ url: server.url, token }) };
     },
     paymentIntentsFor: (orderId) =>
       emulator.paymentIntents().filter((pi) => pi.metadata.order_id === orderId),

@@ -1,0 +1,211 @@
+import { appRouter } from '@chargeonce/api';
+import { issueToken, revokeToken, SCOPES, type Scope } from '@chargeonce/db';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InProcess, startInProcess } from '../support/in-process';
+
+/**
+ * Every procedure of the router × every kind of caller, over HTTP, with the answer each must get.
+ * A procedure added to the router without a row here fails the first test. Every denial is
+ * checked to have changed nothing (row counts and PaymentIntents).
+ */
+let env: InProcess;
+beforeAll(async () => {
+  // Many deliberate 401s come from this one address: the per-source limit is not under test here.
+  env = await startInProcess({ CHARGEONCE_AUTH_FAILURES_PER_MINUTE: '100000' });
+});
+afterAll(async () => {
+  await env?.stop();
+});
+
+/** The procedure paths of a router, walked through its record (what `createCaller` exposes). */
+function procedurePaths(router: object, prefix = ''): string[] {
+  return Object.entries(router).flatMap(([key, value]) => {
+    if (key === '_def' || key === 'createCaller') return [];
+    const path = prefix ? `${prefix}.${key}` : key;
+    return typeof value === 'function' ? [path] : procedurePaths(value as object, path);
+  });
+}
+
+const CALLERS = [
+  'anonymous',
+  'malformed header',
+  'unknown token',
+  'revoked token',
+  'expired token',
+  'owner',
+  'other user',
+  'service with the scope',
+  'service without it',
+] as const;
+type Caller = (typeof CALLERS)[number];
+type Answer = 'ok' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND';
+
+interface Target {
+  orderId: string;
+  ownerId: string;
+}
+interface Row {
+  type: 'query' | 'mutation';
+  scope: Scope;
+  /** The input a caller of this kind sends (services name the customer where the call needs it). */
+  input(target: Target, caller: Caller): object | undefined;
+  /** What each kind of caller gets; the unauthenticated ones are the same for every row. */
+  answers: Partial<Record<Caller, Answer>>;
+}
+
+const asService = (caller: Caller) => caller.startsWith('service');
+const MATRIX: Record<string, Row> = {
+  'orders.create': {
+    type: 'mutation',
+    scope: 'orders:write',
+    input: (t, c) => ({
+      amount: 1200,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+      ...(asService(c) ? { userId: t.ownerId } : {}),
+    }),
+    // Another user creates an order of their own: allowed, and not about the owner's orders.
+    answers: {
+      owner: 'ok',
+      'other user': 'ok',
+      'service with the scope': 'ok',
+      'service without it': 'FORBIDDEN',
+    },
+  },
+  'orders.get': {
+    type: 'query',
+    scope: 'orders:read',
+    input: (t) => ({ orderId: t.orderId }),
+    answers: {
+      owner: 'ok',
+      'other user': 'NOT_FOUND',
+      'service with the scope': 'ok',
+      'service without it': 'FORBIDDEN',
+    },
+  },
+  'orders.list': {
+    type: 'query',
+    scope: 'orders:read',
+    input: (t, c) => (asService(c) ? { userId: t.ownerId } : {}),
+    // Another user lists only their own (none of the owner's: checked below).
+    answers: {
+      owner: 'ok',
+      'other user': 'ok',
+      'service with the scope': 'ok',
+      'service without it': 'FORBIDDEN',
+    },
+  },
+  'orders.pay': {
+    type: 'mutation',
+    scope: 'orders:pay',
+    input: (t) => ({ orderId: t.orderId }),
+    answers: {
+      owner: 'ok',
+      'other user': 'NOT_FOUND',
+      'service with the scope': 'ok',
+      'service without it': 'FORBIDDEN',
+    },
+  },
+};
+const UNAUTHENTICATED: Caller[] = [
+  'anonymous',
+  'malformed header',
+  'unknown token',
+  'revoked token',
+  'expired token',
+];
+
+/** The Authorization header each kind of caller sends for the owner of `target`. */
+async function headerFor(caller: Caller, row: Row, owner: { token: string }): Promise<string | undefined> {
+  switch (caller) {
+    case 'anonymous':
+      return undefined;
+    case 'malformed header':
+      return `Basic ${owner.token}`;
+    case 'unknown token':
+      return 'Bearer co_no_such_token';
+    case 'revoked token': {
+      const user = await env.newUser('revoked');
+      const issued = await issueToken(env.db.db, { owner: { kind: 'user', userId: user.id } });
+      await revokeToken(env.db.db, issued.id);
+      return `Bearer ${issued.token}`;
+    }
+    case 'expired token': {
+      const user = await env.newUser('expired');
+      const issued = await issueToken(env.db.db, {
+        owner: { kind: 'user', userId: user.id },
+        expiresAt: new Date(Date.now() - 1_000),
+      });
+      return `Bearer ${issued.token}`;
+    }
+    case 'owner':
+      return `Bearer ${owner.token}`;
+    case 'other user':
+      return `Bearer ${(await env.newUser('other')).token}`;
+    case 'service with the scope':
+      return `Bearer ${(await env.newService([row.scope])).token}`;
+    case 'service without it':
+      return `Bearer ${(await env.newService(SCOPES.filter((s) => s !== row.scope))).token}`;
+  }
+}
+
+async function call(path: string, row: Row, input: object | undefined, authorization: string | undefined) {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (authorization) headers.authorization = authorization;
+  const url = `${env.server.url}/trpc/${path}`;
+  const res =
+    row.type === 'query'
+      ? await fetch(`${url}?input=${encodeURIComponent(JSON.stringify(input ?? {}))}`, { headers })
+      : await fetch(url, { method: 'POST', headers, body: JSON.stringify(input ?? {}) });
+  const body = (await res.json()) as { result?: { data: unknown }; error?: { data?: { code?: string } } };
+  return { status: res.status, answer: (body.error ? body.error.data?.code : 'ok') as string, body };
+}
+
+const counts = async () => ({
+  ...(
+    await env.db.sql`select (select count(*) from orders)::int as orders,
+                              (select count(*) from payment_attempts)::int as attempts`
+  )[0],
+  paymentIntents: env.emulator.paymentIntents().length,
+});
+
+describe('the authorization matrix', () => {
+  it('has a row for every procedure of the router, and nothing else', () => {
+    expect(Object.keys(MATRIX).sort()).toEqual(procedurePaths(appRouter).sort());
+  });
+
+  const cells = Object.entries(MATRIX).flatMap(([path, row]) =>
+    CALLERS.map(
+      (caller) =>
+        [path, caller, UNAUTHENTICATED.includes(caller) ? 'UNAUTHORIZED' : row.answers[caller]] as const,
+    ),
+  );
+  it.each(cells)('%s by %s: %s', async (path, caller, expected) => {
+    const row = MATRIX[path]!;
+    const owner = await env.newUser('owner');
+    const order = await owner.client.orders.create.mutate({
+      amount: 900,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    const authorization = await headerFor(caller, row, owner);
+    const before = await counts();
+    const result = await call(
+      path,
+      row,
+      row.input({ orderId: order.id, ownerId: owner.id }, caller),
+      authorization,
+    );
+    expect(result.answer, JSON.stringify(result.body)).toBe(expected);
+    if (expected === 'ok') {
+      expect(result.status).toBe(200);
+      if (path === 'orders.list' && caller === 'other user') {
+        expect(result.body.result?.data).toMatchObject({ items: [] });
+      }
+    } else {
+      expect(await counts()).toEqual(before);
+      const owned = await owner.client.orders.get.query({ orderId: order.id });
+      expect(owned.order).toMatchObject({ status: 'pending', version: 1 });
+    }
+  });
+});
