@@ -22,7 +22,7 @@ export interface BuildServerOptions extends ObservabilityOptions {
   authFailuresPerMinute?: number;
 }
 
-/** Calls in one batched request; more is refused (413) without running any. */
+/** Calls in one batched request; more is refused (400) without running any. */
 export const MAX_BATCH_SIZE = 20;
 
 /**

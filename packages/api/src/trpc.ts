@@ -18,7 +18,10 @@ const t = initTRPC.context<Context>().create({
       data: {
         code: shape.data.code,
         httpStatus: shape.data.httpStatus,
-        ...(shape.data.path ? { path: shape.data.path } : {}),
+        // An unknown procedure's path is the caller's own input: not echoed back.
+        ...(shape.data.path && !(error.code === 'NOT_FOUND' && !isDomainError(cause))
+          ? { path: shape.data.path }
+          : {}),
         domainCode: isDomainError(cause) ? cause.code : null,
         declineCode:
           isDomainError(cause) && cause.details.code === 'PAYMENT_DECLINED'
@@ -56,7 +59,6 @@ function messageFor(error: TRPCError, fallback: string): string {
   if (error.code === 'INTERNAL_SERVER_ERROR') return 'Internal server error';
   if (error.cause instanceof ZodError) return error.cause.issues.slice(0, 5).map(sentence).join(' ');
   if (error.code === 'NOT_FOUND' && !isDomainError(error.cause)) return 'No such procedure.';
-  if (error.code === 'PAYLOAD_TOO_LARGE') return 'Too many calls in one batch.';
   return fallback;
 }
 
