@@ -16,6 +16,7 @@ const TOOLS: Array<[string, string]> = [
   ['recover', 'apps/server/src/cli/recover.ts'],
   ['reconcile', 'apps/server/src/cli/reconcile.ts'],
   ['db:migrate', 'packages/db/src/cli/migrate.ts'],
+  ['admin', 'apps/server/src/cli/admin.ts'],
   ['stripe emulator', 'packages/stripe-emulator/src/cli.ts'],
 ];
 
