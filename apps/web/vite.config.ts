@@ -12,7 +12,7 @@ export default defineConfig({
   server: {
     host: '127.0.0.1',
     port: 5173,
-    proxy: { '/trpc': api, '/demo-token': api },
+    proxy: { '/trpc': api, '/session': api, '/demo-token': api },
   },
   build: { outDir: 'dist', emptyOutDir: true },
 });

@@ -1,12 +1,13 @@
-import { type ApiDeps, type AppRouter, appRouter, bearerToken, createContextInner } from '@chargeonce/api';
+import { type ApiDeps, type AppRouter, appRouter, createContextInner } from '@chargeonce/api';
 import {
   type CreateFastifyContextOptions,
   type FastifyTRPCPluginOptions,
   fastifyTRPCPlugin,
 } from '@trpc/server/adapters/fastify';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { DEFAULT_AUTH_FAILURES_PER_MINUTE, limitFailedAuthentication } from './auth-limit';
 import { type ObservabilityOptions, registerObservability } from './observability';
+import { registerSessions, requestToken, type SessionOptions } from './session';
 import { type WebOptions, webPlugin } from './web';
 import { type WebhookOptions, webhookRoutes } from './webhooks';
 
@@ -20,10 +21,14 @@ export interface BuildServerOptions extends ObservabilityOptions {
   webhooks?: WebhookOptions | undefined;
   /** 401s per source address per minute before it is answered 429 (see auth-limit.ts). */
   authFailuresPerMinute?: number;
+  /** The web client's session cookie (see session.ts); default: 12 h sessions. */
+  session?: SessionOptions;
 }
 
 /** Calls in one batched request; more is refused (400) without running any. */
 export const MAX_BATCH_SIZE = 20;
+
+const TRPC_PREFIX = '/trpc';
 
 /**
  * The HTTP adapter: tRPC at /trpc, health, readiness and metrics. Thin on purpose: procedures live in
@@ -33,32 +38,47 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
   const app = Fastify({
     logger: {
       level: options.logLevel ?? 'info',
-      redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
+      redact: {
+        paths: ['req.headers.authorization', 'headers.authorization', 'req.headers.cookie', 'headers.cookie'],
+        censor: '[redacted]',
+      },
       ...(options.logStream ? { stream: options.logStream } : {}),
     },
     // One line per request is written by the onResponse hook below instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
     bodyLimit: 1024 * 1024,
+    // A URL the router refuses outright (a path past maxParamLength, a malformed one): a fixed
+    // answer; fastify's own would quote the whole URL back.
+    frameworkErrors: (error, _req, reply: FastifyReply) => {
+      const status =
+        error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      reply.code(status).send({ error: { message: status === 414 ? 'URL too long.' : 'Bad request.' } });
+    },
     // Close idle keep-alive sockets at shutdown; in-flight requests are drained.
     forceCloseConnections: 'idle',
     routerOptions: { maxParamLength: 5000 },
   });
 
   registerObservability(app, options);
+  // No route: a fixed answer, never the URL the caller sent (fastify's default quotes it).
+  app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: { message: 'Not found.' } }));
   limitFailedAuthentication(app, {
     maxFailures: options.authFailuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE,
   });
+  // Before tRPC: its CSRF check runs ahead of every procedure.
+  await registerSessions(app, { db: deps.db, auth: deps.auth, apiPrefix: TRPC_PREFIX, ...options.session });
 
   await app.register(fastifyTRPCPlugin, {
-    prefix: '/trpc',
+    prefix: TRPC_PREFIX,
     trpcOptions: {
       router: appRouter,
       maxBatchSize: MAX_BATCH_SIZE,
       createContext: ({ req }: CreateFastifyContextOptions) =>
         createContextInner({
           deps,
-          token: bearerToken(req.headers.authorization),
+          // The Authorization header, else the web client's session cookie.
+          token: requestToken(req),
           logger: req.log,
           audit: req.audit,
         }),

@@ -14,6 +14,7 @@ import {
 } from '@chargeonce/payments';
 import { z } from 'zod';
 import { DEFAULT_AUTH_FAILURES_PER_MINUTE } from './auth-limit';
+import { DEFAULT_SESSION_TTL_MS } from './session';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
@@ -49,6 +50,7 @@ const envSchema = z.object({
   // database is configured; never implied once DATABASE_URL is set.
   CHARGEONCE_STRIPE: z.preprocess(emptyAsUndefined, z.enum(['emulator']).optional()),
   CHARGEONCE_AUTH_CACHE_MS: int(AUTH_CACHE_TTL_MS),
+  CHARGEONCE_SESSION_TTL_MS: int(DEFAULT_SESSION_TTL_MS, 60_000),
   CHARGEONCE_AUTH_FAILURES_PER_MINUTE: int(DEFAULT_AUTH_FAILURES_PER_MINUTE, 1),
   METRICS_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).optional()),
   METRICS_HOST: z.string().default('127.0.0.1'),
@@ -94,6 +96,8 @@ export interface Config {
   demoUser: boolean;
   /** How long an instance trusts a checked token: the bound on revocation taking effect. */
   authCacheMs: number;
+  /** How long a web-client session lasts (its token's expiry and its cookies' Max-Age). */
+  sessionTtlMs: number;
   /** Failed authentications per source address per minute before it is answered 429. */
   authFailuresPerMinute: number;
   /** Serve /metrics on its own listener (production: keep it off the public port); unset: on the server. */
@@ -171,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     reconcile: { intervalMs: e.CHARGEONCE_RECONCILE_INTERVAL_MS, windowMs: e.CHARGEONCE_RECONCILE_WINDOW_MS },
     demoUser: e.CHARGEONCE_DEMO === 'on' || (e.CHARGEONCE_DEMO === 'auto' && !e.DATABASE_URL),
     authCacheMs: e.CHARGEONCE_AUTH_CACHE_MS,
+    sessionTtlMs: e.CHARGEONCE_SESSION_TTL_MS,
     authFailuresPerMinute: e.CHARGEONCE_AUTH_FAILURES_PER_MINUTE,
     metrics: e.METRICS_PORT === undefined ? undefined : { port: e.METRICS_PORT, host: e.METRICS_HOST },
     webDist: e.CHARGEONCE_WEB_DIST ?? DEFAULT_WEB_DIST,

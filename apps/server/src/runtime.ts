@@ -68,6 +68,7 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
         logStream: options.logStream,
         metrics,
         serveMetrics: config.metrics === undefined,
+        session: { ttlMs: config.sessionTtlMs },
         authFailuresPerMinute: config.authFailuresPerMinute,
         readiness: database.readiness,
         web: { distDir: config.webDist, demoToken },

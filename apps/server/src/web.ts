@@ -11,7 +11,7 @@ export interface WebOptions {
 }
 
 /** Paths that belong to the API or operations, never to the single-page app's fallback. */
-const NOT_THE_APP = /^\/(trpc|healthz|readyz|metrics|webhooks|demo-token)(\/|$)/;
+const NOT_THE_APP = /^\/(trpc|healthz|readyz|metrics|webhooks|demo-token|session)(\/|$)/;
 
 /** True when `dir` holds a built web client. */
 export function hasWebBuild(dir: string | undefined): dir is string {

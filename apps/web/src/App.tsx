@@ -6,7 +6,7 @@ import { NewOrder } from './screens/NewOrder';
 import { OrderPage } from './screens/OrderPage';
 import { OrdersList } from './screens/OrdersList';
 import { SignIn } from './screens/SignIn';
-import { signOut, useToken } from './session';
+import { signOut, useSession } from './session';
 import { createApiClient, createQueryClient, TRPCProvider } from './trpc';
 
 export function App() {
@@ -22,17 +22,26 @@ export function App() {
 }
 
 function Shell() {
-  const token = useToken();
+  const session = useSession();
   const path = usePath();
   const queryClient = useQueryClient();
-  // Signed out (by the button, another tab, or a token the server no longer accepts): nothing of
-  // the previous user's data may show to the next one. Only on a change of user: clearing on
+  // Signed out (by the button, another tab, or a session the server no longer accepts): nothing of
+  // the previous user's data may show to the next one. Only on a change of session: clearing on
   // mount would also drop the sign-in screen's own queries.
-  const previousToken = useRef(token);
+  const previousSession = useRef(session);
+  const [signingOut, setSigningOut] = useState<'no' | 'busy' | 'failed'>('no');
   useEffect(() => {
-    if (previousToken.current !== null && previousToken.current !== token) queryClient.clear();
-    previousToken.current = token;
-  }, [token, queryClient]);
+    if (previousSession.current !== null && previousSession.current !== session) {
+      queryClient.clear();
+      setSigningOut('no');
+    }
+    previousSession.current = session;
+  }, [session, queryClient]);
+  // Signed out once the server has revoked the session; until it answers, the app stays as it is.
+  const onSignOut = async () => {
+    setSigningOut('busy');
+    setSigningOut((await signOut()) ? 'no' : 'failed');
+  };
   return (
     <>
       <a className="skip" href="#main">
@@ -42,17 +51,24 @@ function Shell() {
         <Link to="/" className="brand">
           chargeonce
         </Link>
-        {token ? (
+        {session ? (
           <nav aria-label="Main">
             <Link to="/">Orders</Link>
             <Link to="/orders/new">New order</Link>
-            <button type="button" onClick={() => signOut()}>
-              Sign out
+            <button type="button" onClick={() => void onSignOut()} disabled={signingOut === 'busy'}>
+              {signingOut === 'busy' ? 'Signing out…' : 'Sign out'}
             </button>
           </nav>
         ) : null}
       </header>
-      <main id="main">{token ? <Screen path={path} /> : <SignIn />}</main>
+      <main id="main">
+        {session && signingOut === 'failed' ? (
+          <p role="alert" className="error">
+            Could not sign out: the server did not confirm it. You are still signed in; try again.
+          </p>
+        ) : null}
+        {session ? <Screen path={path} /> : <SignIn />}
+      </main>
     </>
   );
 }

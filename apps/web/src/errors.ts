@@ -8,8 +8,35 @@ function apiError(error: unknown): ApiError | undefined {
   return error instanceof TRPCClientError ? (error as ApiError) : undefined;
 }
 
-export function isUnauthorized(error: unknown): boolean {
-  return apiError(error)?.data?.code === 'UNAUTHORIZED';
+/**
+ * The server no longer takes this page's session: a 401, or the CSRF check's 403 (a plain answer,
+ * not tRPC's, sent before any procedure runs).
+ */
+export function isSessionRefused(error: unknown): boolean {
+  const err = apiError(error);
+  if (!err) return false;
+  if (err.data) return err.data.code === 'UNAUTHORIZED';
+  const response = err.meta?.response;
+  return response instanceof Response && response.status === 403;
+}
+
+export const UNREACHABLE =
+  'The server could not be reached. Check your connection; this page shows the latest known state.';
+
+/** Why `POST /session` refused a token, for the sign-in screen. */
+export function describeSignInRefusal(status: number): string {
+  switch (status) {
+    case 401:
+      return 'That token was not accepted. Check it and sign in again.';
+    case 403:
+      return 'That is a service token. Sign in with your own API token.';
+    case 429:
+      return 'Too many failed sign-ins from this address. Wait a minute and try again.';
+    default:
+      return status >= 500
+        ? 'Something went wrong on our side. Try again in a moment.'
+        : 'That is not an API token. Check it and sign in again.';
+  }
 }
 
 /** Network failures and server-side trouble may pass; a 4xx answer will not change by asking again. */
@@ -62,9 +89,7 @@ export function declineInWords(code: string | null | undefined): string {
 export function describeError(error: unknown): string {
   const err = apiError(error);
   const data = err?.data;
-  if (!err || !data) {
-    return 'The server could not be reached. Check your connection; this page shows the latest known state.';
-  }
+  if (!err || !data) return UNREACHABLE;
   const decline = declineCodeOf(error);
   if (decline) return `Payment declined: ${declineInWords(decline)}.`;
   if (data.issues?.length) return data.issues.map((i) => i.message).join('. ') + '.';

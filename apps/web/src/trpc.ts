@@ -2,17 +2,21 @@ import type { AppRouter } from '@chargeonce/api';
 import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
 import { createTRPCClient, httpBatchLink, httpLink, splitLink } from '@trpc/client';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
-import { isUnauthorized, isWorthRetrying } from './errors';
-import { getToken, signOut } from './session';
+import { isSessionRefused, isWorthRetrying } from './errors';
+import { CSRF_HEADER, csrfToken, sessionEnded } from './session';
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
-/** Same origin in production (served by the server) and in `pnpm dev` (Vite proxies /trpc). */
+/**
+ * Same origin in production (served by the server) and in `pnpm dev` (Vite proxies /trpc): the
+ * browser sends the session cookie with every call, and no script here ever handles the credential.
+ */
 const url = '/trpc';
 
-const headers = (): Record<string, string> => {
-  const token = getToken();
-  return token ? { authorization: `Bearer ${token}` } : {};
+/** Mutations prove they come from this page (double submit; see session.ts). Queries need not. */
+const mutationHeaders = (): Record<string, string> => {
+  const csrf = csrfToken();
+  return csrf ? { [CSRF_HEADER]: csrf } : {};
 };
 
 export function createApiClient() {
@@ -22,25 +26,17 @@ export function createApiClient() {
       // share one status code with) anything batched next to it. Queries are batched.
       splitLink({
         condition: (op) => op.type === 'mutation',
-        true: httpLink({ url, headers }),
-        false: httpBatchLink({ url, headers }),
+        true: httpLink({ url, headers: mutationHeaders }),
+        false: httpBatchLink({ url }),
       }),
     ],
   });
 }
 
-/** Resolves when the server accepts `token`; rejects with the server's answer otherwise. */
-export async function checkToken(token: string): Promise<void> {
-  const client = createTRPCClient<AppRouter>({
-    links: [httpLink({ url, headers: { authorization: `Bearer ${token}` } })],
-  });
-  await client.orders.list.query({ limit: 1 });
-}
-
 export function createQueryClient(): QueryClient {
-  // A token the server no longer accepts ends the session wherever it is noticed.
+  // A session the server no longer accepts ends wherever it is noticed.
   const onError = (error: unknown) => {
-    if (isUnauthorized(error)) signOut('Your session ended. Sign in again.');
+    if (isSessionRefused(error)) sessionEnded('Your session ended. Sign in again.');
   };
   return new QueryClient({
     queryCache: new QueryCache({ onError }),

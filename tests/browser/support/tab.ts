@@ -36,11 +36,7 @@ export interface TabOptions {
  */
 export async function openTab(stack: BrowserStack, options: TabOptions): Promise<Tab> {
   const context = await stack.browser.newContext({ viewport: { width: 1100, height: 900 } });
-  if (options.signedIn !== false) {
-    await context.addInitScript({
-      content: `localStorage.setItem('chargeonce.token', ${JSON.stringify(stack.token)});`,
-    });
-  }
+  if (options.signedIn !== false) await signInContext(stack, context);
   const page = await context.newPage();
   const tab: Tab = { context, page, consoleErrors: [], pays: { sent: 0, settled: 0 } };
   const expected = (options.expectedStatuses ?? []).map(
@@ -68,6 +64,17 @@ export async function openTab(stack: BrowserStack, options: TabOptions): Promise
     await context.close();
   });
   return tab;
+}
+
+/**
+ * Signs a browser context in as the demo user the way the web client does, `POST /session`, but
+ * through the context's own request API: its cookie jar gets the session cookies, no page runs.
+ */
+export async function signInContext(stack: BrowserStack, context: BrowserContext): Promise<void> {
+  const res = await context.request.post(new URL('/session', stack.webUrl).href, {
+    data: { token: stack.token },
+  });
+  if (res.status() !== 200) throw new Error(`POST /session answered ${res.status()}: ${await res.text()}`);
 }
 
 /** Locators for the order page, by role and accessible name (what a person or screen reader sees). */

@@ -1,11 +1,19 @@
 import { useQuery } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { PageHeading } from '../components/PageHeading';
-import { describeError } from '../errors';
-import { signIn, takeSignOutNotice } from '../session';
-import { checkToken } from '../trpc';
+import { type SignInResult, signIn, takeSignOutNotice } from '../session';
 
-/** The server offers the demo user's token only when it seeded one (nothing configured, local caller). */
+const DEMO_UNAVAILABLE = 'The demo token could not be fetched. Try again in a moment.';
+
+/**
+ * The server offers the demo user's token only when it seeded one (nothing configured, local
+ * caller). Asked with HEAD first, so the token is fetched only when the button is pressed.
+ */
+async function hasDemoToken(): Promise<boolean> {
+  const res = await fetch('/demo-token', { method: 'HEAD' });
+  return res.ok;
+}
+
 async function fetchDemoToken(): Promise<string | null> {
   const res = await fetch('/demo-token', { headers: { accept: 'application/json' } });
   if (!res.ok) return null;
@@ -20,29 +28,37 @@ export function SignIn() {
   const [busy, setBusy] = useState(false);
   const demo = useQuery({
     queryKey: ['demo-token'],
-    queryFn: fetchDemoToken,
+    queryFn: hasDemoToken,
     staleTime: Infinity,
     retry: false,
   });
 
-  // Checks the token with one cheap call before keeping it, so a typo is caught here.
-  const attempt = async (candidate: string) => {
+  const begin = () => {
     setBusy(true);
     setError(undefined);
-    try {
-      await checkToken(candidate);
-      signIn(candidate);
-    } catch (err) {
-      setError(describeError(err));
-      setBusy(false);
-    }
+  };
+  // On success the session changes and this screen goes; a refusal is reported here.
+  const finish = (result: SignInResult) => {
+    if (result.ok) return;
+    setError(result.message);
+    setBusy(false);
   };
 
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     const trimmed = token.trim();
-    if (!trimmed) setError('Enter your API token.');
-    else void attempt(trimmed);
+    if (!trimmed) {
+      setError('Enter your API token.');
+      return;
+    }
+    begin();
+    void signIn(trimmed).then(finish);
+  };
+
+  const signInAsDemo = async () => {
+    begin();
+    const demoToken = await fetchDemoToken().catch(() => null);
+    finish(demoToken ? await signIn(demoToken) : { ok: false, message: DEMO_UNAVAILABLE });
   };
 
   return (
@@ -74,7 +90,7 @@ export function SignIn() {
           <p>
             This server runs with a demo user. Sign in as the demo user to try chargeonce with test cards.
           </p>
-          <button type="button" disabled={busy} onClick={() => void attempt(demo.data!)}>
+          <button type="button" disabled={busy} onClick={() => void signInAsDemo()}>
             Use the demo token
           </button>
         </section>
