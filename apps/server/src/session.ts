@@ -4,6 +4,7 @@ import { type Database, findToken, issueToken, revokeToken, type TokenRecord } f
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { AuthFailureLimiter } from './auth-limit';
 
 /** The web client's credential: httpOnly, so no script on the page can read it. */
 export const SESSION_COOKIE = 'co_session';
@@ -26,6 +27,8 @@ export interface SessionOptions {
 export interface SessionDeps extends SessionOptions {
   db: Database;
   auth: Authenticator;
+  /** A refused sign-in counts against its source like any refused token. */
+  authFailures?: AuthFailureLimiter;
   /** Where tRPC is mounted: unsafe requests under it authenticated by the cookie need the CSRF header. */
   apiPrefix: string;
   now?: () => number;
@@ -105,19 +108,28 @@ async function sessionRoutes(app: FastifyInstance, deps: SessionDeps): Promise<v
     if (!body.success) return refuse(reply, 400, SEND_JSON);
     // Read fresh, not through the authenticator's cache: a token revoked a moment ago never signs in.
     const record = await findToken(deps.db, body.data.token);
-    if (!isLive(record, now())) return refuse(reply, 401, 'Unknown, expired or revoked token.');
+    if (!isLive(record, now())) {
+      deps.authFailures?.fail(req);
+      return refuse(reply, 401, 'Unknown, expired or revoked token.');
+    }
     if (record.kind !== 'user' || !record.userId) {
       return refuse(reply, 403, 'Only a user token can sign in to the web client.');
     }
+    if (record.parentTokenId) return refuse(reply, 403, 'A web session cannot open another one.');
+    // The session lives only while the token it was opened with does: never past its expiry, and
+    // revoking that token ends its sessions (findToken reads the parent with the session).
+    const startedAt = now();
+    const expiresAt = Math.min(startedAt + ttlMs, record.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY);
     const session = await issueToken(deps.db, {
       owner: { kind: 'user', userId: record.userId },
       label: SESSION_LABEL,
-      expiresAt: new Date(now() + ttlMs),
+      expiresAt: new Date(expiresAt),
+      parentTokenId: record.tokenId,
     });
     // This browser gives up the session it held (if any): it is never sent again, so end it now.
     const previous = req.cookies[SESSION_COOKIE];
     if (previous) await endSession(deps, previous);
-    setSessionCookies(req, reply, session.token, ttlMs);
+    setSessionCookies(req, reply, session.token, expiresAt - startedAt);
     return { userId: record.userId };
   });
 
@@ -149,9 +161,14 @@ async function endSession(deps: SessionDeps, token: string): Promise<void> {
   deps.auth.forget(token);
 }
 
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
+
 function cookieBase(req: FastifyRequest) {
-  // Secure only over https: a Secure cookie set over plain http (local use) would be dropped.
-  return { path: '/', sameSite: 'strict' as const, secure: req.protocol === 'https' };
+  // Secure unless this is plain http on this machine (local use, where a Secure cookie would be
+  // dropped): behind a TLS terminator req.protocol says http (unless TRUST_PROXY lets fastify read
+  // X-Forwarded-Proto), and the cookie must still never travel in the clear.
+  const local = req.protocol === 'http' && LOOPBACK_HOST.test(req.headers.host ?? '');
+  return { path: '/', sameSite: 'strict' as const, secure: !local };
 }
 
 function setSessionCookies(req: FastifyRequest, reply: FastifyReply, token: string, ttlMs: number): void {

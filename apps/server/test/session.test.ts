@@ -1,141 +1,17 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { createTokenAuthenticator } from '@chargeonce/api';
-import {
-  createDb,
-  createService,
-  createUserWithToken,
-  type DbHandle,
-  issueToken,
-  listTokens,
-  revokeToken,
-} from '@chargeonce/db';
-import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
-import { createStripeGateway } from '@chargeonce/payments';
-import { EMULATOR_SECRET_KEY, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
-import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServer } from '../src/app';
+import { createService, issueToken, listTokens, revokeToken } from '@chargeonce/db';
+import Fastify, { type InjectOptions } from 'fastify';
+import { describe, expect, it } from 'vitest';
 import { registerSessions } from '../src/session';
 import { postJsonOverHttps, selfSignedCert } from './https-support';
+import { ORDER, useSessionServer } from './session-support';
 
-/**
- * The web session over HTTP (cookies and headers are what only HTTP shows), against real
- * PostgreSQL with the real migrations and the Stripe emulator behind the payments deps.
- */
-let database: TestDatabase;
-let handle: DbHandle;
-let emulator: StripeEmulator;
-let app: FastifyInstance;
-const logLines: string[] = [];
-/** Every token value a test handled: none may appear in a response or a log line. */
-const secrets = new Set<string>();
-const responses: string[] = [];
-
-beforeAll(async () => {
-  database = await startTestDatabase();
-  handle = createDb(database.url, { max: 4 });
-  emulator = await startStripeEmulator();
-  const logStream = new PassThrough();
-  logStream.setEncoding('utf8');
-  logStream.on('data', (chunk: string) => logLines.push(chunk));
-  const db = handle.db;
-  app = await buildServer(
-    {
-      db,
-      auth: createTokenAuthenticator(db),
-      payments: {
-        db,
-        gateway: createStripeGateway({
-          secretKey: EMULATOR_SECRET_KEY,
-          apiBase: emulator.url,
-          maxNetworkRetries: 0,
-        }),
-        instanceId: 'session-test',
-      },
-    },
-    // Generous: the failed-auth limit is not what these tests are about.
-    { logLevel: 'info', logStream, authFailuresPerMinute: 1000 },
-  );
-}, 120_000);
-
-afterAll(async () => {
-  await app?.close();
-  await handle?.close();
-  await emulator?.close();
-  await database?.stop();
-});
-
-/** Every answer is kept, headers included, for the no-token-in-responses check. */
-async function call(options: InjectOptions): Promise<LightMyRequestResponse> {
-  const res = await app.inject(options);
-  const { 'set-cookie': _cookies, ...headers } = res.headers;
-  responses.push(`${JSON.stringify(headers)}\n${res.body}`);
-  return res;
-}
-
-async function newUser() {
-  const user = await createUserWithToken(handle.db, { name: 'web user' });
-  secrets.add(user.token);
-  return user;
-}
-
-interface SetCookie {
-  name: string;
-  value: string;
-  attributes: string[];
-}
-
-function setCookies(res: LightMyRequestResponse): SetCookie[] {
-  const header = res.headers['set-cookie'];
-  const lines = header === undefined ? [] : Array.isArray(header) ? header : [header];
-  return lines.map((line) => {
-    const [pair = '', ...attributes] = line.split(';').map((part) => part.trim());
-    const eq = pair.indexOf('=');
-    return { name: pair.slice(0, eq), value: pair.slice(eq + 1), attributes: attributes.sort() };
-  });
-}
-
-interface Session {
-  userId: string;
-  session: string;
-  csrf: string;
-  /** The `cookie` request header a browser would send. */
-  cookie: string;
-}
-
-async function signIn(token: string, cookie?: string): Promise<Session> {
-  const res = await call({
-    method: 'POST',
-    url: '/session',
-    payload: { token },
-    ...(cookie ? { headers: { cookie } } : {}),
-  });
-  expect(res.statusCode).toBe(200);
-  const cookies = setCookies(res);
-  const session = cookies.find((c) => c.name === 'co_session')!.value;
-  const csrf = cookies.find((c) => c.name === 'co_csrf')!.value;
-  secrets.add(session);
-  return {
-    userId: res.json<{ userId: string }>().userId,
-    session,
-    csrf,
-    cookie: `co_session=${session}; co_csrf=${csrf}`,
-  };
-}
-
-const ORDER = { amount: 4200, currency: 'usd', paymentMethodId: 'pm_card_visa' };
-
-const createOrder = (headers: Record<string, string>) =>
-  call({ method: 'POST', url: '/trpc/orders.create', headers, payload: ORDER });
-
-const listOrders = (headers: Record<string, string>) =>
-  call({ method: 'GET', url: '/trpc/orders.list', headers });
-
-const ordersOf = async (userId: string) =>
-  Number((await handle.sql`select count(*)::int as n from orders where user_id = ${userId}`)[0]!.n);
+const harness = useSessionServer();
+const { call, newUser, setCookies, signIn, createOrder, listOrders, ordersOf, secrets, responses, logLines } =
+  harness;
 
 describe('POST /session', () => {
   it('exchanges a live user token for a new session token in an httpOnly, SameSite=Strict cookie', async () => {
@@ -161,7 +37,7 @@ describe('POST /session', () => {
     // A new token, not the one presented: signing out never revokes the user's API token.
     expect(session!.value).not.toBe(user.token);
 
-    const tokens = await listTokens(handle.db, { userId: user.id });
+    const tokens = await listTokens(harness.handle.db, { userId: user.id });
     const web = tokens.filter((t) => t.label === 'web session');
     expect(web).toHaveLength(1);
     const expiresInMs = web[0]!.expiresAt!.getTime() - Date.now();
@@ -170,15 +46,15 @@ describe('POST /session', () => {
   });
 
   it('refuses a service token (403) and an unknown, revoked or expired token (401), setting no cookie', async () => {
-    const service = await createService(handle.db, { name: 'web-session-test' });
-    const serviceToken = await issueToken(handle.db, {
+    const service = await createService(harness.handle.db, { name: 'web-session-test' });
+    const serviceToken = await issueToken(harness.handle.db, {
       owner: { kind: 'service', serviceId: service.id },
       scopes: ['orders:read', 'orders:write'],
     });
     const user = await newUser();
-    const revoked = await issueToken(handle.db, { owner: { kind: 'user', userId: user.id } });
-    await revokeToken(handle.db, revoked.id);
-    const expired = await issueToken(handle.db, {
+    const revoked = await issueToken(harness.handle.db, { owner: { kind: 'user', userId: user.id } });
+    await revokeToken(harness.handle.db, revoked.id);
+    const expired = await issueToken(harness.handle.db, {
       owner: { kind: 'user', userId: user.id },
       expiresAt: new Date(Date.now() - 1000),
     });
@@ -330,7 +206,9 @@ describe('POST /session/logout', () => {
     // Nothing to clear for a request without the cookie (a cross-site form is sent without it).
     expect(noCookie.headers['set-cookie']).toBeUndefined();
 
-    const [web] = (await listTokens(handle.db, { userId: user.id })).filter((t) => t.label === 'web session');
+    const [web] = (await listTokens(harness.handle.db, { userId: user.id })).filter(
+      (t) => t.label === 'web session',
+    );
     expect(web?.revokedAt).toBeInstanceOf(Date);
     // The user's own API token is untouched.
     expect((await listOrders({ authorization: `Bearer ${user.token}` })).statusCode).toBe(200);
@@ -343,7 +221,7 @@ describe('over https', () => {
     const tls = selfSignedCert(dir);
     const server = Fastify({ https: { key: readFileSync(tls.key), cert: readFileSync(tls.cert) } });
     try {
-      const db = handle.db;
+      const db = harness.handle.db;
       await registerSessions(server, {
         db,
         auth: createTokenAuthenticator(db),

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Executor } from './client';
 import { apiTokens, type PrincipalKind, services, users } from './schema';
 
@@ -48,6 +49,8 @@ export async function issueToken(
     label?: string;
     expiresAt?: Date | null;
     token?: string;
+    /** A web session's: the token it was opened with (it lives only while that one does). */
+    parentTokenId?: string;
   },
 ): Promise<IssuedToken> {
   const token = params.token ?? generateToken();
@@ -62,6 +65,7 @@ export async function issueToken(
       scopes,
       label: params.label ?? '',
       expiresAt: params.expiresAt ?? null,
+      parentTokenId: params.parentTokenId ?? null,
     })
     .returning({ id: apiTokens.id, expiresAt: apiTokens.expiresAt });
   if (!row) throw new Error('token insert returned no row');
@@ -100,9 +104,14 @@ export async function createUserWithToken(
   return { id: user.id, name: user.name, token: issued.token };
 }
 
-/** What a presented token speaks for, whatever its state (the caller judges expiry and revocation). */
+/**
+ * What a presented token speaks for, whatever its state (the caller judges expiry and revocation).
+ * A session's expiry and revocation are its own or its parent token's, whichever comes first.
+ */
 export interface TokenRecord {
   tokenId: string;
+  /** Set for a web session: the token it was opened with. */
+  parentTokenId: string | null;
   kind: PrincipalKind;
   userId: string | null;
   serviceId: string | null;
@@ -112,21 +121,30 @@ export interface TokenRecord {
   revokedAt: Date | null;
 }
 
-/** One indexed lookup (the primary key on the token's hash), known token or not. */
+const parent = alias(apiTokens, 'parent_token');
+
+/** One statement of primary-key reads (the token's hash, its service, its parent), known token or not. */
 export async function findToken(db: Executor, token: string): Promise<TokenRecord | undefined> {
   const [row] = await db
     .select({
       tokenId: apiTokens.id,
+      parentTokenId: apiTokens.parentTokenId,
       kind: apiTokens.principalKind,
       userId: apiTokens.userId,
       serviceId: apiTokens.serviceId,
       serviceName: services.name,
       scopes: apiTokens.scopes,
-      expiresAt: apiTokens.expiresAt,
-      revokedAt: apiTokens.revokedAt,
+      // least() and coalesce() skip nulls: no parent, or a parent that never expires, changes nothing.
+      expiresAt: sql<Date | null>`least(${apiTokens.expiresAt}, ${parent.expiresAt})`.mapWith(
+        apiTokens.expiresAt,
+      ),
+      revokedAt: sql<Date | null>`coalesce(${apiTokens.revokedAt}, ${parent.revokedAt})`.mapWith(
+        apiTokens.revokedAt,
+      ),
     })
     .from(apiTokens)
     .leftJoin(services, eq(services.id, apiTokens.serviceId))
+    .leftJoin(parent, eq(parent.id, apiTokens.parentTokenId))
     .where(eq(apiTokens.tokenHash, hashToken(token)))
     .limit(1);
   return row;

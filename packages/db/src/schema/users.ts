@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { type AnyPgColumn, check, index, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** Customers: the owners of orders. */
 export const users = pgTable('users', {
@@ -41,10 +41,18 @@ export const apiTokens = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    /**
+     * A web session's token points at the token it was opened with: it lives only while that one
+     * does (revoking or expiring the parent ends its sessions), and it cannot open sessions itself.
+     */
+    parentTokenId: uuid('parent_token_id').references((): AnyPgColumn => apiTokens.id, {
+      onDelete: 'cascade',
+    }),
   },
   (t) => [
     index('api_tokens_user_id_idx').on(t.userId),
     index('api_tokens_service_id_idx').on(t.serviceId),
+    index('api_tokens_parent_token_id_idx').on(t.parentTokenId),
     // A token speaks for exactly one principal of its kind; only service tokens carry scopes.
     check(
       'api_tokens_principal',
