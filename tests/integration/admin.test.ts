@@ -82,6 +82,9 @@ describe('pnpm admin', () => {
       ['tokens', 'create', '--user', 'not-a-uuid'],
       ['users', 'create'],
       ['users', 'delete'],
+      // A user token's scopes are implied; silently dropping the flag would mislead.
+      ['tokens', 'create', '--user', '00000000-0000-4000-8000-000000000000', '--scopes', 'orders:read'],
+      ['tokens', 'list', '--user', '00000000-0000-4000-8000-000000000000', '--service', 'x'],
     ]) {
       const run = await runScript('apps/server/src/cli/admin.ts', ['--', ...args], {
         DATABASE_URL: env.database.url,

@@ -1,4 +1,4 @@
-import { appRouter } from '@chargeonce/api';
+import { appRouter, procedurePaths } from '@chargeonce/api';
 import { issueToken, revokeToken, SCOPES, type Scope } from '@chargeonce/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcess, startInProcess } from '../support/in-process';
@@ -17,15 +17,6 @@ afterAll(async () => {
   await env?.stop();
 });
 
-/** The procedure paths of a router, walked through its record (what `createCaller` exposes). */
-function procedurePaths(router: object, prefix = ''): string[] {
-  return Object.entries(router).flatMap(([key, value]) => {
-    if (key === '_def' || key === 'createCaller') return [];
-    const path = prefix ? `${prefix}.${key}` : key;
-    return typeof value === 'function' ? [path] : procedurePaths(value as object, path);
-  });
-}
-
 const CALLERS = [
   'anonymous',
   'malformed header',
@@ -33,6 +24,8 @@ const CALLERS = [
   'revoked token',
   'expired token',
   'owner',
+  'owner by session cookie',
+  'session cookie without CSRF header',
   'other user',
   'service with the scope',
   'service without it',
@@ -67,6 +60,8 @@ const MATRIX: Record<string, Row> = {
     // Another user creates an order of their own: allowed, and not about the owner's orders.
     answers: {
       owner: 'ok',
+      'owner by session cookie': 'ok',
+      'session cookie without CSRF header': 'FORBIDDEN',
       'other user': 'ok',
       'service with the scope': 'ok',
       'service without it': 'FORBIDDEN',
@@ -78,6 +73,8 @@ const MATRIX: Record<string, Row> = {
     input: (t) => ({ orderId: t.orderId }),
     answers: {
       owner: 'ok',
+      'owner by session cookie': 'ok',
+      'session cookie without CSRF header': 'ok',
       'other user': 'NOT_FOUND',
       'service with the scope': 'ok',
       'service without it': 'FORBIDDEN',
@@ -90,6 +87,8 @@ const MATRIX: Record<string, Row> = {
     // Another user lists only their own (none of the owner's: checked below).
     answers: {
       owner: 'ok',
+      'owner by session cookie': 'ok',
+      'session cookie without CSRF header': 'ok',
       'other user': 'ok',
       'service with the scope': 'ok',
       'service without it': 'FORBIDDEN',
@@ -101,6 +100,8 @@ const MATRIX: Record<string, Row> = {
     input: (t) => ({ orderId: t.orderId }),
     answers: {
       owner: 'ok',
+      'owner by session cookie': 'ok',
+      'session cookie without CSRF header': 'FORBIDDEN',
       'other user': 'NOT_FOUND',
       'service with the scope': 'ok',
       'service without it': 'FORBIDDEN',
@@ -114,6 +115,34 @@ const UNAUTHENTICATED: Caller[] = [
   'revoked token',
   'expired token',
 ];
+
+/** The web client's session for `token`: its cookies, as a browser would send them. */
+async function webSession(token: string): Promise<{ cookie: string; csrf: string }> {
+  const res = await fetch(`${env.server.url}/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token }),
+  });
+  const pairs = res.headers.getSetCookie().map((c) => c.split(';')[0]!);
+  const csrf = pairs.find((p) => p.startsWith('co_csrf='))!.split('=')[1]!;
+  return { cookie: pairs.join('; '), csrf };
+}
+
+/** The credential headers each kind of caller sends for the owner of `target`. */
+async function headersFor(
+  caller: Caller,
+  row: Row,
+  owner: { token: string },
+): Promise<Record<string, string>> {
+  if (caller === 'owner by session cookie' || caller === 'session cookie without CSRF header') {
+    const session = await webSession(owner.token);
+    return caller === 'owner by session cookie'
+      ? { cookie: session.cookie, 'x-csrf-token': session.csrf }
+      : { cookie: session.cookie };
+  }
+  const authorization = await headerFor(caller, row, owner);
+  return authorization ? { authorization } : {};
+}
 
 /** The Authorization header each kind of caller sends for the owner of `target`. */
 async function headerFor(caller: Caller, row: Row, owner: { token: string }): Promise<string | undefined> {
@@ -139,6 +168,8 @@ async function headerFor(caller: Caller, row: Row, owner: { token: string }): Pr
       return `Bearer ${issued.token}`;
     }
     case 'owner':
+    case 'owner by session cookie':
+    case 'session cookie without CSRF header':
       return `Bearer ${owner.token}`;
     case 'other user':
       return `Bearer ${(await env.newUser('other')).token}`;
@@ -149,16 +180,19 @@ async function headerFor(caller: Caller, row: Row, owner: { token: string }): Pr
   }
 }
 
-async function call(path: string, row: Row, input: object | undefined, authorization: string | undefined) {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (authorization) headers.authorization = authorization;
+async function call(path: string, row: Row, input: object | undefined, credentials: Record<string, string>) {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...credentials };
   const url = `${env.server.url}/trpc/${path}`;
   const res =
     row.type === 'query'
       ? await fetch(`${url}?input=${encodeURIComponent(JSON.stringify(input ?? {}))}`, { headers })
       : await fetch(url, { method: 'POST', headers, body: JSON.stringify(input ?? {}) });
   const body = (await res.json()) as { result?: { data: unknown }; error?: { data?: { code?: string } } };
-  return { status: res.status, answer: (body.error ? body.error.data?.code : 'ok') as string, body };
+  // The CSRF check answers before tRPC, with a plain 403.
+  const code = body.error
+    ? (body.error.data?.code ?? (res.status === 403 ? 'FORBIDDEN' : `HTTP ${res.status}`))
+    : 'ok';
+  return { status: res.status, answer: code, body };
 }
 
 const counts = async () => ({
@@ -188,13 +222,13 @@ describe('the authorization matrix', () => {
       currency: 'usd',
       paymentMethodId: 'pm_card_visa',
     });
-    const authorization = await headerFor(caller, row, owner);
+    const credentials = await headersFor(caller, row, owner);
     const before = await counts();
     const result = await call(
       path,
       row,
       row.input({ orderId: order.id, ownerId: owner.id }, caller),
-      authorization,
+      credentials,
     );
     expect(result.answer, JSON.stringify(result.body)).toBe(expected);
     if (expected === 'ok') {

@@ -80,6 +80,26 @@ describe('guessing tokens', () => {
     // The whole address waits out the minute, valid tokens included: guesses cannot be interleaved.
     expect((await post(limited, 'orders.create', '{}', user.token)).status).toBe(429);
   });
+
+  it('every refused call of a batch counts, whatever the batch answers; requests without a credential pass', async () => {
+    const batched = await startInProcess({ CHARGEONCE_AUTH_FAILURES_PER_MINUTE: '3' });
+    try {
+      // One refused call next to an unknown path: the batch answers 207, the refusal still counts.
+      const guess = () =>
+        fetch(`${batched.server.url}/trpc/orders.list,orders.nope?batch=1&input=%7B%7D`, {
+          headers: { authorization: 'Bearer co_guess' },
+        });
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await guess()).status);
+      expect(statuses.slice(0, 3).every((s) => s !== 429)).toBe(true);
+      expect(statuses[3]).toBe(429);
+      // Health checks and anything else without a credential are never blocked.
+      expect((await fetch(`${batched.server.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${batched.server.url}/readyz`)).status).toBe(200);
+    } finally {
+      await batched.stop();
+    }
+  });
 });
 
 describe('the demo token', () => {

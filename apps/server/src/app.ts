@@ -19,8 +19,10 @@ export interface BuildServerOptions extends ObservabilityOptions {
   web?: WebOptions;
   /** Serve `POST /webhooks/stripe` (see webhooks.ts); default: not served. */
   webhooks?: WebhookOptions | undefined;
-  /** 401s per source address per minute before it is answered 429 (see auth-limit.ts). */
+  /** Refused credentials per source per minute before it is answered 429 (see auth-limit.ts). */
   authFailuresPerMinute?: number;
+  /** fastify's trustProxy (TRUST_PROXY): whose X-Forwarded-For/-Proto name the client. */
+  trustProxy?: boolean | string[];
   /** The web client's session cookie (see session.ts); default: 12 h sessions. */
   session?: SessionOptions;
 }
@@ -47,6 +49,7 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
     // One line per request is written by the onResponse hook below instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: 'x-request-id',
+    trustProxy: options.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
     // A URL the router refuses outright (a path past maxParamLength, a malformed one): a fixed
     // answer; fastify's own would quote the whole URL back.
@@ -63,11 +66,17 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
   registerObservability(app, options);
   // No route: a fixed answer, never the URL the caller sent (fastify's default quotes it).
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: { message: 'Not found.' } }));
-  limitFailedAuthentication(app, {
+  const authFailures = limitFailedAuthentication(app, {
     maxFailures: options.authFailuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE,
   });
   // Before tRPC: its CSRF check runs ahead of every procedure.
-  await registerSessions(app, { db: deps.db, auth: deps.auth, apiPrefix: TRPC_PREFIX, ...options.session });
+  await registerSessions(app, {
+    db: deps.db,
+    auth: deps.auth,
+    apiPrefix: TRPC_PREFIX,
+    authFailures,
+    ...options.session,
+  });
 
   await app.register(fastifyTRPCPlugin, {
     prefix: TRPC_PREFIX,
@@ -81,6 +90,7 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
           token: requestToken(req),
           logger: req.log,
           audit: req.audit,
+          onAuthFailure: () => authFailures.fail(req),
         }),
       onError({ error, path, req }) {
         // Only unexpected errors are errors; domain and validation errors are answers.

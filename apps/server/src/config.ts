@@ -49,7 +49,11 @@ const envSchema = z.object({
   // `emulator`: pay with the in-process Stripe emulator's fake PaymentIntents even though a real
   // database is configured; never implied once DATABASE_URL is set.
   CHARGEONCE_STRIPE: z.preprocess(emptyAsUndefined, z.enum(['emulator']).optional()),
-  CHARGEONCE_AUTH_CACHE_MS: int(AUTH_CACHE_TTL_MS),
+  // At most a minute: the revocation bound it sets must stay small.
+  CHARGEONCE_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(AUTH_CACHE_TTL_MS),
+  // The proxies in front whose X-Forwarded-For / -Proto are believed: `true` (any), or addresses
+  // and CIDRs (`loopback`, `10.0.0.0/8,...`). Unset: none (the socket address is the client).
+  TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().optional()),
   CHARGEONCE_SESSION_TTL_MS: int(DEFAULT_SESSION_TTL_MS, 60_000),
   CHARGEONCE_AUTH_FAILURES_PER_MINUTE: int(DEFAULT_AUTH_FAILURES_PER_MINUTE, 1),
   METRICS_PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).optional()),
@@ -100,6 +104,8 @@ export interface Config {
   sessionTtlMs: number;
   /** Failed authentications per source address per minute before it is answered 429. */
   authFailuresPerMinute: number;
+  /** fastify's trustProxy: which proxies' forwarding headers name the client (false: none). */
+  trustProxy: boolean | string[];
   /** Serve /metrics on its own listener (production: keep it off the public port); unset: on the server. */
   metrics: { port: number; host: string } | undefined;
   /** The built web client served at `/` when it holds an index.html (`pnpm start` builds it). */
@@ -175,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     reconcile: { intervalMs: e.CHARGEONCE_RECONCILE_INTERVAL_MS, windowMs: e.CHARGEONCE_RECONCILE_WINDOW_MS },
     demoUser: e.CHARGEONCE_DEMO === 'on' || (e.CHARGEONCE_DEMO === 'auto' && !e.DATABASE_URL),
     authCacheMs: e.CHARGEONCE_AUTH_CACHE_MS,
+    trustProxy: trustProxyOf(e.TRUST_PROXY),
     sessionTtlMs: e.CHARGEONCE_SESSION_TTL_MS,
     authFailuresPerMinute: e.CHARGEONCE_AUTH_FAILURES_PER_MINUTE,
     metrics: e.METRICS_PORT === undefined ? undefined : { port: e.METRICS_PORT, host: e.METRICS_HOST },
@@ -187,7 +194,22 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
  * A real database is never paid with fake PaymentIntents by accident: with DATABASE_URL set, the
  * emulator runs only when asked for by name; and it never runs next to a real Stripe key.
  */
+function trustProxyOf(raw: string | undefined): boolean | string[] {
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  return raw
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+}
+
 function checkProviderChoice(e: z.infer<typeof envSchema>): void {
+  // The demo user is for a developer's machine: never next to the real Stripe API.
+  if (e.CHARGEONCE_DEMO === 'on' && e.STRIPE_SECRET_KEY && !e.STRIPE_API_BASE) {
+    throw new ConfigError(
+      'invalid configuration: CHARGEONCE_DEMO=on with STRIPE_SECRET_KEY set: the demo user is for local use only',
+    );
+  }
   if (e.CHARGEONCE_STRIPE === 'emulator' && e.STRIPE_SECRET_KEY) {
     throw new ConfigError(
       'invalid configuration: CHARGEONCE_STRIPE=emulator and STRIPE_SECRET_KEY are both set; unset one',

@@ -70,6 +70,7 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
         serveMetrics: config.metrics === undefined,
         session: { ttlMs: config.sessionTtlMs },
         authFailuresPerMinute: config.authFailuresPerMinute,
+        trustProxy: config.trustProxy,
         readiness: database.readiness,
         web: { distDir: config.webDist, demoToken },
         webhooks: provider.webhookSecret

@@ -55,13 +55,23 @@ export async function webPlugin(app: FastifyInstance, options: WebOptions): Prom
 }
 
 const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
-const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'via'];
+const FORWARDING_HEADERS = [
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-real-ip',
+  'via',
+];
 
 /**
  * A request from someone at this machine, not relayed: the socket is loopback, the Host it asked
  * for is a loopback name, and no proxy has left its mark. A reverse proxy on the same host also
- * connects from 127.0.0.1, so the socket alone cannot tell; a proxy that forwards the public Host
- * or adds forwarding headers (nginx, Caddy, HAProxy, any CDN do) is refused.
+ * connects from 127.0.0.1, so the socket alone cannot tell; one that forwards the public Host or
+ * adds forwarding headers is refused. A fully transparent one (e.g. a bare nginx proxy_pass, which
+ * sends Host 127.0.0.1 and no X-Forwarded-For) cannot be told apart by any request: that is why the
+ * demo user exists only on a developer's machine (CHARGEONCE_DEMO=auto with nothing configured, or
+ * =on without a real Stripe key).
  */
 export function isLocalRequest(req: FastifyRequest): boolean {
   const address = req.socket.remoteAddress ?? '';

@@ -120,6 +120,16 @@ describe('safe by default', () => {
       /both set/,
     );
     expect(() => loadConfig({ CHARGEONCE_STRIPE: 'stripe' })).toThrow(/CHARGEONCE_STRIPE/);
+    // The demo user is for a developer's machine: never next to a real Stripe key.
+    expect(() => loadConfig({ CHARGEONCE_DEMO: 'on', STRIPE_SECRET_KEY: 'sk_live_abc' })).toThrow(
+      /CHARGEONCE_DEMO=on with STRIPE_SECRET_KEY/,
+    );
+    expect(() => loadConfig({ CHARGEONCE_AUTH_CACHE_MS: '600000' })).toThrow(/CHARGEONCE_AUTH_CACHE_MS/);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+    ]);
+    expect(loadConfig({}).trustProxy).toBe(false);
   });
 
   it('/metrics on its own listener only when METRICS_PORT is set; auth limits have defaults', () => {

@@ -30,6 +30,8 @@ export interface CreateContextOptions {
   logger?: Logger;
   /** Filled in by procedures; the adapter logs it. */
   audit?: RequestAudit;
+  /** Called when the request's token is refused (the adapter's per-source failure limit). */
+  onAuthFailure?: () => void;
 }
 
 /** The transport-free context: tests build it directly; the HTTP adapter wraps it. */
@@ -41,6 +43,7 @@ export function createContextInner(opts: CreateContextOptions) {
     token: opts.token,
     logger: opts.logger,
     audit: opts.audit ?? {},
+    onAuthFailure: opts.onAuthFailure ?? (() => {}),
   };
 }
 

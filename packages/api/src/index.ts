@@ -15,5 +15,6 @@ export {
 export type { OrderDto } from './dto';
 export { DOMAIN_ERROR_TO_TRPC, domainToTRPCError } from './errors';
 export type { PayOutput } from './orders/pay.schema';
+export { procedurePaths } from './procedures';
 export { type AppRouter, appRouter } from './router';
 export { createCallerFactory } from './trpc';

@@ -57,6 +57,8 @@ function sentence(issue: ZodError['issues'][number]): string {
  */
 function messageFor(error: TRPCError, fallback: string): string {
   if (error.code === 'INTERNAL_SERVER_ERROR') return 'Internal server error';
+  // The JSON parser's own message quotes the body around the error.
+  if (error.code === 'PARSE_ERROR') return 'The request body is not valid JSON.';
   if (error.cause instanceof ZodError) return error.cause.issues.slice(0, 5).map(sentence).join(' ');
   if (error.code === 'NOT_FOUND' && !isDomainError(error.cause)) return 'No such procedure.';
   return fallback;
@@ -102,6 +104,7 @@ export function scopedProcedure(scope: Scope) {
     if (!ctx.token) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Missing bearer token.' });
     const principal = await ctx.auth.authenticate(ctx.token);
     if (!principal) {
+      ctx.onAuthFailure();
       throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Unknown, expired or revoked token.' });
     }
     ctx.audit.principal = describe(principal);

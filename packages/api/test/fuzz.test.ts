@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { attemptDto, orderDto } from '../src/dto';
 import { payOutput } from '../src/orders/pay.schema';
+import { procedurePaths } from '../src/procedures';
+import { appRouter } from '../src/router';
 import {
   ABSENT,
   BOUNDARY_NUMBERS,
@@ -77,6 +79,10 @@ const { caseFor } = fuzzInputs(weird, [...ODD_UUIDS, '00000000000040008000000000
 
 // ---------------------------------------------------------------------------------------------
 // The environment
+
+it('every procedure of the router has its fuzz arbitrary', () => {
+  expect(procedurePaths(appRouter).sort()).toEqual(PROCEDURES.map((p) => `orders.${p}`).sort());
+});
 
 let env: ApiEnv;
 const ids: Record<string, string> = {};

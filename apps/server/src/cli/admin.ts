@@ -17,6 +17,7 @@ import {
   revokeToken,
   SCOPES,
   type Scope,
+  USER_SCOPES,
 } from '@chargeonce/db';
 import { connectDatabase, fail } from './connect';
 
@@ -93,15 +94,19 @@ async function run(db: DbHandle['db']): Promise<{ lines: string[]; json: object 
     case 'tokens create':
       return createToken(db);
     case 'tokens list': {
+      if (values.user && values.service) usageError(cli, 'tokens list takes --user or --service, not both');
       const filter = values.user
         ? { userId: uuidFlag('user', values.user) }
         : values.service
           ? { serviceId: (await serviceNamed(db, values.service)).id }
           : {};
-      const tokens = await listTokens(db, filter);
+      // What each token may do: a user token's scopes are implied, not stored.
+      const tokens = (await listTokens(db, filter)).map((t) =>
+        t.kind === 'user' ? { ...t, scopes: [...USER_SCOPES] } : t,
+      );
       const lines = tokens.map(
         (t) =>
-          `${t.id}  ${t.kind === 'user' ? `user ${t.userId}` : `service ${t.service} [${t.scopes.join(',')}]`}` +
+          `${t.id}  ${t.kind === 'user' ? `user ${t.userId}` : `service ${t.service}`} [${t.scopes.join(',')}]` +
           `${t.label ? ` "${t.label}"` : ''}${t.revokedAt ? ' revoked' : t.expiresAt ? ` expires ${t.expiresAt.toISOString()}` : ''}`,
       );
       return { lines, json: { tokens } };
@@ -125,6 +130,9 @@ async function createToken(db: DbHandle['db']): Promise<{ lines: string[]; json:
   const expiresAt = expiryFlag(values['expires-in']);
   const common = { label: values.label, expiresAt };
   if (values.user) {
+    if (values.scopes !== undefined) {
+      usageError(cli, `--scopes is for service tokens; a user token acts with ${USER_SCOPES.join(', ')}`);
+    }
     const userId = uuidFlag('user', values.user);
     if (!(await findUser(db, userId))) throw new Error(`no user ${userId}`);
     const issued = await issueToken(db, { owner: { kind: 'user', userId }, ...common });
