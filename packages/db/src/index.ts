@@ -1,4 +1,5 @@
 export * from './client';
+export * from './idempotency';
 export { migrate, migrationsFolder, pendingMigrations } from './migrate';
 export { preparedStatement } from './prepared';
 export * from './schema';

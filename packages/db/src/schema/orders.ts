@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { orderStatus, status } from '../states';
+import { idempotencyKeys } from './idempotency-keys';
 import { users } from './users';
 
 export const orders = pgTable(
@@ -22,6 +23,13 @@ export const orders = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     paidAt: timestamp('paid_at', { withTimezone: true }),
     canceledAt: timestamp('canceled_at', { withTimezone: true }),
+    /**
+     * The caller idempotency key it was created under: a create re-run under the same key (its
+     * first request died before its answer was stored) finds this order instead of making another.
+     */
+    idempotencyKeyId: uuid('idempotency_key_id')
+      .unique('orders_idempotency_key_uq')
+      .references(() => idempotencyKeys.id, { onDelete: 'set null' }),
   },
   (t) => [
     check('orders_amount_positive', sql`${t.amount} > 0`),
