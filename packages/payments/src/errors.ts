@@ -8,7 +8,9 @@ export type DomainErrorDetails =
   | { code: 'ORDER_NOT_PAYABLE'; orderId: string; status: string }
   | { code: 'PAYMENT_DECLINED'; orderId: string; declineCode: string; providerMessage: string }
   | { code: 'PAYMENT_REJECTED'; orderId: string; providerCode: string; providerMessage: string }
-  | { code: 'PROVIDER_UNAVAILABLE'; orderId: string };
+  | { code: 'PROVIDER_UNAVAILABLE'; orderId: string }
+  | { code: 'IDEMPOTENCY_KEY_REUSED'; procedure: string; firstProcedure: string }
+  | { code: 'IDEMPOTENCY_KEY_IN_USE'; retryAfterMs: number };
 
 export type DomainErrorCode = DomainErrorDetails['code'];
 
@@ -20,6 +22,10 @@ const MESSAGES: { [C in DomainErrorCode]: (d: Extract<DomainErrorDetails, { code
   PAYMENT_REJECTED: (d) =>
     `The payment provider rejected the payment (${d.providerCode}); nothing was charged. ${d.providerMessage}`.trim(),
   PROVIDER_UNAVAILABLE: () => 'The payment provider is unavailable; nothing was charged. Try again.',
+  IDEMPOTENCY_KEY_REUSED: (d) =>
+    `This idempotency key was first used ${d.firstProcedure === d.procedure ? 'with different input' : `for ${d.firstProcedure}`}; nothing was executed. A new request needs a new key.`,
+  IDEMPOTENCY_KEY_IN_USE: () =>
+    'A request with this idempotency key is still executing; nothing was executed. Retry with the same key shortly.',
 };
 
 export class DomainError extends Error {

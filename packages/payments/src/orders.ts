@@ -6,10 +6,21 @@ import { DomainError } from './errors';
 export type Order = typeof orders.$inferSelect;
 export type PaymentAttempt = typeof paymentAttempts.$inferSelect;
 
-/** A new pending order for an existing user (USER_NOT_FOUND otherwise: a service named no one). */
+/**
+ * A new pending order for an existing user (USER_NOT_FOUND otherwise: a service named no one).
+ * Under a caller idempotency key (`idempotencyKeyId`) it is made at most once: a create re-run
+ * under the same key (its first request died before its answer was stored) gets the order the
+ * first one made.
+ */
 export async function createOrder(
   db: Executor,
-  params: { userId: string; amount: number; currency: string; paymentMethodId: string },
+  params: {
+    userId: string;
+    amount: number;
+    currency: string;
+    paymentMethodId: string;
+    idempotencyKeyId?: string | undefined;
+  },
 ): Promise<Order> {
   if (!(await findUser(db, params.userId)))
     throw new DomainError({ code: 'USER_NOT_FOUND', userId: params.userId });
@@ -20,10 +31,15 @@ export async function createOrder(
       amount: params.amount,
       currency: params.currency,
       paymentMethodId: params.paymentMethodId,
+      idempotencyKeyId: params.idempotencyKeyId ?? null,
     })
+    .onConflictDoNothing({ target: orders.idempotencyKeyId })
     .returning();
-  if (!order) throw new Error('order insert returned no row');
-  return order;
+  if (order) return order;
+  const keyId = params.idempotencyKeyId;
+  const [made] = keyId ? await db.select().from(orders).where(eq(orders.idempotencyKeyId, keyId)) : [];
+  if (!made) throw new Error('order insert returned no row');
+  return made;
 }
 
 /** An order by id, whoever owns it (internal use: authorization happens before). */
