@@ -1,20 +1,13 @@
 import { createStripeClient, DomainError, minimumChargeAmount } from '@chargeonce/payments';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiEnv, type Caller, startApiEnv, trpcError } from './support';
+import { describe, expect, it } from 'vitest';
+import { type Caller, trpcError, useApiEnv, visaOrder } from './support';
 
 /**
  * Every orders procedure through `createCaller` on real PostgreSQL, no HTTP: authentication,
  * ownership, validation and outputs. (HTTP-level behaviour is in tests/integration.)
  */
-let env: ApiEnv;
-beforeAll(async () => {
-  env = await startApiEnv();
-});
-afterAll(async () => {
-  await env?.stop();
-});
+const env = useApiEnv();
 
-const visaOrder = { amount: 4200, currency: 'usd', paymentMethodId: 'pm_card_visa' };
 const iso = expect.stringMatching(/^\d{4}-\d\d-\d\dT/);
 /** Every row a request could touch, to prove a refused request changed nothing. */
 const snapshot = async () => ({

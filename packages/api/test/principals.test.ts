@@ -1,18 +1,10 @@
 import { issueToken, revokeToken } from '@chargeonce/db';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTokenAuthenticator } from '../src/auth';
-import { type ApiEnv, startApiEnv, trpcError } from './support';
+import { trpcError, useApiEnv, visaOrder } from './support';
 
 /** Users act on their own orders; services on any customer's, within their scopes, naming whom. */
-let env: ApiEnv;
-beforeAll(async () => {
-  env = await startApiEnv();
-});
-afterAll(async () => {
-  await env?.stop();
-});
-
-const visaOrder = { amount: 4200, currency: 'usd', paymentMethodId: 'pm_card_visa' };
+const env = useApiEnv();
 
 describe('a service', () => {
   it('creates, reads, lists and pays a customer’s order, naming the customer where the call needs it', async () => {

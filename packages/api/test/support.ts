@@ -10,6 +10,7 @@ import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { createStripeGateway } from '@chargeonce/payments';
 import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import { TRPCError } from '@trpc/server';
+import { afterAll, beforeAll } from 'vitest';
 import { createTokenAuthenticator } from '../src/auth';
 import { type ApiDeps, createContextInner, type RequestAudit } from '../src/context';
 import { appRouter } from '../src/router';
@@ -64,6 +65,28 @@ export async function startApiEnv(): Promise<ApiEnv> {
       await database.stop();
     },
   };
+}
+
+export const visaOrder = { amount: 4200, currency: 'usd', paymentMethodId: 'pm_card_visa' };
+
+/**
+ * The file's ApiEnv: started before its tests and stopped after them. Its properties are read
+ * from the started env when used (inside the tests), so it can be a top-level `const`.
+ */
+export function useApiEnv(): ApiEnv {
+  let started: ApiEnv | undefined;
+  beforeAll(async () => {
+    started = await startApiEnv();
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  return new Proxy({} as ApiEnv, {
+    get(_, property) {
+      if (!started) throw new Error('the ApiEnv is used before beforeAll started it');
+      return started[property as keyof ApiEnv];
+    },
+  });
 }
 
 /** Awaits a call expected to fail with a TRPCError and returns it. */
