@@ -6,7 +6,12 @@ export interface ApiDeps {
   db: Database;
   payments: PaymentsDeps;
   auth: Authenticator;
+  /** Caller idempotency keys (see idempotency.ts); default: `DEFAULT_IDEMPOTENCY_LEASE_MS`. */
+  idempotency?: { leaseMs: number };
 }
+
+/** How long a request holds its idempotency key before another may take it (it died). */
+export const DEFAULT_IDEMPOTENCY_LEASE_MS = 120_000;
 
 /**
  * Facts about the request that procedures fill in for the adapter's one log line and metrics
@@ -20,6 +25,10 @@ export interface RequestAudit {
   userId?: string;
   orderId?: string;
   outcome?: string;
+  /** What the request's idempotency key did: `executed`, `replayed`, `in_use`, `reused`. */
+  idempotency?: 'executed' | 'replayed' | 'in_use' | 'reused';
+  /** Set with `in_use`: when to try again (the adapter's Retry-After). */
+  retryAfterMs?: number;
 }
 
 export interface CreateContextOptions {
@@ -32,6 +41,10 @@ export interface CreateContextOptions {
   audit?: RequestAudit;
   /** Called when the request's token is refused (the adapter's per-source failure limit). */
   onAuthFailure?: () => void;
+  /** The request's `Idempotency-Key` header, if any. */
+  idempotencyKey?: string | undefined;
+  /** Calls in the request (a batch's size; default 1): a header key names one call only. */
+  calls?: number;
 }
 
 /** The transport-free context: tests build it directly; the HTTP adapter wraps it. */
@@ -44,6 +57,9 @@ export function createContextInner(opts: CreateContextOptions) {
     logger: opts.logger,
     audit: opts.audit ?? {},
     onAuthFailure: opts.onAuthFailure ?? (() => {}),
+    idempotencyHeader: opts.idempotencyKey,
+    calls: opts.calls ?? 1,
+    idempotencyLeaseMs: opts.deps.idempotency?.leaseMs ?? DEFAULT_IDEMPOTENCY_LEASE_MS,
   };
 }
 

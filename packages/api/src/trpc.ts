@@ -27,6 +27,10 @@ const t = initTRPC.context<Context>().create({
           isDomainError(cause) && cause.details.code === 'PAYMENT_DECLINED'
             ? cause.details.declineCode
             : null,
+        // IDEMPOTENCY_KEY_IN_USE: when to retry with the same key.
+        ...(isDomainError(cause) && cause.details.code === 'IDEMPOTENCY_KEY_IN_USE'
+          ? { retryAfterMs: cause.details.retryAfterMs }
+          : {}),
         issues:
           cause instanceof ZodError
             ? cause.issues

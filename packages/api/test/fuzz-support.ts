@@ -218,6 +218,15 @@ export function fuzzInputs(weird: fc.Arbitrary<unknown>, oddUuids: readonly stri
     fc.constantFrom('pm_card_visa', 'pm_card_mastercard', 'pm_card_chargeDeclined', `pm_${'a'.repeat(100)}`),
     fc.stringMatching(/^pm_[A-Za-z0-9_]{1,100}$/),
   );
+  /** Idempotency keys: unique per run when valid (a key reused with other input is refused). */
+  const idempotencyKey = field(
+    optional(
+      fc.oneof(
+        fc.uuid(),
+        fc.tuple(fc.uuid(), fc.stringMatching(/^[\x20-\x7E]{0,219}$/)).map(([id, tail]) => id + tail),
+      ),
+    ),
+  );
   const INPUTS: Record<Procedure, fc.Arbitrary<Generated>> = {
     create: record({
       amount: field(fc.integer({ min: 17_500, max: 99_999_999 })),
@@ -226,6 +235,7 @@ export function fuzzInputs(weird: fc.Arbitrary<unknown>, oddUuids: readonly stri
       ),
       paymentMethodId: field(paymentMethod),
       userId: field(optional(userRef), weirdUuid),
+      idempotencyKey,
     }),
     get: record({ orderId: field(orderRef, weirdUuid), userId: field(optional(userRef), weirdUuid) }),
     list: fc.oneof(
@@ -240,6 +250,7 @@ export function fuzzInputs(weird: fc.Arbitrary<unknown>, oddUuids: readonly stri
       orderId: field(fc.oneof(orderRef, fc.constant<Ref>('$FRESH_A')), weirdUuid),
       paymentMethodId: field(optional(paymentMethod)),
       userId: field(optional(userRef), weirdUuid),
+      idempotencyKey,
     }),
   };
   const caseFor = (procedure: Procedure): fc.Arbitrary<Case> =>
@@ -336,12 +347,17 @@ export async function resolve(env: Env, how: Placeholders, value: unknown): Prom
   return out;
 }
 
-/** What a call could change: orders and their versions, attempts, PaymentIntents. */
+/**
+ * What a call could change: orders and their versions, attempts, PaymentIntents; and idempotency
+ * keys still held (none may be, once a call has its answer).
+ */
 export async function snapshot(env: Env) {
-  const [row] = await env.db.sql`
+  type Counts = { orders: number; versions: number; attempts: number; completed: number; held_keys: number };
+  const [row] = await env.db.sql<Counts[]>`
     select (select count(*) from orders)::int as orders,
            (select coalesce(sum(version), 0) from orders)::int as versions,
            (select count(*) from payment_attempts)::int as attempts,
-           (select count(*) from payment_attempts where completed_at is not null)::int as completed`;
+           (select count(*) from payment_attempts where completed_at is not null)::int as completed,
+           (select count(*) from idempotency_keys where lock_token is not null)::int as held_keys`;
   return { ...row, paymentIntents: env.emulator.paymentIntents().length };
 }

@@ -201,11 +201,15 @@ async function property(procedure: Procedure, c: Case): Promise<void> {
     expect(mustSucceed(procedure, c), `a valid call was refused: ${error.code} ${error.message}`).toBe(false);
     if (denied) expect(error.code).toBe(denied);
     const cause = error.cause;
-    if (!(isDomainError(cause) && EXECUTED.includes(cause.code))) expect(await snapshot(env)).toEqual(before);
+    const after = await snapshot(env);
+    if (!(isDomainError(cause) && EXECUTED.includes(cause.code))) expect(after).toEqual(before);
+    // Answered: the call holds no idempotency key any more.
+    expect(after.held_keys).toBe(0);
     return;
   }
   expect(denied).toBe(null);
   checkOutput(procedure, c, input, out);
+  expect((await snapshot(env)).held_keys).toBe(0);
 }
 
 describe('fuzzing every procedure through createCaller', () => {

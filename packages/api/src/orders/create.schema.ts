@@ -1,6 +1,7 @@
 import { MAXIMUM_CHARGE, minimumChargeAmount } from '@chargeonce/payments';
 import { z } from 'zod';
 import { paymentMethodIdSchema, userIdSchema } from '../dto';
+import { idempotencyKeyField } from '../idempotency';
 
 /**
  * `orders.create` input. An amount the provider would refuse for its currency (under Stripe's
@@ -22,6 +23,7 @@ export const createInput = z
     paymentMethodId: paymentMethodIdSchema,
     /** The customer, when a service creates the order (required then). */
     userId: userIdSchema.optional(),
+    ...idempotencyKeyField,
   })
   .superRefine((input, ctx) => {
     const minimum = minimumChargeAmount(input.currency);

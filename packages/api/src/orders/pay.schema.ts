@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { orderDto, orderIdSchema, paymentMethodIdSchema, userIdSchema } from '../dto';
+import { idempotencyKeyField } from '../idempotency';
 
 export const payInput = z.strictObject({
   orderId: orderIdSchema,
@@ -7,6 +8,7 @@ export const payInput = z.strictObject({
   paymentMethodId: paymentMethodIdSchema.optional(),
   /** Optional for a service: the order's owner, checked against the order. */
   userId: userIdSchema.optional(),
+  ...idempotencyKeyField,
 });
 
 export const payOutput = z.discriminatedUnion('outcome', [

@@ -1,20 +1,23 @@
 import { createOrder, getOrder, listOrders } from '@chargeonce/payments';
 import { z } from 'zod';
 import { attemptDto, orderDto, orderIdSchema, toAttemptDto, toOrderDto, userIdSchema } from '../dto';
+import { idempotentMutation } from '../idempotency';
 import { createInput } from '../orders/create.schema';
 import { pay } from '../orders/pay';
 import { ownerFor } from '../owner';
 import { router, scopedProcedure } from '../trpc';
 
 export const ordersRouter = router({
-  create: scopedProcedure('orders:write')
-    .input(createInput)
-    .output(orderDto)
-    .mutation(async ({ ctx, input }) => {
-      const { userId, ...order } = input;
+  create: idempotentMutation(
+    'orders:write',
+    { input: createInput, output: orderDto },
+    async ({ ctx, input }) => {
+      const { userId, idempotencyKey: _, ...order } = input;
       const owner = ownerFor(ctx.principal, userId, true);
-      return toOrderDto(await createOrder(ctx.db, { ...order, userId: owner }));
-    }),
+      const idempotencyKeyId = ctx.idempotency?.keyId;
+      return toOrderDto(await createOrder(ctx.db, { ...order, userId: owner, idempotencyKeyId }));
+    },
+  ),
 
   get: scopedProcedure('orders:read')
     .input(z.strictObject({ orderId: orderIdSchema, userId: userIdSchema.optional() }))

@@ -1,0 +1,220 @@
+import { DEFAULT_RECOVERY_POLICY, runRecovery } from '@chargeonce/payments';
+import { describe, expect, it } from 'vitest';
+import { fingerprint } from '../src/idempotency';
+import { appRouter } from '../src/router';
+import { type ApiEnv, trpcError, useApiEnv, visaOrder } from './support';
+
+/**
+ * Caller idempotency keys through `createCaller` on real PostgreSQL: what is stored, replayed,
+ * refused and forgotten. (Over HTTP, across instances and with dropped responses: tests/integration.)
+ */
+const env = useApiEnv();
+
+let keys = 0;
+const newKey = () => `key-${process.pid}-${++keys}`;
+const ordersOf = async (userId: string) =>
+  (await env.db.sql`select count(*)::int as n from orders where user_id = ${userId}`)[0]?.n as number;
+const keyRow = async (key: string) =>
+  (
+    await env.db
+      .sql`select state, http_status, locked_at, lock_token from idempotency_keys where key = ${key}`
+  )[0];
+
+describe('orders.create with a key', () => {
+  it('executes once; a retry replays the same order, marked as a replay', async () => {
+    const user = await env.newUser();
+    const key = newKey();
+    const first = env.caller(user.token);
+    const order = await first.api.orders.create({ ...visaOrder, idempotencyKey: key });
+    expect(first.audit.idempotency).toBe('executed');
+    const again = env.caller(user.token);
+    expect(await again.api.orders.create({ ...visaOrder, idempotencyKey: key })).toEqual(order);
+    expect(again.audit.idempotency).toBe('replayed');
+    expect(await ordersOf(user.id)).toBe(1);
+    expect(await keyRow(key)).toMatchObject({ state: 'completed', http_status: 200, locked_at: null });
+  });
+
+  it('the same input in another spelling (currency case, key order) replays', async () => {
+    const user = await env.newUser();
+    const key = newKey();
+    const order = await env.caller(user.token).api.orders.create({ ...visaOrder, idempotencyKey: key });
+    const respelled = { paymentMethodId: 'pm_card_visa', idempotencyKey: key, currency: 'USD', amount: 4200 };
+    expect(await env.caller(user.token).api.orders.create(respelled)).toEqual(order);
+    expect(await ordersOf(user.id)).toBe(1);
+  });
+
+  it('without a key, every call creates an order (as before)', async () => {
+    const user = await env.newUser();
+    await env.caller(user.token).api.orders.create(visaOrder);
+    await env.caller(user.token).api.orders.create(visaOrder);
+    expect(await ordersOf(user.id)).toBe(2);
+  });
+
+  it('a key reused with other input or for another procedure is UNPROCESSABLE_CONTENT; nothing runs', async () => {
+    const user = await env.newUser();
+    const key = newKey();
+    const order = await env.caller(user.token).api.orders.create({ ...visaOrder, idempotencyKey: key });
+    const other = await trpcError(
+      env.caller(user.token).api.orders.create({ ...visaOrder, amount: 4300, idempotencyKey: key }),
+    );
+    expect(other.code).toBe('UNPROCESSABLE_CONTENT');
+    expect(other.message).toMatch(/first used with different input/);
+    const pay = await trpcError(
+      env.caller(user.token).api.orders.pay({ orderId: order.id, idempotencyKey: key }),
+    );
+    expect(pay.code).toBe('UNPROCESSABLE_CONTENT');
+    expect(pay.message).toMatch(/first used for orders\.create/);
+    expect(await ordersOf(user.id)).toBe(1);
+    expect(env.emulator.paymentIntents().filter((pi) => pi.metadata.order_id === order.id)).toHaveLength(0);
+  });
+
+  it('keys belong to their principal: two users with one key each get their own order', async () => {
+    const [a, b] = [await env.newUser(), await env.newUser()];
+    const key = newKey();
+    const orderA = await env.caller(a.token).api.orders.create({ ...visaOrder, idempotencyKey: key });
+    const orderB = await env.caller(b.token).api.orders.create({ ...visaOrder, idempotencyKey: key });
+    expect(orderA.userId).toBe(a.id);
+    expect(orderB.userId).toBe(b.id);
+  });
+
+  it('a validation failure stores nothing: the corrected request with the key executes', async () => {
+    const user = await env.newUser();
+    const key = newKey();
+    const bad = await trpcError(
+      env.caller(user.token).api.orders.create({ ...visaOrder, amount: -1, idempotencyKey: key }),
+    );
+    expect(bad.code).toBe('BAD_REQUEST');
+    expect(await keyRow(key)).toBeUndefined();
+    await env.caller(user.token).api.orders.create({ ...visaOrder, idempotencyKey: key });
+    expect(await ordersOf(user.id)).toBe(1);
+  });
+
+  it("a refusal of the caller's rights inside the procedure is forgotten too", async () => {
+    const [user, stranger] = [await env.newUser(), await env.newUser()];
+    const key = newKey();
+    const forbidden = await trpcError(
+      env.caller(user.token).api.orders.create({ ...visaOrder, userId: stranger.id, idempotencyKey: key }),
+    );
+    expect(forbidden.code).toBe('FORBIDDEN');
+    expect(await keyRow(key)).toBeUndefined();
+    await env.caller(user.token).api.orders.create({ ...visaOrder, idempotencyKey: key });
+    expect(await ordersOf(user.id)).toBe(1);
+  });
+
+  it('a domain error after execution began (a service naming no user) is stored and replayed', async () => {
+    const service = await env.newService(['orders:write']);
+    const key = newKey();
+    const input = { ...visaOrder, userId: '00000000-0000-4000-8000-000000000001', idempotencyKey: key };
+    expect((await trpcError(env.caller(service.token).api.orders.create(input))).code).toBe('NOT_FOUND');
+    const again = env.caller(service.token);
+    const replayed = await trpcError(again.api.orders.create(input));
+    expect(replayed).toMatchObject({ code: 'NOT_FOUND', message: 'No such user.' });
+    expect(again.audit.idempotency).toBe('replayed');
+    expect(await keyRow(key)).toMatchObject({ state: 'completed', http_status: 404 });
+  });
+
+  it('a key held by a request in flight answers CONFLICT (IN_USE) with a retry hint; nothing runs', async () => {
+    const user = await env.newUser();
+    const key = newKey();
+    const owner = { kind: 'user', id: user.id };
+    const fp = fingerprint({ ...visaOrder });
+    await env.db
+      .sql`insert into idempotency_keys (principal_kind, principal_id, key, procedure, fingerprint, locked_at, lock_token)
+      values (${owner.kind}, ${owner.id}, ${key}, 'orders.create', ${fp}, now(), gen_random_uuid())`;
+    const call = env.caller(user.token);
+    const inUse = await trpcError(call.api.orders.create({ ...visaOrder, idempotencyKey: key }));
+    expect(inUse.code).toBe('CONFLICT');
+    expect(call.audit).toMatchObject({ idempotency: 'in_use', retryAfterMs: expect.any(Number) });
+    expect(await ordersOf(user.id)).toBe(0);
+    // The holder died: once its lease is over, the key is taken again and the create runs once.
+    await env.db.sql`update idempotency_keys set locked_at = now() - interval '1 hour' where key = ${key}`;
+    await env.caller(user.token).api.orders.create({ ...visaOrder, idempotencyKey: key });
+    await env.caller(user.token).api.orders.create({ ...visaOrder, idempotencyKey: key });
+    expect(await ordersOf(user.id)).toBe(1);
+  });
+
+  it('a create re-run under its key after its answer was lost finds the order it made', async () => {
+    const user = await env.newUser();
+    const key = newKey();
+    const order = await env.caller(user.token).api.orders.create({ ...visaOrder, idempotencyKey: key });
+    // As if the first request died after the insert, before its answer was stored, and its lease ran out.
+    await env.db.sql`update idempotency_keys set state = 'in_flight', response = null, http_status = null,
+      locked_at = now() - interval '1 hour' where key = ${key}`;
+    expect(await env.caller(user.token).api.orders.create({ ...visaOrder, idempotencyKey: key })).toEqual(
+      order,
+    );
+    expect(await ordersOf(user.id)).toBe(1);
+  });
+});
+
+describe('orders.pay with a key', () => {
+  it('a decline is stored and replayed: no second attempt, the same error', async () => {
+    const user = await env.newUser();
+    const order = await env
+      .caller(user.token)
+      .api.orders.create({ ...visaOrder, paymentMethodId: 'pm_card_chargeDeclined' });
+    const key = newKey();
+    const first = await trpcError(
+      env.caller(user.token).api.orders.pay({ orderId: order.id, idempotencyKey: key }),
+    );
+    expect(first.code).toBe('PAYMENT_REQUIRED');
+    const again = env.caller(user.token);
+    const replayed = await trpcError(again.api.orders.pay({ orderId: order.id, idempotencyKey: key }));
+    expect(replayed).toMatchObject({ code: 'PAYMENT_REQUIRED', message: first.message });
+    expect(again.audit.idempotency).toBe('replayed');
+    const attempts = await env.db.sql`select id from payment_attempts where order_id = ${order.id}`;
+    expect(attempts).toHaveLength(1);
+  });
+
+  it('processing is not stored: once the outcome is known, a retry with the key gets it', async () => {
+    const user = await env.newUser();
+    const order = await env.caller(user.token).api.orders.create(visaOrder);
+    const key = newKey();
+    // The provider charges but the answer is lost: the outcome is unknown.
+    env.emulator.setFaults([{ operation: 'payment_intents.create', fault: 'error_after', times: 1 }]);
+    const first = await env.caller(user.token).api.orders.pay({ orderId: order.id, idempotencyKey: key });
+    expect(first.outcome).toBe('processing');
+    expect(await keyRow(key)).toMatchObject({ state: 'in_flight', locked_at: null });
+    // Recovery settles the attempt (same Stripe key): the order is paid.
+    await runRecovery(env.deps.payments, { ...DEFAULT_RECOVERY_POLICY, graceMs: 0 });
+    const again = await env.caller(user.token).api.orders.pay({ orderId: order.id, idempotencyKey: key });
+    expect(again).toMatchObject({ outcome: 'already_paid', order: { status: 'paid' } });
+    expect(await keyRow(key)).toMatchObject({ state: 'completed' });
+    const replay = env.caller(user.token);
+    expect(await replay.api.orders.pay({ orderId: order.id, idempotencyKey: key })).toEqual(again);
+    expect(replay.audit.idempotency).toBe('replayed');
+    expect(env.emulator.paymentIntents().filter((pi) => pi.metadata.order_id === order.id)).toHaveLength(1);
+  });
+});
+
+describe('every mutation', () => {
+  type Api = ReturnType<ApiEnv['caller']>['api'];
+  /** Each mutation called validly with a key (after its setup); one missing here fails below. */
+  const calls: Record<string, (api: Api) => Promise<(api: Api, key: string) => Promise<unknown>>> = {
+    'orders.create': async () => (api, key) => api.orders.create({ ...visaOrder, idempotencyKey: key }),
+    'orders.pay': async (api) => {
+      const order = await api.orders.create(visaOrder);
+      return (again, key) => again.orders.pay({ orderId: order.id, idempotencyKey: key });
+    },
+  };
+  const mutations = Object.entries(
+    appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>,
+  )
+    .filter(([, p]) => p._def.type === 'mutation')
+    .map(([path]) => path);
+
+  it('has a call here (so each new mutation is proven to replay)', () => {
+    expect(mutations.sort()).toEqual(Object.keys(calls).sort());
+  });
+
+  it.each(mutations)('%s replays its first answer to a retry with its key', async (path) => {
+    const user = await env.newUser();
+    const key = newKey();
+    const setup = calls[path] as NonNullable<(typeof calls)[string]>;
+    const call = await setup(env.caller(user.token).api);
+    const first = await call(env.caller(user.token).api, key);
+    const again = env.caller(user.token);
+    expect(await call(again.api, key)).toEqual(first);
+    expect(again.audit.idempotency).toBe('replayed');
+  });
+});
