@@ -32,6 +32,10 @@ export const MAX_BATCH_SIZE = 20;
 
 const TRPC_PREFIX = '/trpc';
 
+/** A header's value; sent twice, its values joined as HTTP does (`a, b`: still one stable key). */
+const singleHeader = (value: string | string[] | undefined) =>
+  Array.isArray(value) ? value.join(', ') : value;
+
 /**
  * The HTTP adapter: tRPC at /trpc, health, readiness and metrics. Thin on purpose: procedures live in
  * `@chargeonce/api`, payment logic in `@chargeonce/payments`.
@@ -83,7 +87,7 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
     trpcOptions: {
       router: appRouter,
       maxBatchSize: MAX_BATCH_SIZE,
-      createContext: ({ req }: CreateFastifyContextOptions) =>
+      createContext: ({ req, info }: CreateFastifyContextOptions) =>
         createContextInner({
           deps,
           // The Authorization header, else the web client's session cookie.
@@ -91,7 +95,17 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
           logger: req.log,
           audit: req.audit,
           onAuthFailure: () => authFailures.fail(req),
+          idempotencyKey: singleHeader(req.headers['idempotency-key']),
+          calls: info.calls.length,
         }),
+      // A replayed answer says so (Stripe's header); IN_USE says when to try again.
+      responseMeta({ ctx }) {
+        const headers: Record<string, string> = {};
+        if (ctx?.audit.idempotency === 'replayed') headers['idempotent-replayed'] = 'true';
+        if (ctx?.audit.retryAfterMs)
+          headers['retry-after'] = String(Math.ceil(ctx.audit.retryAfterMs / 1000));
+        return { headers };
+      },
       onError({ error, path, req }) {
         // Only unexpected errors are errors; domain and validation errors are answers.
         if (error.code === 'INTERNAL_SERVER_ERROR')

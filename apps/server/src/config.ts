@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { AUTH_CACHE_TTL_MS } from '@chargeonce/api';
-import { DEFAULT_POOL_SIZE } from '@chargeonce/db';
+import { AUTH_CACHE_TTL_MS, DEFAULT_IDEMPOTENCY_LEASE_MS } from '@chargeonce/api';
+import { DEFAULT_POOL_SIZE, MIN_IDEMPOTENCY_RETENTION_MS } from '@chargeonce/db';
 import {
   DEFAULT_PAY_POLICY,
   DEFAULT_RECONCILE_WINDOW_MS,
@@ -73,6 +73,11 @@ const envSchema = z.object({
   CHARGEONCE_PROVIDER_KEY_WINDOW_MS: int(DEFAULT_RECOVERY_POLICY.keyWindowMs, 1),
   CHARGEONCE_RECONCILE_INTERVAL_MS: int(0),
   CHARGEONCE_RECONCILE_WINDOW_MS: int(DEFAULT_RECONCILE_WINDOW_MS, 1),
+  // How long a request holds its idempotency key (see checkRecoverySafety), how long keys are kept
+  // (at least 24 h, Stripe's window), and how often the reaper removes older ones (0: never).
+  CHARGEONCE_IDEMPOTENCY_LEASE_MS: int(DEFAULT_IDEMPOTENCY_LEASE_MS, 1),
+  CHARGEONCE_IDEMPOTENCY_RETENTION_MS: int(MIN_IDEMPOTENCY_RETENTION_MS, MIN_IDEMPOTENCY_RETENTION_MS),
+  CHARGEONCE_IDEMPOTENCY_REAP_INTERVAL_MS: int(60 * 60_000),
   CHARGEONCE_WEB_DIST: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -97,6 +102,8 @@ export interface Config {
   recovery: { intervalMs: number; policy: RecoveryPolicy };
   /** Periodic reconciliation of the last `windowMs`; interval 0 = off (use `pnpm reconcile`). */
   reconcile: { intervalMs: number; windowMs: number };
+  /** Caller idempotency keys: the lease a request holds one for, retention, the reaper's period. */
+  idempotency: { leaseMs: number; retentionMs: number; reapIntervalMs: number };
   demoUser: boolean;
   /** How long an instance trusts a checked token: the bound on revocation taking effect. */
   authCacheMs: number;
@@ -179,6 +186,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       },
     },
     reconcile: { intervalMs: e.CHARGEONCE_RECONCILE_INTERVAL_MS, windowMs: e.CHARGEONCE_RECONCILE_WINDOW_MS },
+    idempotency: {
+      leaseMs: e.CHARGEONCE_IDEMPOTENCY_LEASE_MS,
+      retentionMs: e.CHARGEONCE_IDEMPOTENCY_RETENTION_MS,
+      reapIntervalMs: e.CHARGEONCE_IDEMPOTENCY_REAP_INTERVAL_MS,
+    },
     demoUser: e.CHARGEONCE_DEMO === 'on' || (e.CHARGEONCE_DEMO === 'auto' && !e.DATABASE_URL),
     authCacheMs: e.CHARGEONCE_AUTH_CACHE_MS,
     trustProxy: trustProxyOf(e.TRUST_PROXY),
@@ -229,7 +241,9 @@ function checkProviderChoice(e: z.infer<typeof envSchema>): void {
  * - a lease must outlive the longest provider call (the gateway cuts every call at
  *   `callTimeoutMs`), or a second worker could act while the first one's create is still running;
  * - an attempt may be judged "nothing was charged" (past the key window) only after any create for
- *   it has certainly finished.
+ *   it has certainly finished;
+ * - a request holds its idempotency key for a lease that must outlive the longest request (a pay:
+ *   its deadline, then one provider call), or a retry could run while it still does.
  */
 function checkRecoverySafety(e: z.infer<typeof envSchema>, callTimeoutMs: number): void {
   const problems: string[] = [];
@@ -246,6 +260,12 @@ function checkRecoverySafety(e: z.infer<typeof envSchema>, callTimeoutMs: number
   if (e.CHARGEONCE_PROVIDER_KEY_WINDOW_MS < e.CHARGEONCE_RECOVERY_GRACE_MS + callTimeoutMs) {
     problems.push(
       `CHARGEONCE_PROVIDER_KEY_WINDOW_MS must be at least CHARGEONCE_RECOVERY_GRACE_MS + ${callTimeoutMs} ms`,
+    );
+  }
+  const longestPay = e.CHARGEONCE_PAY_DEADLINE_MS + callTimeoutMs;
+  if (e.CHARGEONCE_IDEMPOTENCY_LEASE_MS < longestPay) {
+    problems.push(
+      `CHARGEONCE_IDEMPOTENCY_LEASE_MS must be at least ${longestPay} (CHARGEONCE_PAY_DEADLINE_MS + the longest provider call)`,
     );
   }
   if (problems.length) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);

@@ -54,6 +54,11 @@ export function createMetrics(
     labelNames: ['type', 'result'] as const,
     registers,
   });
+  const idempotencyKeysReaped = new Counter({
+    name: 'chargeonce_idempotency_keys_reaped_total',
+    help: 'Idempotency keys removed by the reaper once past their retention.',
+    registers,
+  });
   const reconciliationFindings = new Gauge({
     name: 'chargeonce_reconciliation_findings',
     help: 'Findings of the last periodic reconciliation, by kind.',
@@ -125,6 +130,7 @@ export function createMetrics(
     recoveryRuns,
     webhookEvents,
     reconciliationFindings,
+    idempotencyKeysReaped,
   };
 }
 

@@ -19,7 +19,7 @@ import { metricsRoute } from './observability';
 import { openProvider, paymentsDeps } from './provider';
 import { Resources } from './resources';
 import { hasWebBuild } from './web';
-import { startReconciler, startRecoveryWorker } from './worker';
+import { startIdempotencyReaper, startReconciler, startRecoveryWorker } from './worker';
 
 export interface Running {
   url: string;
@@ -62,7 +62,12 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
       hooks: metrics.payHooks,
     });
     const app = await buildServer(
-      { db, auth: createTokenAuthenticator(db, { ttlMs: config.authCacheMs }), payments },
+      {
+        db,
+        auth: createTokenAuthenticator(db, { ttlMs: config.authCacheMs }),
+        payments,
+        idempotency: { leaseMs: config.idempotency.leaseMs },
+      },
       {
         logLevel: config.logLevel,
         logStream: options.logStream,
@@ -128,6 +133,16 @@ function startWorkers(config: Config, payments: PaymentsDeps, metrics: Metrics, 
   if (config.reconcile.intervalMs > 0) {
     const reconciler = startReconciler({ payments, ...config.reconcile, metrics });
     resources.add(() => reconciler.stop());
+  }
+  if (config.idempotency.reapIntervalMs > 0) {
+    const reaper = startIdempotencyReaper({
+      ...config.idempotency,
+      db: payments.db,
+      intervalMs: config.idempotency.reapIntervalMs,
+      metrics,
+      logger: () => payments.logger,
+    });
+    resources.add(() => reaper.stop());
   }
 }
 

@@ -1,4 +1,6 @@
+import { type Database, reapKeys } from '@chargeonce/db';
 import {
+  type Logger,
   type PaymentsDeps,
   type ReconcileReport,
   type RecoveryPolicy,
@@ -85,6 +87,37 @@ export function startReconciler(options: {
       }
     } catch (err) {
       payments.logger?.error({ err }, 'reconciliation failed');
+    }
+  });
+}
+
+/** Keys deleted per statement: a large backlog is removed in short transactions. */
+const REAP_BATCH = 1_000;
+
+/**
+ * The idempotency key reaper: removes keys past `retentionMs` (at least 24 h) that no live request
+ * holds, in batches, every `intervalMs`. Orders made under a reaped key keep existing (their link
+ * to it is cleared); a request with the key after that is a new request.
+ */
+export function startIdempotencyReaper(options: {
+  db: Database;
+  leaseMs: number;
+  retentionMs: number;
+  intervalMs: number;
+  metrics?: Metrics | undefined;
+  /** The logger of the moment (the server's, once it is built). */
+  logger: () => Logger | undefined;
+}): Periodic {
+  const { db, metrics } = options;
+  return every(options.intervalMs, async () => {
+    try {
+      let reaped: number;
+      do {
+        reaped = await reapKeys(db, { ...options, limit: REAP_BATCH });
+        metrics?.idempotencyKeysReaped.inc(reaped);
+      } while (reaped === REAP_BATCH);
+    } catch (err) {
+      options.logger()?.error({ err }, 'idempotency key reaping failed');
     }
   });
 }

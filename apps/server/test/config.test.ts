@@ -82,6 +82,26 @@ describe('recovery safety', () => {
   });
 });
 
+describe('idempotency keys', () => {
+  it('kept 24 h by default, never less; the lease outlives the longest pay', async () => {
+    const { DEFAULT_IDEMPOTENCY_LEASE_MS } = await import('@chargeonce/api');
+    expect(loadConfig({}).idempotency).toEqual({
+      leaseMs: DEFAULT_IDEMPOTENCY_LEASE_MS,
+      retentionMs: 24 * 3_600_000,
+      reapIntervalMs: 3_600_000,
+    });
+    expect(() => loadConfig({ CHARGEONCE_IDEMPOTENCY_RETENTION_MS: String(23 * 3_600_000) })).toThrow(
+      /CHARGEONCE_IDEMPOTENCY_RETENTION_MS/,
+    );
+    // Default pay: a 10 s deadline, then a call of up to 3 × 20 s.
+    expect(() => loadConfig({ CHARGEONCE_IDEMPOTENCY_LEASE_MS: '60000' })).toThrow(
+      /CHARGEONCE_IDEMPOTENCY_LEASE_MS must be at least 70000/,
+    );
+    const tight = { CHARGEONCE_PAY_DEADLINE_MS: '500', STRIPE_CALL_TIMEOUT_MS: '1000' };
+    expect(loadConfig({ ...tight, CHARGEONCE_IDEMPOTENCY_LEASE_MS: '1500' }).idempotency.leaseMs).toBe(1500);
+  });
+});
+
 describe('defaults come from the domain', () => {
   it('pay and recovery policies, pool size and Stripe bounds are the domain packages’ own', async () => {
     const { DEFAULT_PAY_POLICY, DEFAULT_RECOVERY_POLICY, STRIPE_DEFAULTS } = await import(
