@@ -13,6 +13,8 @@ export interface Stack {
   newUser(
     name?: string,
   ): Promise<{ id: string; token: string; clients: ReturnType<typeof createChargeonceClient>[] }>;
+  /** Replaces server `index` with a new process (same settings): `signal` stops the old one. */
+  restart(index: number, signal?: NodeJS.Signals): Promise<ServerProcess>;
   /** PaymentIntents the emulator created for an order (by metadata.order_id). */
   paymentIntentsFor(orderId: string): ReturnType<StripeEmulator['paymentIntents']>;
   stop(): Promise<void>;
@@ -37,21 +39,19 @@ export async function startStack(options: {
     await emulator.close();
     await database.stop();
   };
+  const spawnInstance = (i: number) =>
+    spawnServer({
+      DATABASE_URL: database.url,
+      STRIPE_SECRET_KEY: EMULATOR_SECRET_KEY,
+      STRIPE_API_BASE: emulator.url,
+      PORT: '0',
+      CHARGEONCE_INSTANCE_ID: `server-${i + 1}`,
+      CHARGEONCE_DEMO: 'off',
+      LOG_LEVEL: 'warn',
+      ...options.env,
+    });
   try {
-    const started = await Promise.all(
-      Array.from({ length: options.instances }, (_, i) =>
-        spawnServer({
-          DATABASE_URL: database.url,
-          STRIPE_SECRET_KEY: EMULATOR_SECRET_KEY,
-          STRIPE_API_BASE: emulator.url,
-          PORT: '0',
-          CHARGEONCE_INSTANCE_ID: `server-${i + 1}`,
-          CHARGEONCE_DEMO: 'off',
-          LOG_LEVEL: 'warn',
-          ...options.env,
-        }),
-      ),
-    );
+    const started = await Promise.all(Array.from({ length: options.instances }, (_, i) => spawnInstance(i)));
     servers.push(...started);
   } catch (err) {
     await stop();
@@ -69,6 +69,12 @@ export async function startStack(options: {
         token: user.token,
         clients: servers.map((s) => createChargeonceClient({ url: s.url, token: user.token })),
       };
+    },
+    async restart(index, signal = 'SIGTERM') {
+      await servers[index]?.stop(signal);
+      const replacement = await spawnInstance(index);
+      servers[index] = replacement;
+      return replacement;
     },
     paymentIntentsFor: (orderId) =>
       emulator.paymentIntents().filter((pi) => pi.metadata.order_id === orderId),
