@@ -5,6 +5,7 @@ it('pnpm race prints the outcome summary as its last line and exits 0 on one cha
   const run = await runScript('tests/race/race.ts', ['--', '--clicks', '30', '--instances', '2', '--json']);
   expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
   expect(JSON.parse(run.lastLine)).toEqual({
+    op: 'pay',
     clicks: 30,
     instances: 2,
     charged: 1,
@@ -37,4 +38,21 @@ it('pnpm race with a declining card: one PaymentIntent, every caller told the ty
     provider_payment_intents: 1,
     order_status: 'failed',
   });
+});
+
+it('pnpm race --op create: one key over many concurrent creates makes one order, every other call a replay', async () => {
+  const run = await runScript('tests/race/race.ts', [
+    '--',
+    '--op',
+    'create',
+    '--clicks',
+    '40',
+    '--instances',
+    '2',
+    '--json',
+  ]);
+  expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(run.lastLine).toBe(
+    '{"op":"create","clicks":40,"instances":2,"orders_created":1,"replayed":39,"other":0}',
+  );
 });
