@@ -1,6 +1,6 @@
 import { type ChargeonceClient, createChargeonceClient } from '@chargeonce/client';
 import type { StripeEmulator } from '@chargeonce/stripe-emulator';
-import { EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
+import { createRng, EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
 import { type ServerProcess, spawnServer } from '../support/processes';
 import type { Scenario } from './scenario';
 
@@ -23,7 +23,10 @@ interface Slot {
 export class Cluster {
   readonly slots: Slot[];
   kills = 0;
+  /** Answers to mutations dropped on their way back to the caller (the client-side fault). */
+  dropped = 0;
   private stopped = false;
+  private readonly drops;
   private readonly clients = new Map<string, ChargeonceClient>();
   /** Output of the processes killed so far. */
   private readonly retired: string[] = [];
@@ -34,6 +37,7 @@ export class Cluster {
     private readonly emulator: StripeEmulator,
     private readonly log: (line: string) => void,
   ) {
+    this.drops = createRng(scenario.seed + 0x5eed);
     this.slots = Array.from({ length: scenario.instances }, (_, index) => ({
       index,
       generation: 0,
@@ -129,15 +133,26 @@ export class Cluster {
     const key = `${url} ${token}`;
     let client = this.clients.get(key);
     if (!client) {
-      // A request to a process that hangs would otherwise hold the scenario; pays are bounded by
-      // the pay deadline plus the provider timeout on a live server.
-      const timed: typeof fetch = (input, init) =>
-        fetch(input, { ...init, signal: AbortSignal.timeout(20_000) });
-      client = createChargeonceClient({ url, token, fetch: timed });
+      // Each try is cut at 20 s (a process that hangs would otherwise hold the scenario; pays are
+      // bounded by the pay deadline plus the provider timeout on a live server) and retried.
+      client = createChargeonceClient({ url, token, fetch: this.dropping, timeoutMs: 20_000 });
       this.clients.set(key, client);
     }
     return client;
   }
+
+  /**
+   * fetch, with the client-side fault: a share (`dropAnswers`) of the answers to mutations is read
+   * in full (the server did the work and answered) and then thrown away, and the caller gets a
+   * network error instead, as when a connection dies on the way back.
+   */
+  private readonly dropping: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    if (init?.method !== 'POST' || !this.drops.chance(this.scenario.dropAnswers)) return res;
+    await res.arrayBuffer();
+    this.dropped++;
+    throw new TypeError('fetch failed: the answer was dropped on its way back (chaos)');
+  };
 
   /** Before the settle: the webhook slot runs (deliveries can land) and so does a recovery worker. */
   async ensureSettleable(): Promise<void> {

@@ -22,6 +22,18 @@ export interface PayAnswer {
   paymentIntentId: string | undefined;
 }
 
+/** What a creator was told: the order made under its idempotency key. */
+export interface CreateAnswer {
+  key: string;
+  orderId: string;
+}
+
+/** An order of the scenario's user, with the key it was created under (null: none). */
+export interface CreatedRow {
+  id: string;
+  key: string | null;
+}
+
 export interface Violations {
   /** Orders with more than one succeeded PaymentIntent: charged twice. */
   duplicates: number;
@@ -35,6 +47,10 @@ export interface Violations {
    * that paid the order.
    */
   mismatches: number;
+  /** Orders beyond one per logical create (made without its key, or under a key nobody used). */
+  duplicateOrders: number;
+  /** A creator told of an order that is not the one made under its key. */
+  lostOrders: number;
 }
 
 export interface Audit {
@@ -58,7 +74,14 @@ export function audit(
   ledger: EmulatedPaymentIntent[],
   answers: PayAnswer[],
 ): Audit {
-  const v: Violations = { duplicates: 0, lost: 0, stuck: 0, mismatches: 0 };
+  const v: Violations = {
+    duplicates: 0,
+    lost: 0,
+    stuck: 0,
+    mismatches: 0,
+    duplicateOrders: 0,
+    lostOrders: 0,
+  };
   const details: string[] = [];
   const orderIds = new Set<string>();
   const flag = (kind: keyof Violations, orderId: string, what: string) => {
@@ -139,4 +162,43 @@ export function audit(
     flag('stuck', a.order_id, `attempt ${a.id} (${a.idempotency_key}, ${a.claimed_by}) still processing`);
 
   return { violations: v, paid: paid.length, providerSucceeded: succeeded.length, details, orderIds };
+}
+
+/**
+ * One order per logical create: every order of the scenario's user was made under one of the
+ * scenario's create keys, at most one per key (the table's unique index says the same), and every
+ * creator was told the order made under its key.
+ */
+export function auditCreates(
+  keys: ReadonlySet<string>,
+  rows: CreatedRow[],
+  answers: CreateAnswer[],
+): Pick<Violations, 'duplicateOrders' | 'lostOrders'> & { details: string[] } {
+  const details: string[] = [];
+  const byKey = new Map<string, string[]>();
+  let duplicateOrders = 0;
+  for (const row of rows) {
+    if (row.key === null || !keys.has(row.key)) {
+      duplicateOrders++;
+      details.push(
+        `duplicateOrders: order ${row.id} made under ${row.key ?? 'no key'}, not one of the creates`,
+      );
+      continue;
+    }
+    byKey.set(row.key, [...(byKey.get(row.key) ?? []), row.id]);
+  }
+  for (const [key, ids] of byKey) {
+    if (ids.length > 1) {
+      duplicateOrders += ids.length - 1;
+      details.push(`duplicateOrders: create ${key} made ${ids.length} orders (${ids.join(', ')})`);
+    }
+  }
+  let lostOrders = 0;
+  for (const answer of answers) {
+    if (!(byKey.get(answer.key) ?? []).includes(answer.orderId)) {
+      lostOrders++;
+      details.push(`lostOrders: create ${answer.key} was told ${answer.orderId}, which is not its order`);
+    }
+  }
+  return { duplicateOrders, lostOrders, details };
 }

@@ -1,6 +1,6 @@
 import { TRPCClientError } from '@chargeonce/client';
 import type { Cluster } from './cluster';
-import type { PayAnswer } from './invariants';
+import type { CreateAnswer, PayAnswer } from './invariants';
 import { type OrderPlan, VISA } from './scenario';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -74,4 +74,59 @@ async function pay(
     }
   }
   return count('gave up');
+}
+
+/** The fields of an order to create, as the scenario plans them. */
+export interface CreateInput {
+  amount: number;
+  currency: string;
+  paymentMethodId: string;
+}
+
+/**
+ * One logical create under its idempotency key, `copies` times at once through different live
+ * instances. A copy whose calls all got no answer (its server died) tries another instance with
+ * the same key, as a real service would: the key, not luck, keeps it one order. Resolves with the
+ * order id the callers were told (undefined if none was).
+ */
+export async function createOnce(
+  cluster: Cluster,
+  token: string,
+  key: string,
+  input: CreateInput,
+  copies: number,
+  answers: CreateAnswer[],
+  tally: Tally,
+): Promise<string | undefined> {
+  const count = (what: string) => {
+    tally[what] = (tally[what] ?? 0) + 1;
+  };
+  const copy = async (spread: number): Promise<string | undefined> => {
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const client = cluster.client(token, spread + attempt);
+      if (!client) {
+        await sleep(100);
+        continue;
+      }
+      try {
+        const order = await client.orders.create.mutate({ ...input, idempotencyKey: key });
+        answers.push({ key, orderId: order.id });
+        count('created');
+        return order.id;
+      } catch (err) {
+        const code =
+          err instanceof TRPCClientError ? (err.data as { code?: string } | undefined)?.code : undefined;
+        if (code) {
+          count(`create error ${code}`);
+          return undefined;
+        }
+        count('create connection lost');
+        await sleep(50);
+      }
+    }
+    count('create gave up');
+    return undefined;
+  };
+  const told = await Promise.all(Array.from({ length: copies }, (_, i) => copy(i)));
+  return told.find((id) => id !== undefined);
 }

@@ -3,9 +3,11 @@
  *
  * Runs N randomized scenarios (scenario i has seed S+i; `--seed S+i --runs 1` replays it): each
  * starts a throwaway PostgreSQL, the Stripe emulator with a seeded fault plan and webhooks, and
- * 2–3 server processes, pays many orders concurrently (duplicates, declines and re-pays) while
- * SIGKILLing and restarting servers, then lets recovery and webhooks settle and audits the
- * database against the provider's ledger. Exit status 1 on any violation.
+ * 2–3 server processes, creates and pays many orders concurrently (duplicates, declines and
+ * re-pays) while SIGKILLing and restarting servers and dropping a seeded share of the answers on
+ * their way back to the callers (who retry through the typed client, with their keys), then lets
+ * recovery and webhooks settle and audits the database against the provider's ledger and every
+ * logical create against the orders made. Exit status 1 on any violation.
  */
 import { integerFlag, parseCommandLine } from '@chargeonce/cli';
 import { add, emptySummary, scenarioLine, toJsonLine, violationCount } from './report';
@@ -20,7 +22,8 @@ const cli = {
   --runs N   scenarios to run (default 10)
   --seed S   seed of the first scenario (default: random, printed first); scenario i has seed S+i
   --json     the last line is one JSON object with the totals
-Exit status 1 on any duplicate, lost, stuck or mismatched payment.`,
+Exit status 1 on any duplicate, lost, stuck or mismatched payment, or any logical create that
+made more than one order or told its caller of another.`,
   options: {
     runs: { type: 'string', default: '10' },
     seed: { type: 'string' },
@@ -93,7 +96,8 @@ async function main(): Promise<number> {
   }
   log(
     `chaos: ${summary.runs}/${runs} scenario(s) ran, ${failed} failed; kills=${summary.kills} faults=${summary.faults} ` +
-      `orders=${summary.orders} paid=${summary.paid} provider_succeeded=${summary.provider_succeeded}`,
+      `orders=${summary.orders} creates=${summary.creates} dropped=${summary.dropped} paid=${summary.paid} ` +
+      `provider_succeeded=${summary.provider_succeeded}`,
   );
   if (failed > 0) log(`chaos: FAILED (seed ${seed}; replay one scenario with --seed <its seed> --runs 1)`);
   if (values.json) console.log(toJsonLine(summary));

@@ -2,10 +2,19 @@ import { createDb, createUserWithToken, type DbHandle, IN_FLIGHT_ATTEMPT_STATUSE
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { type FaultRule, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import { Cluster, WEBHOOK_SECRET } from './cluster';
-import { type Audit, audit, type OrderRow, type PayAnswer, type StuckAttempt } from './invariants';
+import {
+  type Audit,
+  audit,
+  auditCreates,
+  type CreateAnswer,
+  type CreatedRow,
+  type OrderRow,
+  type PayAnswer,
+  type StuckAttempt,
+} from './invariants';
 import { runKills } from './kills';
-import { payPlan, sleep, type Tally } from './load';
-import type { Scenario } from './scenario';
+import { createOnce, payPlan, sleep, type Tally } from './load';
+import { type Scenario, VISA } from './scenario';
 
 /** Attempts whose outcome is not settled yet: a settled run has none. */
 const IN_FLIGHT = [...IN_FLIGHT_ATTEMPT_STATUSES];
@@ -18,6 +27,9 @@ export interface ScenarioResult {
   kills: number;
   faults: number;
   orders: number;
+  /** Logical creates (each under its own key), and answers to mutations dropped on the way back. */
+  creates: number;
+  dropped: number;
   pruned: number;
   settled: boolean;
   tally: Tally;
@@ -75,16 +87,19 @@ export async function runScenario(
     await cluster.start();
     const user = await createUserWithToken(db.db, { name: 'chaos' });
 
-    // Orders first (no provider call), so that slow-order fault rules can name them.
-    const creator = cluster.client(user.token, 0)!;
+    // Orders first (no provider call), so that slow-order fault rules can name them. Answers are
+    // already dropped now and then: each create is under its key, retried until it is answered.
+    const createKeys = new Set<string>();
+    const createAnswers: CreateAnswer[] = [];
+    const tally: Tally = {};
     const orderIds: string[] = [];
-    for (const plan of scenario.orders) {
-      const order = await creator.orders.create.mutate({
-        amount: plan.amount,
-        currency: plan.currency,
-        paymentMethodId: plan.card,
-      });
-      orderIds.push(order.id);
+    for (const [i, plan] of scenario.orders.entries()) {
+      const key = `chaos-${scenario.seed}-order-${i}`;
+      createKeys.add(key);
+      const input = { amount: plan.amount, currency: plan.currency, paymentMethodId: plan.card };
+      const id = await createOnce(cluster, user.token, key, input, 1, createAnswers, tally);
+      if (!id) throw new Error(`order ${i} could not be created: ${JSON.stringify(tally)}`);
+      orderIds.push(id);
     }
     const slowRules: FaultRule[] = scenario.orders.flatMap((plan, i) =>
       plan.slow
@@ -103,13 +118,19 @@ export async function runScenario(
 
     pruner = scenario.pruneKeys ? startPruner(emulator, scenario.recovery.keyWindowMs) : undefined;
     const answers: PayAnswer[] = [];
-    const tally: Tally = {};
     const loadStart = Date.now();
     log(`  ready in ${((loadStart - t0) / 1000).toFixed(1)}s`);
     await Promise.all([
       ...scenario.orders.map(async (plan, i) => {
         await sleep(loadStart + plan.startMs - Date.now());
         await payPlan(cluster!, user.token, orderIds[i]!, plan, answers, tally);
+      }),
+      ...scenario.creates.map(async (plan, j) => {
+        await sleep(loadStart + plan.startMs - Date.now());
+        const key = `chaos-${scenario.seed}-create-${j}`;
+        createKeys.add(key);
+        const input = { amount: plan.amount, currency: plan.currency, paymentMethodId: VISA };
+        await createOnce(cluster!, user.token, key, input, plan.copies, createAnswers, tally);
       }),
       runKills(scenario.kills, loadStart, cluster, db, emulator, () => stopped),
     ]);
@@ -125,6 +146,13 @@ export async function runScenario(
     const stuck = await db.sql<StuckAttempt[]>`
       select id, order_id, claimed_by, idempotency_key from payment_attempts where status = any(${IN_FLIGHT}::attempt_status[])`;
     const result = audit([...orders], [...stuck], emulator.paymentIntents(), answers);
+    const created = await db.sql<CreatedRow[]>`
+      select o.id, k.key from orders o left join idempotency_keys k on k.id = o.idempotency_key_id
+      where o.user_id = ${user.id}`;
+    const creates = auditCreates(createKeys, [...created], createAnswers);
+    result.violations.duplicateOrders = creates.duplicateOrders;
+    result.violations.lostOrders = creates.lostOrders;
+    result.details.push(...creates.details);
     const evidence = cluster
       .output()
       .filter((line) => [...result.orderIds].some((id) => line.includes(id)))
@@ -134,6 +162,8 @@ export async function runScenario(
       kills: cluster.kills,
       faults: emulator.faultsApplied(),
       orders: orderIds.length,
+      creates: createKeys.size,
+      dropped: cluster.dropped,
       pruned: pruner?.pruned() ?? 0,
       settled,
       tally,

@@ -19,6 +19,17 @@ export interface OrderPlan {
   slow: { fault: 'latency' | 'hang'; ms: number } | null;
 }
 
+/**
+ * An `orders.create` fired during the load by a caller with its own idempotency key, `copies`
+ * times at once through different instances (a service that retries one create in parallel).
+ */
+export interface CreatePlan {
+  startMs: number;
+  copies: number;
+  amount: number;
+  currency: string;
+}
+
 export type KillTrigger =
   /** SIGKILL a random live instance at `atMs`. */
   | 'time'
@@ -57,6 +68,13 @@ export interface Scenario {
   loadMs: number;
   orders: OrderPlan[];
   kills: KillPlan[];
+  /** Creates during the load (every order of `orders` is created first, keyed too). */
+  creates: CreatePlan[];
+  /**
+   * Client-side fault: the share of answers to mutations that are dropped after the server sent
+   * them (the caller sees a dead connection); the typed client retries them with their key.
+   */
+  dropAnswers: number;
 }
 
 const CURRENCIES = ['usd', 'eur', 'gbp', 'jpy'] as const;
@@ -92,7 +110,7 @@ export function generateScenario(seed: number): Scenario {
   );
   const kills = Array.from({ length: rng.int(1, 3) }, () => killPlan(rng, loadMs));
   kills.sort((a, b) => a.atMs - b.atMs);
-  return {
+  const scenario: Scenario = {
     seed,
     instances,
     stripeTimeoutMs,
@@ -112,7 +130,21 @@ export function generateScenario(seed: number): Scenario {
     loadMs,
     orders,
     kills,
+    creates: [],
+    dropAnswers: 0,
   };
+  // Drawn last, so that what came before is what the same seed always drew.
+  scenario.dropAnswers = p(rng, 0.05, 0.3);
+  scenario.creates = Array.from({ length: rng.int(5, 20) }, () => {
+    const currency = rng.pick(CURRENCIES);
+    return {
+      startMs: rng.int(0, loadMs),
+      copies: rng.chance(0.4) ? 2 : 1,
+      amount: Math.max(rng.int(0, 99_999), minimumChargeAmount(currency)),
+      currency,
+    };
+  });
+  return scenario;
 }
 
 function orderPlan(
@@ -223,5 +255,7 @@ export function describeScenario(s: Scenario): string {
     `faults=[${faults}]`,
     `webhooks=slot${s.webhooks.slot} dup${s.webhooks.duplicateProbability} reorder${s.webhooks.reorderWindowMs} delay${s.webhooks.delayMs}`,
     `kills=[${kills.join(',')}]`,
+    `creates=${s.creates.length} (dup ${s.creates.filter((c) => c.copies > 1).length})`,
+    `dropAnswers=${s.dropAnswers}`,
   ].join(' ');
 }

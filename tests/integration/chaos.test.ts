@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
+import { auditCreates } from '../chaos/invariants';
 import { REPO_ROOT } from '../support/processes';
 
 /**
@@ -53,16 +54,55 @@ it('pnpm chaos: no duplicate, lost, stuck or mismatched payment across kills and
     'kills',
     'faults',
     'orders',
+    'creates',
+    'dropped',
     'paid',
     'provider_succeeded',
     'duplicates',
     'lost',
     'stuck',
     'mismatches',
+    'duplicate_orders',
+    'lost_orders',
   ]);
-  expect(summary).toMatchObject({ runs: RUNS, seed: SEED, duplicates: 0, lost: 0, stuck: 0, mismatches: 0 });
+  expect(summary).toMatchObject({
+    runs: RUNS,
+    seed: SEED,
+    duplicates: 0,
+    lost: 0,
+    stuck: 0,
+    mismatches: 0,
+    duplicate_orders: 0,
+    lost_orders: 0,
+  });
+  // The client-side fault ran: answers were dropped, and every logical create still made one order.
+  expect(summary.dropped).toBeGreaterThan(0);
+  expect(summary.creates).toBeGreaterThan(summary.orders);
   expect(summary.kills).toBeGreaterThan(0);
   expect(summary.faults).toBeGreaterThan(0);
   expect(summary.paid).toBeGreaterThan(0);
   expect(summary.provider_succeeded).toBe(summary.paid);
+});
+
+it('the create audit catches what keys prevent: an order made again, a caller told of another', () => {
+  const keys = new Set(['k1', 'k2']);
+  const clean = auditCreates(
+    keys,
+    [
+      { id: 'o1', key: 'k1' },
+      { id: 'o2', key: 'k2' },
+    ],
+    [{ key: 'k1', orderId: 'o1' }],
+  );
+  expect([clean.duplicateOrders, clean.lostOrders]).toEqual([0, 0]);
+  // A retried create without its key: a second order; its caller told of the second one.
+  const naive = auditCreates(
+    keys,
+    [
+      { id: 'o1', key: 'k1' },
+      { id: 'o3', key: null },
+    ],
+    [{ key: 'k1', orderId: 'o3' }],
+  );
+  expect([naive.duplicateOrders, naive.lostOrders]).toEqual([1, 1]);
 });
