@@ -93,6 +93,11 @@ export function describeError(error: unknown): string {
   const decline = declineCodeOf(error);
   if (decline) return `Payment declined: ${declineInWords(decline)}.`;
   if (data.issues?.length) return data.issues.map((i) => i.message).join('. ') + '.';
+  // Only after the client's own retries with the key ran out: the first request still runs.
+  if (data.domainCode === 'IDEMPOTENCY_KEY_IN_USE')
+    return 'Your earlier request is still being processed. Wait a moment, then look again.';
+  if (data.domainCode === 'IDEMPOTENCY_KEY_REUSED')
+    return 'This was already sent with other details. Reload the page and try again.';
   switch (data.code) {
     case 'UNAUTHORIZED':
       return 'That token was not accepted. Check it and sign in again.';

@@ -1,4 +1,5 @@
 import type { AppRouter } from '@chargeonce/api';
+import { DEFAULT_RETRY_POLICY, idempotencyLink, retryLink } from '@chargeonce/client';
 import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
 import { createTRPCClient, httpBatchLink, httpLink, splitLink } from '@trpc/client';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
@@ -22,6 +23,11 @@ const mutationHeaders = (): Record<string, string> => {
 export function createApiClient() {
   return createTRPCClient<AppRouter>({
     links: [
+      // Every mutation carries an idempotency key (a form's own, or a new one per call); a call
+      // that got no answer, a 5xx or IDEMPOTENCY_KEY_IN_USE is sent again with that same key, so
+      // the retry replays what the first one did instead of doing it again.
+      idempotencyLink(),
+      retryLink({ ...DEFAULT_RETRY_POLICY, maxRetries: 2 }),
       // Mutations go one per HTTP request: a pay that waits on the provider must not hold up (or
       // share one status code with) anything batched next to it. Queries are batched.
       splitLink({
@@ -46,8 +52,8 @@ export function createQueryClient(): QueryClient {
         staleTime: 2_000,
         retry: (failures, error) => failures < 2 && isWorthRetrying(error),
       },
-      // Never resend a mutation behind the user's back. (Paying twice would still charge once, but
-      // the user should see what happened and decide.)
+      // Never resend a mutation as a new call behind the user's back: the API client's own retries
+      // (same idempotency key, so a replay, never a second order or charge) are the only ones.
       mutations: { retry: false },
     },
   });

@@ -1,3 +1,4 @@
+import { TRPCClientError } from '@trpc/client';
 import { describe, expect, it } from 'vitest';
 import { declineInWords, describeError, isCardDecline } from '../src/errors';
 import { newerOrder, type OrderWithAttempts, payView, pollDelayMs } from '../src/order/view';
@@ -105,5 +106,14 @@ describe('errors in words', () => {
   });
   it('an error that is not from the server is a sentence about the connection', () => {
     expect(describeError(new Error('fetch failed'))).toMatch(/could not be reached/);
+  });
+  it('idempotency key answers are not mistaken for the order or the card', () => {
+    const answer = (code: string, domainCode: string) =>
+      TRPCClientError.from({
+        error: { message: 'm', code: -32000, data: { code, domainCode, httpStatus: 409 } },
+      });
+    expect(describeError(answer('CONFLICT', 'IDEMPOTENCY_KEY_IN_USE'))).toMatch(/still being processed/);
+    expect(describeError(answer('UNPROCESSABLE_CONTENT', 'IDEMPOTENCY_KEY_REUSED'))).toMatch(/other details/);
+    expect(describeError(answer('CONFLICT', 'ORDER_NOT_PAYABLE'))).toMatch(/cannot be paid/);
   });
 });

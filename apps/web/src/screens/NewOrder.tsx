@@ -1,3 +1,4 @@
+import { newIdempotencyKey } from '@chargeonce/client';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { CardPicker } from '../components/CardPicker';
@@ -17,6 +18,15 @@ export function NewOrder() {
   const [currency, setCurrency] = useState<string>('usd');
   const [card, setCard] = useState('pm_card_visa');
   const [amountError, setAmountError] = useState<string | undefined>();
+  // One idempotency key per order the form describes: submitting it twice (a double Enter, a
+  // retry after a lost answer) makes one order; editing any field makes it another order.
+  const [orderKey, setOrderKey] = useState(newIdempotencyKey);
+  const edited =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => {
+      set(value);
+      setOrderKey(newIdempotencyKey());
+    };
 
   const create = useMutation(
     trpc.orders.create.mutationOptions({
@@ -35,7 +45,7 @@ export function NewOrder() {
       return;
     }
     setAmountError(undefined);
-    create.mutate({ amount: minor, currency, paymentMethodId: card });
+    create.mutate({ amount: minor, currency, paymentMethodId: card, idempotencyKey: orderKey });
   };
 
   return (
@@ -48,7 +58,7 @@ export function NewOrder() {
           inputMode="decimal"
           autoComplete="off"
           value={amount}
-          onChange={(e) => setAmount(e.target.value)}
+          onChange={(e) => edited(setAmount)(e.target.value)}
           aria-invalid={amountError ? true : undefined}
           aria-describedby={amountError ? `${id}-amount-error` : undefined}
         />
@@ -58,14 +68,14 @@ export function NewOrder() {
           </p>
         ) : null}
         <label htmlFor={`${id}-currency`}>Currency</label>
-        <select id={`${id}-currency`} value={currency} onChange={(e) => setCurrency(e.target.value)}>
+        <select id={`${id}-currency`} value={currency} onChange={(e) => edited(setCurrency)(e.target.value)}>
           {CURRENCIES.map((c) => (
             <option key={c} value={c}>
               {c.toUpperCase()}
             </option>
           ))}
         </select>
-        <CardPicker legend="Test card" value={card} onChange={setCard} />
+        <CardPicker legend="Test card" value={card} onChange={edited(setCard)} />
         <ErrorMessage error={create.error} />
         <button type="submit" className="primary" disabled={create.isPending}>
           {create.isPending ? 'Creating…' : 'Create order'}
