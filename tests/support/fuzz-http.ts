@@ -128,8 +128,15 @@ const ODD_QUERIES = [
   'input={}&batch=1',
 ];
 
+/** `Idempotency-Key` header values: fresh valid keys, and values no key may be (all sendable by fetch). */
+const idempotencyHeader = fc.oneof(
+  fc.uuid(),
+  fc.constantFrom('', ' ', "'; drop table idempotency_keys; --", '$1', 'é', 'x'.repeat(256)),
+);
+
 export type Transport =
   | { kind: 'canonical' }
+  | { kind: 'idempotency-header'; key: string }
   | { kind: 'wrong-method' }
   | { kind: 'content-type'; contentType: string }
   | { kind: 'malformed'; index: number }
@@ -137,6 +144,7 @@ export type Transport =
 export const transport: fc.Arbitrary<Transport> = fc.oneof(
   { weight: 8, arbitrary: fc.constant({ kind: 'canonical' as const }) },
   fc.constant({ kind: 'wrong-method' as const }),
+  idempotencyHeader.map((key) => ({ kind: 'idempotency-header' as const, key })),
   fc.constantFrom(...CONTENT_TYPES).map((contentType) => ({ kind: 'content-type' as const, contentType })),
   fc.nat({ max: MALFORMED.length - 1 }).map((index) => ({ kind: 'malformed' as const, index })),
   fc
@@ -171,6 +179,10 @@ export function request(
   switch (t.kind) {
     case 'canonical':
       return right(json);
+    case 'idempotency-header': {
+      const sent = right(json);
+      return { ...sent, headers: { ...sent.headers, 'idempotency-key': t.key } };
+    }
     case 'wrong-method':
       return wrong(json);
     case 'content-type':
