@@ -17,7 +17,7 @@ export interface ChargeonceClientOptions {
   fetch?: typeof fetch;
   /** Retries after a call's first try (default 3); 0 turns retrying off. */
   maxRetries?: number;
-  /** Each try is abandoned and retried after this long (default 30 000 ms). */
+  /** Each try is abandoned and retried after this long (default 80 000 ms; see RetryPolicy). */
   timeoutMs?: number;
   /** Backoff bounds (defaults 250 ms, then doubling up to 5 000 ms); see `retryDelayMs`. */
   baseDelayMs?: number;

@@ -71,13 +71,29 @@ export function retryLink(policy: RetryPolicy, random = Math.random): TRPCLink<A
         let tries = 0;
         let done = false;
         let pause: ReturnType<typeof setTimeout> | undefined;
+        let timeout: ReturnType<typeof setTimeout> | undefined;
         let current: { unsubscribe(): void } | undefined;
+        let lastError: unknown;
         const receipt = receiptOf(op.context);
+        const finish = (error: unknown) => {
+          if (done) return;
+          done = true;
+          clearTimeout(pause);
+          clearTimeout(timeout);
+          op.signal?.removeEventListener('abort', onAbort);
+          observer.error(TRPCClientError.from(error as Error));
+        };
+        // The caller's abort ends the call at once, also between tries (nothing is sent again).
+        const onAbort = () => {
+          current?.unsubscribe();
+          finish(lastError ?? op.signal?.reason ?? new Error('aborted'));
+        };
         const attempt = () => {
+          if (op.signal?.aborted) return onAbort();
           tries++;
           if (receipt) receipt.tries = tries;
           const timer = new AbortController();
-          const timeout = setTimeout(() => timer.abort(), policy.timeoutMs);
+          timeout = setTimeout(() => timer.abort(), policy.timeoutMs);
           const signal = op.signal ? AbortSignal.any([op.signal, timer.signal]) : timer.signal;
           current = next({ ...op, signal }).subscribe({
             next: (value) => observer.next(value),
@@ -85,12 +101,10 @@ export function retryLink(policy: RetryPolicy, random = Math.random): TRPCLink<A
               clearTimeout(timeout);
               if (done) return;
               const timedOut = timer.signal.aborted && !op.signal?.aborted;
-              const error = timedOut
-                ? TRPCClientError.from(new TryTimeoutError(policy.timeoutMs))
-                : (err as TRPCClientError<AppRouter>);
+              const error = timedOut ? TRPCClientError.from(new TryTimeoutError(policy.timeoutMs)) : err;
+              lastError = error;
               if (tries > policy.maxRetries || !isRetryable(error, op.signal?.aborted ?? false)) {
-                done = true;
-                observer.error(error);
+                finish(error);
                 return;
               }
               pause = setTimeout(attempt, retryDelayMs(policy, tries, error, random));
@@ -98,14 +112,18 @@ export function retryLink(policy: RetryPolicy, random = Math.random): TRPCLink<A
             complete() {
               clearTimeout(timeout);
               done = true;
+              op.signal?.removeEventListener('abort', onAbort);
               observer.complete();
             },
           });
         };
+        op.signal?.addEventListener('abort', onAbort, { once: true });
         attempt();
         return () => {
           done = true;
           clearTimeout(pause);
+          clearTimeout(timeout);
+          op.signal?.removeEventListener('abort', onAbort);
           current?.unsubscribe();
         };
       });

@@ -4,7 +4,11 @@ import { TRPCClientError } from '@trpc/client';
 export interface RetryPolicy {
   /** Retries after the first try (default 3): at most `maxRetries + 1` requests per call. */
   maxRetries: number;
-  /** Each try is abandoned (and retried) after this long (default 30 s). */
+  /**
+   * Each try is abandoned (and retried) after this long (default 80 s, stripe-node's own): longer
+   * than the longest pay under the server's defaults (a 10 s pay deadline, then a provider call of
+   * up to 60 s), so a slow pay is waited for rather than raced by its own retry.
+   */
   timeoutMs: number;
   /** Backoff: the first retry waits up to `baseDelayMs`, each next one twice as long, at most `maxDelayMs`. */
   baseDelayMs: number;
@@ -13,7 +17,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxRetries: 3,
-  timeoutMs: 30_000,
+  timeoutMs: 80_000,
   baseDelayMs: 250,
   maxDelayMs: 5_000,
 };

@@ -122,6 +122,22 @@ describe('the typed client', () => {
     expect(sent[0]?.body.idempotencyKey).toBe(sent[1]?.body.idempotencyKey);
   });
 
+  it('an abort between tries ends the call at once: no further try is sent', async () => {
+    const { fetch, sent } = scriptedFetch(['network', ok()]);
+    const client = createChargeonceClient({ url: 'http://x', token: 't', fetch, baseDelayMs: 60_000 });
+    const abort = new AbortController();
+    const receipt: IdempotencyReceipt = {};
+    const call = client.orders.create.mutate(input, {
+      signal: abort.signal,
+      context: { idempotency: receipt },
+    });
+    await expect.poll(() => sent.length).toBe(1);
+    abort.abort();
+    await expect(call).rejects.toBeInstanceOf(TRPCClientError);
+    expect(sent).toHaveLength(1);
+    expect(receipt.tries).toBe(1);
+  });
+
   it('stops at once when its caller aborts', async () => {
     const { fetch, sent } = scriptedFetch(['hang', ok()]);
     const client = createChargeonceClient({ url: 'http://x', token: 't', fetch, ...fast });
