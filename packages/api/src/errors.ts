@@ -22,3 +22,12 @@ export function domainToTRPCError(err: unknown): TRPCError | undefined {
   if (!isDomainError(err)) return undefined;
   return new TRPCError({ code: DOMAIN_ERROR_TO_TRPC[err.code], message: err.message, cause: err });
 }
+
+/**
+ * The cause of a refusal a procedure makes before it changes anything (the caller's rights over
+ * the customer it names): like a validation failure, it stores nothing under the caller's
+ * idempotency key, so the corrected request with the key executes.
+ */
+export class RefusedBeforeExecution extends Error {
+  override name = 'RefusedBeforeExecution';
+}

@@ -8,13 +8,18 @@ import {
   type Scope,
   takeKey,
 } from '@chargeonce/db';
-import { DomainError, type DomainErrorDetails, isDomainError } from '@chargeonce/payments';
+import {
+  DomainError,
+  type DomainErrorCode,
+  type DomainErrorDetails,
+  isDomainError,
+} from '@chargeonce/payments';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import { z } from 'zod';
 import type { Principal } from './auth';
 import type { Context } from './context';
-import { domainToTRPCError } from './errors';
+import { domainToTRPCError, RefusedBeforeExecution } from './errors';
 import { scopedProcedure } from './trpc';
 
 /**
@@ -100,11 +105,16 @@ type Settlement =
   | { kind: 'complete'; response: StoredAnswer; httpStatus: number }
   | { kind: 'release' | 'forget' };
 
+/** Domain errors that only say the input named nothing there: nothing ran, so nothing is kept. */
+const NOTHING_RAN: ReadonlySet<DomainErrorCode> = new Set(['ORDER_NOT_FOUND', 'USER_NOT_FOUND']);
+
 /**
  * Final answers are kept: data the procedure calls final, or a domain error below 500 (a decline,
- * a refusal after execution began). A refusal of the caller's rights or input inside the procedure
- * is forgotten, as a validation failure would be. Anything else (pay's `processing`, the provider
- * unavailable, an unexpected error) lets go of the key unanswered: a retry with it asks again.
+ * a refusal after execution began). A refusal before anything ran (`RefusedBeforeExecution`, an
+ * order or user that is not there) is forgotten, as a validation failure would be: the corrected
+ * request with the key executes. Anything else (pay's `processing`, the provider unavailable, an
+ * unexpected error) lets go of the key unanswered, keeping its fingerprint: a retry with it asks
+ * again.
  */
 function settlementOf(
   result: { ok: true; data: unknown } | { ok: false; error: TRPCError },
@@ -118,12 +128,13 @@ function settlementOf(
   const cause = result.error.cause;
   const mapped = domainToTRPCError(cause);
   if (mapped && isDomainError(cause)) {
+    if (NOTHING_RAN.has(cause.code)) return { kind: 'forget' };
     const httpStatus = getHTTPStatusCodeFromError(mapped);
     return httpStatus < 500
       ? { kind: 'complete', response: { error: cause.details }, httpStatus }
       : { kind: 'release' };
   }
-  return result.error.code === 'INTERNAL_SERVER_ERROR' ? { kind: 'release' } : { kind: 'forget' };
+  return cause instanceof RefusedBeforeExecution ? { kind: 'forget' } : { kind: 'release' };
 }
 
 async function settle(ctx: Context, held: HeldKey, settlement: Settlement): Promise<void> {

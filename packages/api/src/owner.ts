@@ -1,5 +1,9 @@
 import { TRPCError } from '@trpc/server';
 import type { Principal } from './auth';
+import { RefusedBeforeExecution } from './errors';
+
+const refuse = (code: 'FORBIDDEN' | 'BAD_REQUEST', message: string) =>
+  new TRPCError({ code, message, cause: new RefusedBeforeExecution(message) });
 
 /**
  * Whose orders a call may touch. A user token: only its own user's (naming another user is
@@ -11,15 +15,12 @@ export function ownerFor(principal: Principal, named: string | undefined, requir
 export function ownerFor(principal: Principal, named: string | undefined, required: boolean): string | null {
   if (principal.kind === 'user') {
     if (named !== undefined && named !== principal.userId) {
-      throw new TRPCError({ code: 'FORBIDDEN', message: 'A user token acts only on its own orders.' });
+      throw refuse('FORBIDDEN', 'A user token acts only on its own orders.');
     }
     return principal.userId;
   }
   if (named === undefined && required) {
-    throw new TRPCError({
-      code: 'BAD_REQUEST',
-      message: 'userId is required: a service names the customer.',
-    });
+    throw refuse('BAD_REQUEST', 'userId is required: a service names the customer.');
   }
   return named ?? null;
 }
