@@ -98,10 +98,12 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
           idempotencyKey: singleHeader(req.headers['idempotency-key']),
           calls: info.calls.length,
         }),
-      // A replayed answer says so (Stripe's header); IN_USE says when to try again.
+      // A replayed answer says so (Stripe's header); IN_USE says when to try again. Headers are the
+      // whole response's, so only a request of one call gets them (a batch's calls share them).
       responseMeta({ ctx }) {
         const headers: Record<string, string> = {};
-        if (ctx?.audit.idempotency === 'replayed') headers['idempotent-replayed'] = 'true';
+        if (ctx?.calls !== 1) return { headers };
+        if (ctx.audit.idempotency === 'replayed') headers['idempotent-replayed'] = 'true';
         if (ctx?.audit.retryAfterMs)
           headers['retry-after'] = String(Math.ceil(ctx.audit.retryAfterMs / 1000));
         return { headers };
