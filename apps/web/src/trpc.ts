@@ -27,12 +27,15 @@ export function createApiClient() {
       // that got no answer, a 5xx or IDEMPOTENCY_KEY_IN_USE is sent again with that same key, so
       // the retry replays what the first one did instead of doing it again.
       idempotencyLink(),
-      retryLink({ ...DEFAULT_RETRY_POLICY, maxRetries: 2 }),
       // Mutations go one per HTTP request: a pay that waits on the provider must not hold up (or
-      // share one status code with) anything batched next to it. Queries are batched.
+      // share one status code with) anything batched next to it. Queries are batched, and retried
+      // by react-query (below), so the retry link is the mutations' alone.
       splitLink({
         condition: (op) => op.type === 'mutation',
-        true: httpLink({ url, headers: mutationHeaders }),
+        true: [
+          retryLink({ ...DEFAULT_RETRY_POLICY, maxRetries: 2 }),
+          httpLink({ url, headers: mutationHeaders }),
+        ],
         false: httpBatchLink({ url }),
       }),
     ],
