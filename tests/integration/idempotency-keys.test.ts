@@ -56,6 +56,42 @@ async function post(url: string, path: string, token: string, input: unknown, ke
   return { status: res.status, replayed: res.headers.get('idempotent-replayed'), res, body };
 }
 
+const HOLDS = {
+  /** After the key is taken, before the order is written: the key is in flight, its row unlocked. */
+  orders: { table: 'orders', when: 'before insert on orders for each row' },
+  /** After the order committed, before the key's answer is stored (the key's row is locked). */
+  completions: {
+    table: 'idempotency_keys',
+    when: `before update on idempotency_keys for each row when (new.state = 'completed')`,
+  },
+};
+
+/**
+ * Test-only: while held, the chosen write waits (a trigger waits on advisory lock 4242, which the
+ * test holds), so a request is caught at that point. `waiting()` counts the requests caught;
+ * `terminate()` ends their sessions; `release()` lets them finish and drops the trigger.
+ */
+async function hold(at: keyof typeof HOLDS) {
+  const { table, when } = HOLDS[at];
+  await stack.db.sql`create or replace function hold_write() returns trigger language plpgsql as $$
+    begin perform pg_advisory_xact_lock(4242); return new; end $$`;
+  await stack.db.sql.unsafe(`create or replace trigger hold_write ${when} execute function hold_write()`);
+  const blocker = await stack.db.sql.reserve();
+  await blocker`select pg_advisory_lock(4242)`;
+  const caught = () =>
+    stack.db.sql`select pid from pg_locks where locktype = 'advisory' and objid = 4242 and not granted`;
+  return {
+    waiting: async () => (await caught()).length,
+    /** Ends the sessions of the caught requests, as the database does once their process is gone. */
+    terminate: () => stack.db.sql`select pg_terminate_backend(pid) from (${caught()}) caught`,
+    async release() {
+      await blocker`select pg_advisory_unlock(4242)`;
+      blocker.release();
+      await stack.db.sql.unsafe(`drop trigger hold_write on ${table}`);
+    },
+  };
+}
+
 describe('an answer lost on its way back', () => {
   let proxy: DropProxy;
   beforeAll(async () => {
@@ -126,21 +162,33 @@ describe('one key raced across instances', () => {
   it('over raw HTTP, a request while the key is held is CONFLICT with Retry-After, and nothing runs', async () => {
     const user = await stack.newUser();
     const key = `held-${user.id}`;
-    const calls = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        post(stack.servers[i % 3]!.url, 'orders.create', user.token, visaOrder, key),
-      ),
-    );
-    for (const call of calls) {
-      if (call.status === 409) {
+    const held = await hold('orders');
+    let first: ReturnType<typeof post>;
+    try {
+      first = post(stack.servers[0]!.url, 'orders.create', user.token, visaOrder, key);
+      await expect.poll(held.waiting, { message: 'the first create to wait on its order' }).toBe(1);
+      const calls = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          post(stack.servers[i % 3]!.url, 'orders.create', user.token, visaOrder, key),
+        ),
+      );
+      for (const call of calls) {
+        expect(call.status).toBe(409);
         expect(call.body.error?.data).toMatchObject({ domainCode: 'IDEMPOTENCY_KEY_IN_USE' });
         expect(call.body.error?.data.retryAfterMs).toBeGreaterThan(0);
         expect(call.res.headers.get('retry-after')).toBe('1');
-      } else {
-        expect(call.status).toBe(200);
       }
+    } finally {
+      await held.release();
     }
-    expect(calls.filter((c) => c.status === 200 && c.replayed === null)).toHaveLength(1);
+    const executed = await first;
+    expect([executed.status, executed.replayed]).toEqual([200, null]);
+    const replay = await post(stack.servers[1]!.url, 'orders.create', user.token, visaOrder, key);
+    expect([replay.status, replay.replayed, replay.body.result?.data.id]).toEqual([
+      200,
+      'true',
+      executed.body.result?.data.id,
+    ]);
     expect(await ordersOf(user.id)).toHaveLength(1);
   });
 });
@@ -227,34 +275,20 @@ describe('keys outlive processes', () => {
   it('a key held by a request killed mid-flight is IN_USE until its lease runs out, then the create re-runs once', async () => {
     const user = await stack.newUser();
     const key = `killed-${user.id}`;
-    // Test-only: the answer cannot be stored while the test holds advisory lock 4242, so the
-    // request is caught after its order committed and before its key completed: then it is killed.
-    await stack.db.sql`create or replace function hold_key_completion() returns trigger language plpgsql as $$
-      begin perform pg_advisory_xact_lock(4242); return new; end $$`;
-    await stack.db.sql`create or replace trigger hold_key_completion before update on idempotency_keys
-      for each row when (new.state = 'completed') execute function hold_key_completion()`;
-    const blocker = await stack.db.sql.reserve();
-    await blocker`select pg_advisory_lock(4242)`;
+    // The request is caught after its order committed and before its key completed: then killed.
+    const held = await hold('completions');
     try {
       const victim = stack.servers[2]!;
       const doomed = post(victim.url, 'orders.create', user.token, visaOrder, key).catch(() => 'killed');
-      const waiting = async () =>
-        (
-          await stack.db
-            .sql`select pid from pg_locks where locktype = 'advisory' and objid = 4242 and not granted`
-        ).length;
-      await expect.poll(waiting, { message: 'the answer to wait on the lock' }).toBe(1);
+      await expect.poll(held.waiting, { message: 'the answer to wait on the lock' }).toBe(1);
       expect(await ordersOf(user.id)).toHaveLength(1);
       await victim.stop('SIGKILL');
       expect(await doomed).toBe('killed');
       // PostgreSQL notices a dead client only when it next talks to it: end the dead process's
       // session (its transaction rolls back), as a database does once the connection is gone.
-      await stack.db.sql`select pg_terminate_backend(pid) from pg_locks
-        where locktype = 'advisory' and objid = 4242 and not granted`;
+      await held.terminate();
     } finally {
-      await blocker`select pg_advisory_unlock(4242)`;
-      blocker.release();
-      await stack.db.sql`drop trigger hold_key_completion on idempotency_keys`;
+      await held.release();
     }
     const [made] = await ordersOf(user.id);
     const inUse = await post(stack.servers[0]!.url, 'orders.create', user.token, visaOrder, key);

@@ -30,14 +30,17 @@ describe('the idempotency key reaper', () => {
     }
     const orders = await env.db.sql`select id from orders where user_id = ${user.id}`;
     const before = await reaped();
-    await env.db.sql`update idempotency_keys set created_at = now() - interval '25 hours'
-      where principal_id = ${user.id} and key like 'old-%'`;
-    // Held by a live request (its lease not over) / by a request that died an hour ago.
-    await env.db.sql`update idempotency_keys set state = 'in_flight', response = null, http_status = null,
-      locked_at = now(), lock_token = gen_random_uuid() where principal_id = ${user.id} and key = 'old-held'`;
-    await env.db.sql`update idempotency_keys set state = 'in_flight', response = null, http_status = null,
-      locked_at = now() - interval '1 hour', lock_token = gen_random_uuid()
-      where principal_id = ${user.id} and key = 'old-stale'`;
+    // One transaction, so the reaper (every 100 ms) never sees an old key before it is held.
+    await env.db.sql.begin(async (tx) => {
+      await tx`update idempotency_keys set created_at = now() - interval '25 hours'
+        where principal_id = ${user.id} and key like 'old-%'`;
+      // Held by a live request (its lease not over) / by a request that died an hour ago.
+      await tx`update idempotency_keys set state = 'in_flight', response = null, http_status = null,
+        locked_at = now(), lock_token = gen_random_uuid() where principal_id = ${user.id} and key = 'old-held'`;
+      await tx`update idempotency_keys set state = 'in_flight', response = null, http_status = null,
+        locked_at = now() - interval '1 hour', lock_token = gen_random_uuid()
+        where principal_id = ${user.id} and key = 'old-stale'`;
+    });
 
     await expect
       .poll(() => keysOf(user.id), { message: 'the old free keys to go' })
