@@ -4,7 +4,9 @@ import { type Stack, startStack } from '../support/stack';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ instances: 3 });
+  // The provider takes 300 ms per request, so the 99 losers really meet the winner's claim in flight
+  // (with an instant provider the charge can be over before any of them claims: nothing overlaps).
+  stack = await startStack({ instances: 3, emulatorLatencyMs: 300 });
 });
 afterAll(async () => {
   await stack?.stop();
