@@ -20,6 +20,13 @@ export const ORDER_STATUSES = [
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+/**
+ * One refund per request to give money back: `pending` from the moment its amount is reserved on
+ * the order until the provider's outcome is final (`pending` at the provider, or not known yet).
+ */
+export const REFUND_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+
 /** One payment attempt per claim: `processing` until the provider's outcome is known. */
 export const ATTEMPT_STATUSES = ['processing', 'succeeded', 'failed', 'requires_action'] as const;
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
@@ -27,10 +34,12 @@ export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 /** PostgreSQL refuses any value outside these sets. */
 export const orderStatus = pgEnum('order_status', ORDER_STATUSES);
 export const attemptStatus = pgEnum('attempt_status', ATTEMPT_STATUSES);
+export const refundStatus = pgEnum('refund_status', REFUND_STATUSES);
 
 /**
- * Every transition that may ever happen. `canceled`, `partially_refunded` and `refunded` belong to
- * cancel and refunds, which no statement performs yet: nothing enters them.
+ * Every transition that may ever happen. A paid order's status follows its `refunded_amount` (the
+ * refunds reserved or made): a reservation moves it up, a refund that fails gives its amount back
+ * and moves it down again (`REFUNDED_STATUS`).
  */
 export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   pending: ['processing', 'canceled'],
@@ -38,9 +47,16 @@ export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatu
   failed: ['processing', 'canceled'],
   requires_action: ['paid', 'failed'],
   paid: ['partially_refunded', 'refunded'],
-  partially_refunded: ['partially_refunded', 'refunded'],
-  refunded: [],
+  partially_refunded: ['paid', 'partially_refunded', 'refunded'],
+  refunded: ['paid', 'partially_refunded'],
   canceled: [],
+};
+
+/** A refund Stripe reports succeeded may still fail later (the card cannot take it back). */
+export const REFUND_TRANSITIONS: Readonly<Record<RefundStatus, readonly RefundStatus[]>> = {
+  pending: ['succeeded', 'failed'],
+  succeeded: ['failed'],
+  failed: [],
 };
 
 export const ATTEMPT_TRANSITIONS: Readonly<Record<AttemptStatus, readonly AttemptStatus[]>> = {
@@ -108,6 +124,40 @@ export const MOVES_SINCE_CLAIM = {
 /** Every move a statement makes, for the test that walks them against the transition tables. */
 export const MOVES: readonly PairedMove[] = [CLAIM, ...Object.values(SETTLE)];
 
+/** Cancel: an order nobody is paying, or whose payment failed, is closed; nothing claims it again. */
+export const CANCEL = { from: ['pending', 'failed'], to: 'canceled' } as const satisfies Move<OrderStatus>;
+
+/**
+ * Orders a refund may reserve an amount of, and the statuses a paid order moves between as its
+ * `refunded_amount` changes (by `REFUNDED_STATUS`).
+ */
+export const REFUNDABLE_STATUSES = ['paid', 'partially_refunded'] as const satisfies readonly OrderStatus[];
+export const REFUNDED_STATUS = {
+  none: 'paid',
+  part: 'partially_refunded',
+  all: 'refunded',
+} as const satisfies Record<string, OrderStatus>;
+
+/**
+ * Settling a refund with the provider's outcome. A failed refund gives its reserved amount back to
+ * the order in the same statement; a success changes only the refund (the amount was reserved).
+ */
+export const REFUND_SETTLE = {
+  succeeded: { from: ['pending'], to: 'succeeded' },
+  failed: { from: ['pending', 'succeeded'], to: 'failed' },
+} as const satisfies Record<Exclude<RefundStatus, 'pending'>, Move<RefundStatus>>;
+
+/** Refunds whose outcome may still change: recovery leases them, webhooks settle them. */
+export const IN_FLIGHT_REFUND_STATUSES: readonly RefundStatus[] = ['pending'];
+
+/**
+ * The order status for a refunded amount (SQL over the order's columns): `paid` with nothing
+ * refunded, `refunded` with all of it, `partially_refunded` between.
+ */
+export function refundedStatusFor(refundedAmount: SQL | AnyColumn, amount: AnyColumn): SQL {
+  return sql`(case when ${refundedAmount} = 0 then ${status(REFUNDED_STATUS.none)} when ${refundedAmount} = ${amount} then ${status(REFUNDED_STATUS.all)} else ${status(REFUNDED_STATUS.part)} end)::order_status`;
+}
+
 /** Orders a new attempt may claim. */
 export const PAYABLE_STATUSES: readonly OrderStatus[] = CLAIM.order.from;
 /** Orders awaiting their attempt's outcome. */
@@ -130,14 +180,18 @@ export function canTransition<S extends string>(
   return table[from].includes(to);
 }
 
-const KNOWN: ReadonlySet<string> = new Set<string>([...ORDER_STATUSES, ...ATTEMPT_STATUSES]);
+const KNOWN: ReadonlySet<string> = new Set<string>([
+  ...ORDER_STATUSES,
+  ...ATTEMPT_STATUSES,
+  ...REFUND_STATUSES,
+]);
 
 /**
  * A status as an SQL literal. Literals, not parameters: the planner must see the constant to use
  * a partial index (`WHERE status = 'processing'`), and the statement text stays the same for every
  * call (one prepared statement).
  */
-export function status(value: OrderStatus | AttemptStatus): SQL {
+export function status(value: OrderStatus | AttemptStatus | RefundStatus): SQL {
   if (!KNOWN.has(value)) throw new Error(`not a status: ${value}`);
   return sql.raw(`'${value}'`);
 }
@@ -154,7 +208,10 @@ export function expectedOrderVersion(attemptStatus: AnyColumn, claimVersion: Any
 }
 
 /** `column in ('a', 'b')` over a set of statuses (`false` for an empty set). */
-export function statusIn(column: AnyColumn | SQL, values: readonly (OrderStatus | AttemptStatus)[]): SQL {
+export function statusIn(
+  column: AnyColumn | SQL,
+  values: readonly (OrderStatus | AttemptStatus | RefundStatus)[],
+): SQL {
   if (values.length === 0) return sql`false`;
   return sql`${column} in (${sql.join(values.map(status), sql`, `)})`;
 }

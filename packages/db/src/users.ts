@@ -6,8 +6,8 @@ import { apiTokens, type PrincipalKind, services, users } from './schema';
 
 /**
  * What a token may do. A service token carries the scopes it was issued with; a user token acts
- * on its own user's orders with `USER_SCOPES`. Later procedures take one of these (refunds and
- * captures are back-office actions: no user token has them).
+ * on its own user's orders with `USER_SCOPES` (refunding its own orders included, unless the
+ * deployment turns that off; captures are back-office actions: no user token has them).
  */
 export const SCOPES = [
   'orders:read',
@@ -17,7 +17,14 @@ export const SCOPES = [
   'orders:capture',
 ] as const;
 export type Scope = (typeof SCOPES)[number];
-export const USER_SCOPES: readonly Scope[] = ['orders:read', 'orders:write', 'orders:pay'];
+export const USER_SCOPES: readonly Scope[] = ['orders:read', 'orders:write', 'orders:pay', 'orders:refund'];
+/**
+ * What a user token may do on its own orders. Customers refund their own paid orders by default;
+ * a deployment where only back-office services refund turns that off (`customerRefunds: false`).
+ */
+export function userScopes(options: { customerRefunds: boolean }): readonly Scope[] {
+  return options.customerRefunds ? USER_SCOPES : USER_SCOPES.filter((s) => s !== 'orders:refund');
+}
 export const isScope = (s: string): s is Scope => (SCOPES as readonly string[]).includes(s);
 
 /** Tokens are opaque random strings; only their SHA-256 is stored. */

@@ -9,6 +9,7 @@ import {
   ATTEMPT_STATUSES,
   ATTEMPT_TRANSITIONS,
   attemptStatus,
+  CANCEL,
   CLAIM,
   canTransition,
   IN_FLIGHT_ATTEMPT_STATUSES,
@@ -17,6 +18,11 @@ import {
   ORDER_STATUSES,
   ORDER_TRANSITIONS,
   orderStatus,
+  REFUND_SETTLE,
+  REFUND_TRANSITIONS,
+  REFUNDABLE_STATUSES,
+  REFUNDED_STATUS,
+  refundStatus,
   SETTLE,
   status,
   statusIn,
@@ -62,6 +68,33 @@ describe('the state machines', () => {
     }
     expect(SETTLE.succeeded.order.from).toContain('requires_action');
     expect(SETTLE.failed.attempt.from).toContain('requires_action');
+  });
+
+  it('allow the moves of cancel and refunds, and a refunded amount moves a paid order only among its own', () => {
+    expect(Object.keys(REFUND_TRANSITIONS).sort()).toEqual([...refundStatus.enumValues].sort());
+    for (const from of CANCEL.from)
+      expect(canTransition(ORDER_TRANSITIONS, from, CANCEL.to), from).toBe(true);
+    for (const move of Object.values(REFUND_SETTLE)) {
+      for (const from of move.from) {
+        expect(canTransition(REFUND_TRANSITIONS, from, move.to), `refund ${from} -> ${move.to}`).toBe(true);
+      }
+    }
+    // A reservation moves a refundable order to any status the refunded amount picks; a release
+    // moves a partly or fully refunded one back down.
+    const targets = Object.values(REFUNDED_STATUS);
+    for (const from of REFUNDABLE_STATUSES) {
+      for (const to of targets.filter((t) => t !== 'paid')) {
+        expect(canTransition(ORDER_TRANSITIONS, from, to), `${from} -> ${to}`).toBe(true);
+      }
+    }
+    for (const from of ['partially_refunded', 'refunded'] as const) {
+      for (const to of targets.filter((t) => t !== from && t !== 'refunded')) {
+        expect(canTransition(ORDER_TRANSITIONS, from, to), `${from} -> ${to}`).toBe(true);
+      }
+    }
+    // Canceled is final: nothing claims or refunds it.
+    expect(ORDER_TRANSITIONS.canceled).toEqual([]);
+    expect(CLAIM.order.from).not.toContain('canceled');
   });
 
   it('render statuses as SQL literals and refuse anything else', () => {

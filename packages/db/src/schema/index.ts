@@ -1,6 +1,7 @@
-export { attemptStatus, orderStatus } from '../states';
+export { attemptStatus, orderStatus, refundStatus } from '../states';
 export * from './idempotency-keys';
 export * from './orders';
 export * from './payment-attempts';
+export * from './refunds';
 export * from './stripe-events';
 export * from './users';

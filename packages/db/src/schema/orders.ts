@@ -24,6 +24,14 @@ export const orders = pgTable(
     paidAt: timestamp('paid_at', { withTimezone: true }),
     canceledAt: timestamp('canceled_at', { withTimezone: true }),
     /**
+     * Refunds reserved or made (pending + succeeded), minor units. A refund reserves its amount
+     * here before the provider is called, so no concurrency refunds more than was charged; a refund
+     * that fails gives it back. The status follows it (`refundedStatusFor`).
+     */
+    refundedAmount: integer('refunded_amount').notNull().default(0),
+    /** When the refunded amount last changed. */
+    refundedAt: timestamp('refunded_at', { withTimezone: true }),
+    /**
      * The caller idempotency key it was created under: a create re-run under the same key (its
      * first request died before its answer was stored) finds this order instead of making another.
      */
@@ -34,6 +42,10 @@ export const orders = pgTable(
   (t) => [
     check('orders_amount_positive', sql`${t.amount} > 0`),
     check('orders_currency_format', sql`${t.currency} ~ '^[a-z]{3}$'`),
+    check(
+      'orders_refunded_amount_range',
+      sql`${t.refundedAmount} >= 0 and ${t.refundedAmount} <= ${t.amount}`,
+    ),
     check(
       'orders_paid_has_payment_intent',
       sql`${t.status} <> ${status('paid')} OR ${t.paymentIntentId} IS NOT NULL`,
