@@ -9,6 +9,11 @@ export type DomainErrorDetails =
   | { code: 'PAYMENT_DECLINED'; orderId: string; declineCode: string; providerMessage: string }
   | { code: 'PAYMENT_REJECTED'; orderId: string; providerCode: string; providerMessage: string }
   | { code: 'PROVIDER_UNAVAILABLE'; orderId: string }
+  | { code: 'ORDER_NOT_REFUNDABLE'; orderId: string; status: string }
+  | { code: 'REFUND_EXCEEDS_REFUNDABLE'; orderId: string; requested: number; refundable: number }
+  | { code: 'REFUND_FAILED'; orderId: string; refundId: string; reason: string; providerMessage: string }
+  | { code: 'ORDER_NOT_CANCELABLE'; orderId: string; status: string }
+  | { code: 'PAYMENT_IN_PROGRESS'; orderId: string }
   | { code: 'IDEMPOTENCY_KEY_REUSED'; procedure: string; firstProcedure: string }
   | { code: 'IDEMPOTENCY_KEY_IN_USE'; retryAfterMs: number };
 
@@ -21,7 +26,19 @@ const MESSAGES: { [C in DomainErrorCode]: (d: Extract<DomainErrorDetails, { code
   PAYMENT_DECLINED: (d) => `The card was declined (${d.declineCode}). ${d.providerMessage}`.trim(),
   PAYMENT_REJECTED: (d) =>
     `The payment provider rejected the payment (${d.providerCode}); nothing was charged. ${d.providerMessage}`.trim(),
-  PROVIDER_UNAVAILABLE: () => 'The payment provider is unavailable; nothing was charged. Try again.',
+  PROVIDER_UNAVAILABLE: () => 'The payment provider is unavailable; no money moved. Try again.',
+  ORDER_NOT_REFUNDABLE: (d) =>
+    d.status === 'refunded'
+      ? 'The order is already fully refunded.'
+      : `Order cannot be refunded in status "${d.status}": only a paid order can.`,
+  REFUND_EXCEEDS_REFUNDABLE: (d) =>
+    `Cannot refund ${d.requested}: only ${d.refundable} of the order is left to refund; nothing was refunded.`,
+  REFUND_FAILED: (d) =>
+    `The payment provider could not refund (${d.reason}); nothing was refunded. ${d.providerMessage}`.trim(),
+  ORDER_NOT_CANCELABLE: (d) =>
+    `Order cannot be canceled in status "${d.status}"${d.status === 'canceled' ? '' : ': refund it instead'}.`,
+  PAYMENT_IN_PROGRESS: () =>
+    'A payment of this order is in progress; nothing was changed. Wait for its outcome.',
   IDEMPOTENCY_KEY_REUSED: (d) =>
     `This idempotency key was first used ${d.firstProcedure === d.procedure ? 'with different input' : `for ${d.firstProcedure}`}; nothing was executed. A new request needs a new key.`,
   IDEMPOTENCY_KEY_IN_USE: () =>

@@ -49,7 +49,48 @@ export interface FindOptions {
   consistentSince?: Date;
 }
 
-export interface PaymentGateway {
+export interface RefundRequest {
+  paymentIntentId: string;
+  amount: number;
+  reason: string | null;
+  /** Derived from the refund row's id: every retry of one refund sends the same key. */
+  idempotencyKey: string;
+  metadata: Record<string, string>;
+}
+
+export type RefundResult =
+  /** The money went back. */
+  | { kind: 'succeeded'; refundId: string }
+  /** The provider accepted the refund; its outcome arrives later (webhook, or a later read). */
+  | { kind: 'pending'; refundId: string }
+  /** The provider could not refund (e.g. the card is closed); nothing was given back. */
+  | { kind: 'failed'; refundId: string; reason: string }
+  /** Refused before executing (e.g. more than the unrefunded amount): nothing was refunded. */
+  | { kind: 'rejected'; code: string; message: string }
+  /** The provider refused our credentials before executing: nothing was refunded. */
+  | { kind: 'unavailable'; reason: string }
+  /** Not known whether the refund was made: resolved later with the same idempotency key. */
+  | { kind: 'unknown'; reason: string };
+
+/** What reconciliation and recovery read of a PaymentIntent's refunds. */
+export interface ProviderRefund {
+  id: string;
+  status: 'succeeded' | 'pending' | 'failed';
+  amount: number;
+  failureReason: string | null;
+  metadata: Record<string, string>;
+}
+
+export interface RefundGateway {
+  /** Creates a refund of a PaymentIntent with the request's idempotency key. */
+  refund(request: RefundRequest): Promise<RefundResult>;
+  /** A refund's current state. A read that fails is `unknown`, never a failure. */
+  retrieveRefund(refundId: string): Promise<RefundResult>;
+  /** Every refund of a PaymentIntent (the provider's list is immediately consistent). */
+  listRefunds(paymentIntentId: string): Promise<ProviderRefund[] | { kind: 'unknown'; reason: string }>;
+}
+
+export interface PaymentGateway extends RefundGateway {
   /** Creates and confirms a PaymentIntent with the request's idempotency key. */
   charge(request: ChargeRequest): Promise<ChargeResult>;
   /** The PaymentIntent's current state: what counts when webhooks arrive late or out of order. */

@@ -1,5 +1,6 @@
 export { chargeRequestFor, summarizeProcessingAttempts } from './attempts';
 export { type BackoffPolicy, fullJitterDelay } from './backoff';
+export { type CancelAnswer, cancelOrder } from './cancel';
 export { MAXIMUM_CHARGE, minimumChargeAmount } from './charge-limits';
 export { type ClaimParams, type ClaimResult, claimOrder, idempotencyKeyFor } from './claim';
 export {
@@ -17,6 +18,10 @@ export type {
   LookupResult,
   PaymentGateway,
   ProviderPaymentIntent,
+  ProviderRefund,
+  RefundGateway,
+  RefundRequest,
+  RefundResult,
 } from './gateway';
 export { createOrder, findOrder, getOrder, listOrders, type Order, type PaymentAttempt } from './orders';
 export { attemptOutcome, failureError } from './outcome';
@@ -40,6 +45,22 @@ export {
   runRecovery,
 } from './recover';
 export {
+  type RefundAnswer,
+  type RefundInput,
+  refundOrder,
+  refundOutcome,
+  refundRequestFor,
+} from './refund';
+export {
+  findRefund,
+  findRefundByProvider,
+  type Refund,
+  type RefundOutcome,
+  refundKeyFor,
+  refundsOf,
+  settleRefund,
+} from './refund-store';
+export {
   ABANDONED_CODE,
   type AttemptOutcome,
   finalizeAttempt,
@@ -56,5 +77,6 @@ export {
   type StripeGatewayConfig,
 } from './stripe-client';
 export { classifyStripeError, createStripeGateway, fromPaymentIntent } from './stripe-gateway';
+export { fromRefund } from './stripe-refunds';
 export { createWebhookVerifier, WEBHOOK_TOLERANCE_SECONDS } from './stripe-webhooks';
 export { applyPaymentIntentEvent, type EventResult, type PaymentIntentEvent } from './webhook';

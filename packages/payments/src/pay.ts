@@ -59,11 +59,12 @@ export async function payOrder(deps: PaymentsDeps, input: PayInput): Promise<Pay
     if (isPaid(order.status) && order.paymentIntentId) {
       return finish(deps, { outcome: 'already_paid', order, paymentIntentId: order.paymentIntentId });
     }
-    if (answer?.status === 'failed') throw failed(deps, failureError(order.id, answer));
     const inFlight = isOrderInFlight(order.status);
+    // Canceled (or refunded): no decline replayed, no waiting; it cannot be paid.
     if (!inFlight && !isPayable(order.status)) {
       throw new DomainError({ code: 'ORDER_NOT_PAYABLE', orderId: order.id, status: order.status });
     }
+    if (answer?.status === 'failed') throw failed(deps, failureError(order.id, answer));
     deps.hooks?.claimConflict?.();
     // In flight, the order's version is the claim version of its attempt.
     if (inFlight) waitedOn ??= order.version;

@@ -14,6 +14,7 @@ import {
   STRIPE_DEFAULTS,
   type StripeGatewayConfig,
 } from './stripe-client';
+import { stripeRefunds } from './stripe-refunds';
 
 export function createStripeGateway(
   config: StripeGatewayConfig,
@@ -26,6 +27,8 @@ export function createStripeGateway(
       config.maxNetworkRetries ?? STRIPE_DEFAULTS.maxNetworkRetries,
     );
   return {
+    ...stripeRefunds(client, callTimeoutMs),
+
     async charge(request: ChargeRequest): Promise<ChargeResult> {
       const call = await runCall(callTimeoutMs, () =>
         client.paymentIntents.create(

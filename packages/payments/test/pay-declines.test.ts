@@ -7,7 +7,7 @@ import { DomainError } from '../src/errors';
 import type { ChargeRequest, ChargeResult, PaymentGateway } from '../src/gateway';
 import { createOrder } from '../src/orders';
 import { payOrder } from '../src/pay';
-import { useDatabase } from './support';
+import { unusedRefunds, useDatabase } from './support';
 
 /**
  * Declines under concurrency, on real PostgreSQL: a burst of pays with one payment method reaches
@@ -32,6 +32,7 @@ function heldGateway() {
     release = r;
   });
   const gateway: PaymentGateway = {
+    ...unusedRefunds,
     async charge(request): Promise<ChargeResult> {
       charges.push(request);
       await gate;

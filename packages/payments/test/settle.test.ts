@@ -6,7 +6,7 @@ import { createOrder, findOrder } from '../src/orders';
 import { DEFAULT_RECOVERY_POLICY, leaseStaleAttempts, recoverAttempt, runRecovery } from '../src/recover';
 import { type AttemptOutcome, finalizeAttempt } from '../src/settle';
 import { applyPaymentIntentEvent } from '../src/webhook';
-import { useDatabase } from './support';
+import { unusedRefunds, useDatabase } from './support';
 
 /**
  * Every settle move the state machine declares, run on real PostgreSQL from every state it may
@@ -76,6 +76,7 @@ describe('every settle move, from every state it may start in', () => {
 /** A provider that says every PaymentIntent it is asked about has succeeded. */
 const succeededProvider = (): PaymentGateway & { charges: number } => {
   const gateway = {
+    ...unusedRefunds,
     charges: 0,
     charge: async () => {
       gateway.charges++;

@@ -1,6 +1,7 @@
 import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { afterAll, beforeAll } from 'vitest';
+import type { RefundGateway } from '../src/gateway';
 
 /**
  * A throwaway PostgreSQL with the real migrations for one test file, a pool on it and one user:
@@ -23,3 +24,10 @@ export function useDatabase(
     await database?.stop();
   });
 }
+
+/** The refund half of a gateway, for fakes of tests that never refund. */
+export const unusedRefunds: RefundGateway = {
+  refund: () => Promise.reject(new Error('not used')),
+  retrieveRefund: () => Promise.reject(new Error('not used')),
+  listRefunds: () => Promise.reject(new Error('not used')),
+};

@@ -1,0 +1,216 @@
+import type { DbHandle } from '@chargeonce/db';
+import { orders } from '@chargeonce/db';
+import { eq, sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import type { PaymentsDeps } from '../src/deps';
+import type { PaymentGateway, RefundRequest, RefundResult } from '../src/gateway';
+import { createOrder, findOrder, type Order } from '../src/orders';
+import { payOrder } from '../src/pay';
+import { refundOrder } from '../src/refund';
+import { refundKeyFor, refundsOf } from '../src/refund-store';
+import { useDatabase } from './support';
+
+/**
+ * refundOrder against real PostgreSQL with a scripted provider: the reservation, the provider's
+ * answers (success, failure, unknown) and concurrency, counted at the provider.
+ */
+let handle: DbHandle;
+let userId: string;
+useDatabase(
+  'refund-test',
+  (db) => {
+    ({ handle, userId } = db);
+  },
+  { max: 10 },
+);
+
+/** A provider whose refunds answer `answer(request)`; it records every refund request. */
+function provider(
+  answer: (r: RefundRequest, n: number) => Promise<RefundResult> | RefundResult = (r) => ({
+    kind: 'succeeded',
+    refundId: `re_${r.idempotencyKey}`,
+  }),
+) {
+  const requests: RefundRequest[] = [];
+  const gateway: PaymentGateway = {
+    charge: async (r) => ({ kind: 'succeeded', paymentIntentId: `pi_${r.idempotencyKey}` }),
+    retrieve: () => Promise.reject(new Error('not used')),
+    findByAttempt: () => Promise.reject(new Error('not used')),
+    listPaymentIntents: () => {
+      throw new Error('not used');
+    },
+    async refund(request) {
+      requests.push(request);
+      return answer(request, requests.length);
+    },
+    retrieveRefund: () => Promise.reject(new Error('not used')),
+    listRefunds: () => Promise.reject(new Error('not used')),
+  };
+  return { gateway, requests };
+}
+
+const deps = (gateway: PaymentGateway): PaymentsDeps => ({ db: handle.db, gateway, instanceId: 'unit' });
+const requestedBy = () => ({ kind: 'user' as const, id: userId });
+
+async function paidOrder(amount = 1000): Promise<Order> {
+  const order = await createOrder(handle.db, {
+    userId,
+    amount,
+    currency: 'usd',
+    paymentMethodId: 'pm_card_visa',
+  });
+  const paid = await payOrder(deps(provider().gateway), { orderId: order.id, userId });
+  expect(paid.outcome).toBe('charged');
+  return paid.order;
+}
+
+describe('refundOrder', () => {
+  it('refunds the whole order by default, once, with a key derived from the refund row', async () => {
+    const order = await paidOrder();
+    const { gateway, requests } = provider();
+    const answer = await refundOrder(deps(gateway), {
+      orderId: order.id,
+      userId,
+      requestedBy: requestedBy(),
+    });
+    expect(answer.outcome).toBe('refunded');
+    expect(answer.order).toMatchObject({ status: 'refunded', refundedAmount: 1000 });
+    expect(requests).toEqual([
+      expect.objectContaining({ amount: 1000, idempotencyKey: refundKeyFor(answer.refund.id) }),
+    ]);
+    expect(answer.refund).toMatchObject({
+      status: 'succeeded',
+      stripeRefundId: `re_${refundKeyFor(answer.refund.id)}`,
+    });
+    await expect(
+      refundOrder(deps(gateway), { orderId: order.id, userId, requestedBy: requestedBy() }),
+    ).rejects.toMatchObject({ code: 'ORDER_NOT_REFUNDABLE' });
+    expect(requests).toHaveLength(1);
+  });
+
+  it('partial refunds add up to the amount, and then no more', async () => {
+    const order = await paidOrder();
+    const { gateway } = provider();
+    const first = await refundOrder(deps(gateway), {
+      orderId: order.id,
+      userId,
+      amount: 300,
+      requestedBy: requestedBy(),
+    });
+    expect(first.order).toMatchObject({ status: 'partially_refunded', refundedAmount: 300 });
+    await expect(
+      refundOrder(deps(gateway), { orderId: order.id, userId, amount: 701, requestedBy: requestedBy() }),
+    ).rejects.toMatchObject({
+      code: 'REFUND_EXCEEDS_REFUNDABLE',
+      details: { requested: 701, refundable: 700 },
+    });
+    const rest = await refundOrder(deps(gateway), { orderId: order.id, userId, requestedBy: requestedBy() });
+    expect(rest.refund.amount).toBe(700);
+    expect(rest.order).toMatchObject({ status: 'refunded', refundedAmount: 1000 });
+  });
+
+  it('100 concurrent tenth refunds: exactly 10 reach the provider, the order is refunded once over', async () => {
+    const order = await paidOrder();
+    const { gateway, requests } = provider();
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, () =>
+        refundOrder(deps(gateway), { orderId: order.id, userId, amount: 100, requestedBy: requestedBy() }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+    const refused = results.flatMap((r) =>
+      r.status === 'rejected' ? [(r.reason as { code: string }).code] : [],
+    );
+    expect(new Set(refused)).toEqual(new Set(['ORDER_NOT_REFUNDABLE']));
+    expect(requests).toHaveLength(10);
+    expect(await findOrder(handle.db, order.id)).toMatchObject({ status: 'refunded', refundedAmount: 1000 });
+  });
+
+  it('companion: check-then-refund without the reservation refunds more than was charged', async () => {
+    const order = await paidOrder();
+    const { gateway, requests } = provider(async (r) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return { kind: 'succeeded', refundId: `re_${r.idempotencyKey}` };
+    });
+    // What a naive service does: read what is left, refund at the provider, then record it.
+    const naive = async () => {
+      const now = await findOrder(handle.db, order.id);
+      if (!now || now.amount - now.refundedAmount < 500) return;
+      await gateway.refund({
+        paymentIntentId: 'pi',
+        amount: 500,
+        reason: null,
+        idempotencyKey: crypto.randomUUID(),
+        metadata: {},
+      });
+    };
+    await Promise.all(Array.from({ length: 10 }, naive));
+    expect(requests.length).toBeGreaterThan(2);
+  });
+
+  it('a failed refund gives its reservation back and says so; nothing stays pending', async () => {
+    const order = await paidOrder();
+    const { gateway } = provider((r) => ({
+      kind: 'failed',
+      refundId: `re_${r.idempotencyKey}`,
+      reason: 'expired_or_canceled_card',
+    }));
+    await expect(
+      refundOrder(deps(gateway), { orderId: order.id, userId, amount: 400, requestedBy: requestedBy() }),
+    ).rejects.toMatchObject({ code: 'REFUND_FAILED', details: { reason: 'expired_or_canceled_card' } });
+    expect(await findOrder(handle.db, order.id)).toMatchObject({ status: 'paid', refundedAmount: 0 });
+    expect((await refundsOf(handle.db, order.id)).map((r) => r.status)).toEqual(['failed']);
+  });
+
+  it('a refused request (credentials) is PROVIDER_UNAVAILABLE and reserves nothing', async () => {
+    const order = await paidOrder();
+    const { gateway } = provider(() => ({ kind: 'unavailable', reason: 'authentication_error' }));
+    await expect(
+      refundOrder(deps(gateway), { orderId: order.id, userId, requestedBy: requestedBy() }),
+    ).rejects.toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+    expect(await findOrder(handle.db, order.id)).toMatchObject({ status: 'paid', refundedAmount: 0 });
+  });
+
+  it('an unknown outcome keeps the reservation and the refund pending, never a failure', async () => {
+    const order = await paidOrder();
+    const { gateway } = provider(() => ({ kind: 'unknown', reason: 'timeout' }));
+    const answer = await refundOrder(deps(gateway), {
+      orderId: order.id,
+      userId,
+      requestedBy: requestedBy(),
+    });
+    expect(answer).toMatchObject({ outcome: 'pending', refund: { status: 'pending' } });
+    expect(await findOrder(handle.db, order.id)).toMatchObject({ status: 'refunded', refundedAmount: 1000 });
+  });
+
+  it('refuses an order that is not paid, another user’s order, and changes nothing', async () => {
+    const order = await createOrder(handle.db, {
+      userId,
+      amount: 1000,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    const { gateway, requests } = provider();
+    await expect(
+      refundOrder(deps(gateway), { orderId: order.id, userId, requestedBy: requestedBy() }),
+    ).rejects.toMatchObject({ code: 'ORDER_NOT_REFUNDABLE', details: { status: 'pending' } });
+    await expect(
+      refundOrder(deps(gateway), {
+        orderId: order.id,
+        userId: crypto.randomUUID(),
+        requestedBy: requestedBy(),
+      }),
+    ).rejects.toMatchObject({ code: 'ORDER_NOT_FOUND' });
+    expect(requests).toHaveLength(0);
+    const [row] = await handle.db.select().from(orders).where(eq(orders.id, order.id));
+    expect(row).toMatchObject({ status: 'pending', refundedAmount: 0, version: order.version });
+    expect(await refundsOf(handle.db, order.id)).toEqual([]);
+  });
+
+  it('the database refuses a refunded amount above the charge, whatever the code does', async () => {
+    const order = await paidOrder();
+    await expect(
+      handle.db.execute(sql`update orders set refunded_amount = amount + 1 where id = ${order.id}`),
+    ).rejects.toThrow();
+  });
+});
