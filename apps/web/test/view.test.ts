@@ -15,6 +15,9 @@ const order = (over: Partial<OrderWithAttempts['order']> = {}): OrderWithAttempt
   createdAt: '2026-12-01T10:00:00.000Z',
   updatedAt: '2026-12-01T10:00:00.000Z',
   paidAt: null,
+  refundedAmount: 0,
+  refundedAt: null,
+  canceledAt: null,
   ...over,
 });
 const attempt = (claimVersion: number, over: Partial<OrderWithAttempts['attempts'][number]> = {}) => ({
@@ -33,7 +36,7 @@ const idle = { paying: false, declineCode: undefined };
 
 describe('payView', () => {
   it('paid wins over everything, whichever request got there first', () => {
-    const data = { order: order({ status: 'paid', paymentIntentId: 'pi_1' }), attempts: [] };
+    const data = { order: order({ status: 'paid', paymentIntentId: 'pi_1' }), attempts: [], refunds: [] };
     expect(payView(data, { paying: true, declineCode: 'generic_decline' })).toEqual({
       kind: 'paid',
       paymentIntentId: 'pi_1',
@@ -41,11 +44,11 @@ describe('payView', () => {
   });
   it('an unknown outcome is confirming and never offers to pay again', () => {
     for (const status of ['processing', 'requires_action'] as const) {
-      expect(payView({ order: order({ status }), attempts: [] }, idle)).toEqual({ kind: 'confirming' });
+      expect(payView({ order: order({ status }), attempts: [], refunds: [] }, idle)).toEqual({ kind: 'confirming' });
     }
   });
   it('while this tab pays, the button says paying', () => {
-    expect(payView({ order: order(), attempts: [] }, { paying: true, declineCode: undefined })).toEqual({
+    expect(payView({ order: order(), attempts: [], refunds: [] }, { paying: true, declineCode: undefined })).toEqual({
       kind: 'payable',
       paying: true,
       declineCode: null,
@@ -54,6 +57,7 @@ describe('payView', () => {
   it('a failed order shows the latest attempt’s decline, or this tab’s own', () => {
     const data = {
       order: order({ status: 'failed', version: 5 }),
+      refunds: [],
       attempts: [
         attempt(2, { declineCode: 'expired_card' }),
         attempt(4, { declineCode: 'insufficient_funds' }),
@@ -69,12 +73,13 @@ describe('payView', () => {
     });
     const notADecline = {
       order: data.order,
+      refunds: [],
       attempts: [attempt(2, { declineCode: null, errorCode: 'abandoned' })],
     };
     expect(payView(notADecline, idle)).toMatchObject({ declineCode: 'abandoned' });
   });
   it('a state that cannot be paid is closed', () => {
-    expect(payView({ order: order({ status: 'canceled' }), attempts: [] }, idle)).toEqual({ kind: 'closed' });
+    expect(payView({ order: order({ status: 'canceled' }), attempts: [], refunds: [] }, idle)).toEqual({ kind: 'closed' });
   });
 });
 

@@ -24,8 +24,15 @@ export const AUTH_CACHE_TTL_MS = 5_000;
  */
 export function createTokenAuthenticator(
   db: Database,
-  options: { ttlMs?: number; maxEntries?: number; now?: () => number } = {},
+  options: {
+    ttlMs?: number;
+    maxEntries?: number;
+    now?: () => number;
+    /** What user tokens may do (default `USER_SCOPES`; see `userScopes`). */
+    userScopes?: readonly Scope[];
+  } = {},
 ): Authenticator {
+  const forUsers = options.userScopes ?? USER_SCOPES;
   const ttlMs = options.ttlMs ?? AUTH_CACHE_TTL_MS;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
@@ -39,7 +46,7 @@ export function createTokenAuthenticator(
       const record = await findToken(db, token);
       const tokenExpiresAt = record?.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
       if (!record || record.revokedAt || tokenExpiresAt <= now()) return undefined;
-      const principal = toPrincipal(record);
+      const principal = toPrincipal(record, forUsers);
       if (!principal) return undefined;
       if (cache.size >= maxEntries) cache.clear();
       cache.set(key, { principal, expiresAt: now() + ttlMs, tokenExpiresAt });
@@ -51,9 +58,12 @@ export function createTokenAuthenticator(
   };
 }
 
-function toPrincipal(record: NonNullable<Awaited<ReturnType<typeof findToken>>>): Principal | undefined {
+function toPrincipal(
+  record: NonNullable<Awaited<ReturnType<typeof findToken>>>,
+  userScopes: readonly Scope[],
+): Principal | undefined {
   if (record.kind === 'user' && record.userId) {
-    return { kind: 'user', tokenId: record.tokenId, userId: record.userId, scopes: USER_SCOPES };
+    return { kind: 'user', tokenId: record.tokenId, userId: record.userId, scopes: userScopes };
   }
   if (record.kind === 'service' && record.serviceId && record.serviceName) {
     return {

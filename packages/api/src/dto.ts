@@ -1,5 +1,5 @@
-import { attemptStatus, orderStatus } from '@chargeonce/db';
-import type { Order, PaymentAttempt } from '@chargeonce/payments';
+import { attemptStatus, orderStatus, refundStatus } from '@chargeonce/db';
+import type { Order, PaymentAttempt, Refund } from '@chargeonce/payments';
 import { z } from 'zod';
 
 export const orderIdSchema = z.uuid({ message: 'orderId must be a UUID' });
@@ -22,6 +22,10 @@ export const orderDto = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   paidAt: z.string().nullable(),
+  /** Refunds reserved or made (pending + succeeded), minor units. */
+  refundedAmount: z.number().int(),
+  refundedAt: z.string().nullable(),
+  canceledAt: z.string().nullable(),
 });
 export type OrderDto = z.infer<typeof orderDto>;
 
@@ -50,6 +54,9 @@ export function toOrderDto(order: Order): OrderDto {
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
     paidAt: order.paidAt?.toISOString() ?? null,
+    refundedAmount: order.refundedAmount,
+    refundedAt: order.refundedAt?.toISOString() ?? null,
+    canceledAt: order.canceledAt?.toISOString() ?? null,
   };
 }
 
@@ -64,5 +71,34 @@ export function toAttemptDto(attempt: PaymentAttempt): z.infer<typeof attemptDto
     declineCode: attempt.declineCode,
     claimedAt: attempt.claimedAt.toISOString(),
     completedAt: attempt.completedAt?.toISOString() ?? null,
+  };
+}
+
+export const refundDto = z.object({
+  id: z.string(),
+  orderId: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  reason: z.string().nullable(),
+  status: z.enum(refundStatus.enumValues),
+  stripeRefundId: z.string().nullable(),
+  errorCode: z.string().nullable(),
+  createdAt: z.string(),
+  completedAt: z.string().nullable(),
+});
+export type RefundDto = z.infer<typeof refundDto>;
+
+export function toRefundDto(refund: Refund): RefundDto {
+  return {
+    id: refund.id,
+    orderId: refund.orderId,
+    amount: refund.amount,
+    currency: refund.currency,
+    reason: refund.reason,
+    status: refund.status,
+    stripeRefundId: refund.stripeRefundId,
+    errorCode: refund.errorCode,
+    createdAt: refund.createdAt.toISOString(),
+    completedAt: refund.completedAt?.toISOString() ?? null,
   };
 }

@@ -148,13 +148,15 @@ export const protoObject = fc
 // ---------------------------------------------------------------------------------------------
 // Each procedure's input
 
-export const PROCEDURES = ['create', 'get', 'list', 'pay'] as const;
+export const PROCEDURES = ['create', 'get', 'list', 'pay', 'refund', 'cancel'] as const;
 export type Procedure = (typeof PROCEDURES)[number];
 export const SCOPE: Record<Procedure, Scope> = {
   create: 'orders:write',
   get: 'orders:read',
   list: 'orders:read',
   pay: 'orders:pay',
+  refund: 'orders:refund',
+  cancel: 'orders:write',
 };
 
 export interface Generated {
@@ -252,6 +254,18 @@ export function fuzzInputs(weird: fc.Arbitrary<unknown>, oddUuids: readonly stri
       userId: field(optional(userRef), weirdUuid),
       idempotencyKey,
     }),
+    refund: record({
+      orderId: field(fc.oneof(orderRef, fc.constant<Ref>('$FRESH_A')), weirdUuid),
+      amount: field(optional(fc.integer({ min: 1, max: 6_000 }))),
+      reason: field(optional(fc.constantFrom('duplicate', 'fraudulent', 'requested_by_customer'))),
+      userId: field(optional(userRef), weirdUuid),
+      idempotencyKey,
+    }),
+    cancel: record({
+      orderId: field(fc.oneof(orderRef, fc.constant<Ref>('$FRESH_A')), weirdUuid),
+      userId: field(optional(userRef), weirdUuid),
+      idempotencyKey,
+    }),
   };
   const caseFor = (procedure: Procedure): fc.Arbitrary<Case> =>
     fc.tuple(principal, shaped(INPUTS[procedure])).map(([p, generated]) => ({ principal: p, ...generated }));
@@ -293,6 +307,12 @@ export function mustSucceed(procedure: Procedure, c: Case): boolean {
         (order === '$A_PAID' || order === '$B_PAID') &&
         named(c.input, 'paymentMethodId') === ABSENT
       );
+    case 'refund':
+      // Whether anything is left to refund depends on the calls before.
+      return false;
+    case 'cancel':
+      // A fresh order is pending: the entitled cancel of it succeeds (others may be paid by now).
+      return mayActFor(c.principal, user, false) && seesOrder && order === '$FRESH_A';
   }
 }
 
@@ -302,8 +322,11 @@ export function deniedAs(procedure: Procedure, p: PrincipalName): 'UNAUTHORIZED'
   return SCOPES[p].includes(SCOPE[procedure]) ? null : 'FORBIDDEN';
 }
 
-/** Domain errors that report a payment the provider was asked for: its attempt is recorded. */
-export const EXECUTED = ['PAYMENT_DECLINED', 'PAYMENT_REJECTED', 'PROVIDER_UNAVAILABLE'];
+/**
+ * Domain errors that report a payment or refund the provider was asked for: its attempt (or its
+ * failed refund, the reservation given back) is recorded.
+ */
+export const EXECUTED = ['PAYMENT_DECLINED', 'PAYMENT_REJECTED', 'PROVIDER_UNAVAILABLE', 'REFUND_FAILED'];
 
 // ---------------------------------------------------------------------------------------------
 // The environment: placeholders resolved, and what a call could change
@@ -348,16 +371,26 @@ export async function resolve(env: Env, how: Placeholders, value: unknown): Prom
 }
 
 /**
- * What a call could change: orders and their versions, attempts, PaymentIntents; and idempotency
+ * What a call could change: orders and their versions, attempts, refunds, PaymentIntents; and idempotency
  * keys still held (none may be, once a call has its answer).
  */
 export async function snapshot(env: Env) {
-  type Counts = { orders: number; versions: number; attempts: number; completed: number; held_keys: number };
+  type Counts = {
+    orders: number;
+    versions: number;
+    attempts: number;
+    completed: number;
+    refunds: number;
+    refunded: number;
+    held_keys: number;
+  };
   const [row] = await env.db.sql<Counts[]>`
     select (select count(*) from orders)::int as orders,
            (select coalesce(sum(version), 0) from orders)::int as versions,
            (select count(*) from payment_attempts)::int as attempts,
            (select count(*) from payment_attempts where completed_at is not null)::int as completed,
+           (select count(*) from refunds)::int as refunds,
+           (select coalesce(sum(refunded_amount), 0) from orders)::int as refunded,
            (select count(*) from idempotency_keys where lock_token is not null)::int as held_keys`;
   return { ...row, paymentIntents: env.emulator.paymentIntents().length };
 }

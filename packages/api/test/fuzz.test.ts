@@ -4,7 +4,9 @@ import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { attemptDto, orderDto } from '../src/dto';
+import { cancelOutput } from '../src/orders/cancel';
 import { payOutput } from '../src/orders/pay.schema';
+import { refundOutput } from '../src/orders/refund';
 import { procedurePaths } from '../src/procedures';
 import { appRouter } from '../src/router';
 import {
@@ -179,6 +181,22 @@ function checkOutput(procedure: Procedure, c: Case, input: unknown, out: unknown
         expect(result.order.status).toBe('paid');
         expect(result.order.paymentIntentId).toBe(result.paymentIntentId);
       }
+      return;
+    }
+    case 'refund': {
+      const result = refundOutput.parse(out);
+      expect(result.order.id).toBe(lower(named(input, 'orderId')));
+      if (owner !== undefined) expect(result.order.userId).toBe(owner);
+      expect(result.refund.orderId).toBe(result.order.id);
+      expect(result.order.refundedAmount).toBeGreaterThanOrEqual(result.refund.amount);
+      expect(result.order.refundedAmount).toBeLessThanOrEqual(result.order.amount);
+      return;
+    }
+    case 'cancel': {
+      const result = cancelOutput.parse(out);
+      expect(result.order.id).toBe(lower(named(input, 'orderId')));
+      if (owner !== undefined) expect(result.order.userId).toBe(owner);
+      expect(result.order.status).toBe('canceled');
     }
   }
 }

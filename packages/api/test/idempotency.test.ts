@@ -196,6 +196,15 @@ describe('every mutation', () => {
       const order = await api.orders.create(visaOrder);
       return (again, key) => again.orders.pay({ orderId: order.id, idempotencyKey: key });
     },
+    'orders.refund': async (api) => {
+      const order = await api.orders.create(visaOrder);
+      await api.orders.pay({ orderId: order.id });
+      return (again, key) => again.orders.refund({ orderId: order.id, amount: 1000, idempotencyKey: key });
+    },
+    'orders.cancel': async (api) => {
+      const order = await api.orders.create(visaOrder);
+      return (again, key) => again.orders.cancel({ orderId: order.id, idempotencyKey: key });
+    },
   };
   const mutations = Object.entries(
     appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>,

@@ -51,6 +51,9 @@ describe('orders.create', () => {
       createdAt: iso,
       updatedAt: iso,
       paidAt: null,
+      refundedAmount: 0,
+      refundedAt: null,
+      canceledAt: null,
     });
   });
 

@@ -1,9 +1,20 @@
-import { createOrder, getOrder, listOrders } from '@chargeonce/payments';
+import { createOrder, getOrder, listOrders, refundsOf } from '@chargeonce/payments';
 import { z } from 'zod';
-import { attemptDto, orderDto, orderIdSchema, toAttemptDto, toOrderDto, userIdSchema } from '../dto';
+import {
+  attemptDto,
+  orderDto,
+  orderIdSchema,
+  refundDto,
+  toAttemptDto,
+  toOrderDto,
+  toRefundDto,
+  userIdSchema,
+} from '../dto';
 import { idempotentMutation } from '../idempotency';
+import { cancel } from '../orders/cancel';
 import { createInput } from '../orders/create.schema';
 import { pay } from '../orders/pay';
+import { refund } from '../orders/refund';
 import { ownerFor } from '../owner';
 import { router, scopedProcedure } from '../trpc';
 
@@ -21,12 +32,17 @@ export const ordersRouter = router({
 
   get: scopedProcedure('orders:read')
     .input(z.strictObject({ orderId: orderIdSchema, userId: userIdSchema.optional() }))
-    .output(z.object({ order: orderDto, attempts: z.array(attemptDto) }))
+    .output(z.object({ order: orderDto, attempts: z.array(attemptDto), refunds: z.array(refundDto) }))
     .query(async ({ ctx, input }) => {
       ctx.audit.orderId = input.orderId;
       const userId = ownerFor(ctx.principal, input.userId, false);
       const { order, attempts } = await getOrder(ctx.db, { orderId: input.orderId, userId });
-      return { order: toOrderDto(order), attempts: attempts.map(toAttemptDto) };
+      const refunds = await refundsOf(ctx.db, order.id);
+      return {
+        order: toOrderDto(order),
+        attempts: attempts.map(toAttemptDto),
+        refunds: refunds.map(toRefundDto),
+      };
     }),
 
   list: scopedProcedure('orders:read')
@@ -51,4 +67,6 @@ export const ordersRouter = router({
     }),
 
   pay,
+  refund,
+  cancel,
 });
