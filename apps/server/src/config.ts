@@ -51,6 +51,9 @@ const envSchema = z.object({
   CHARGEONCE_STRIPE: z.preprocess(emptyAsUndefined, z.enum(['emulator']).optional()),
   // At most a minute: the revocation bound it sets must stay small.
   CHARGEONCE_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(AUTH_CACHE_TTL_MS),
+  // `on`: a customer (user token, web session) refunds its own paid orders; `off`: only services
+  // with orders:refund do.
+  CHARGEONCE_CUSTOMER_REFUNDS: z.enum(['on', 'off']).default('on'),
   // The proxies in front whose X-Forwarded-For / -Proto are believed: `true` (any), or addresses
   // and CIDRs (`loopback`, `10.0.0.0/8,...`). Unset: none (the socket address is the client).
   TRUST_PROXY: z.preprocess(emptyAsUndefined, z.string().optional()),
@@ -107,6 +110,8 @@ export interface Config {
   demoUser: boolean;
   /** How long an instance trusts a checked token: the bound on revocation taking effect. */
   authCacheMs: number;
+  /** Whether customers refund their own paid orders (else only services with orders:refund). */
+  customerRefunds: boolean;
   /** How long a web-client session lasts (its token's expiry and its cookies' Max-Age). */
   sessionTtlMs: number;
   /** Failed authentications per source address per minute before it is answered 429. */
@@ -193,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     },
     demoUser: e.CHARGEONCE_DEMO === 'on' || (e.CHARGEONCE_DEMO === 'auto' && !e.DATABASE_URL),
     authCacheMs: e.CHARGEONCE_AUTH_CACHE_MS,
+    customerRefunds: e.CHARGEONCE_CUSTOMER_REFUNDS === 'on',
     trustProxy: trustProxyOf(e.TRUST_PROXY),
     sessionTtlMs: e.CHARGEONCE_SESSION_TTL_MS,
     authFailuresPerMinute: e.CHARGEONCE_AUTH_FAILURES_PER_MINUTE,

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { createTokenAuthenticator } from '@chargeonce/api';
-import type { Database } from '@chargeonce/db';
+import { type Database, userScopes } from '@chargeonce/db';
 import {
   createWebhookVerifier,
   type PaymentGateway,
@@ -64,7 +64,10 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
     const app = await buildServer(
       {
         db,
-        auth: createTokenAuthenticator(db, { ttlMs: config.authCacheMs }),
+        auth: createTokenAuthenticator(db, {
+          ttlMs: config.authCacheMs,
+          userScopes: userScopes({ customerRefunds: config.customerRefunds }),
+        }),
         payments,
         idempotency: { leaseMs: config.idempotency.leaseMs },
       },
