@@ -3,7 +3,7 @@ import { FaultPlanError, parseFaultPlan } from './faults';
 import { decodeForm, FormDecodeError } from './form';
 import { sendJson } from './http';
 import type { EmulatorState } from './store';
-import { isValidLatency, MAX_LATENCY_MS, toEmulated } from './store';
+import { isValidLatency, MAX_LATENCY_MS, toEmulated, toEmulatedRefund } from './store';
 import type { StripeEmulator } from './types';
 import { WebhookConfigError } from './webhook-config';
 
@@ -31,7 +31,9 @@ export async function handleAdminRequest(
       case 'GET /_emulator/health':
         return sendJson(res, 200, { ok: true });
       case 'GET /_emulator/payment_intents':
-        return listLedger(res, url, state);
+        return listLedger(res, url, state.paymentIntents().map(toEmulated));
+      case 'GET /_emulator/refunds':
+        return listLedger(res, url, state.refunds().map(toEmulatedRefund));
       case 'GET /_emulator/config':
         return sendJson(res, 200, configOf(state));
       case 'POST /_emulator/config':
@@ -102,11 +104,12 @@ function configOf(state: EmulatorState) {
     latencyMs: state.latencyMs,
     idempotencyKeyTtlMs: state.idempotency.ttlMs,
     processingDelayMs: state.processingDelayMs,
+    refundDelayMs: state.refundDelayMs,
   };
 }
 
 function updateConfig(patch: Record<string, unknown>, state: EmulatorState): void {
-  const { latencyMs, idempotencyKeyTtlMs, processingDelayMs } = patch;
+  const { latencyMs, idempotencyKeyTtlMs, processingDelayMs, refundDelayMs } = patch;
   // Validate everything before changing anything.
   if (latencyMs !== undefined && !isValidLatency(latencyMs))
     throw new BadBody(`latencyMs must be a number between 0 and ${MAX_LATENCY_MS}.`);
@@ -118,12 +121,20 @@ function updateConfig(patch: Record<string, unknown>, state: EmulatorState): voi
     throw new BadBody('idempotencyKeyTtlMs must be a non-negative number or null.');
   if (processingDelayMs !== undefined && !isValidLatency(processingDelayMs))
     throw new BadBody('processingDelayMs must be a non-negative number.');
+  if (refundDelayMs !== undefined && !isValidLatency(refundDelayMs))
+    throw new BadBody('refundDelayMs must be a non-negative number.');
   if (latencyMs !== undefined) state.latencyMs = latencyMs as number;
   if (idempotencyKeyTtlMs !== undefined) state.idempotency.ttlMs = idempotencyKeyTtlMs as number | null;
   if (processingDelayMs !== undefined) state.processingDelayMs = processingDelayMs as number;
+  if (refundDelayMs !== undefined) state.refundDelayMs = refundDelayMs as number;
 }
 
-function listLedger(res: ServerResponse, url: URL, state: EmulatorState): void {
+/** A ledger (PaymentIntents or refunds, creation order), filtered by `status`, `payment_intent` and `metadata[k]`. */
+function listLedger(
+  res: ServerResponse,
+  url: URL,
+  rows: { status: string; payment_intent?: string; metadata: Record<string, string> }[],
+): void {
   let filters: ReturnType<typeof decodeForm>;
   try {
     filters = decodeForm(url.search.slice(1));
@@ -132,17 +143,15 @@ function listLedger(res: ServerResponse, url: URL, state: EmulatorState): void {
     adminError(res, 400, err.message);
     return;
   }
-  const { status, metadata } = filters;
+  const { status, payment_intent: paymentIntent, metadata } = filters;
   const wanted =
     metadata !== undefined && typeof metadata === 'object' && !Array.isArray(metadata) ? metadata : {};
-  const data = state
-    .paymentIntents()
-    .map(toEmulated)
-    .filter(
-      (pi) =>
-        (typeof status !== 'string' || pi.status === status) &&
-        Object.entries(wanted).every(([k, v]) => Object.hasOwn(pi.metadata, k) && pi.metadata[k] === v),
-    );
+  const data = rows.filter(
+    (row) =>
+      (typeof status !== 'string' || row.status === status) &&
+      (typeof paymentIntent !== 'string' || row.payment_intent === paymentIntent) &&
+      Object.entries(wanted).every(([k, v]) => Object.hasOwn(row.metadata, k) && row.metadata[k] === v),
+  );
   sendJson(res, 200, { data });
 }
 

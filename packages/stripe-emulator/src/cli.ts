@@ -4,7 +4,7 @@
  *
  *   tsx src/cli.ts [--port N] [--host H] [--latency-ms N] [--state-file PATH] [--seed N]
  *                  [--webhook-url URL] [--webhook-secret whsec_...] [--idempotency-key-ttl-ms N]
- *                  [--processing-delay-ms N] [--faults JSON] [-h | --help]
+ *                  [--processing-delay-ms N] [--refund-delay-ms N] [--faults JSON] [-h | --help]
  *
  * `--help` prints the usage and exits 0 without starting anything; an unknown flag or a bad value
  * prints the usage on stderr and exits 2.
@@ -21,7 +21,7 @@ const DEFAULT_PORT = 12111;
 const USAGE =
   'usage: stripe-emulator [--port N] [--host H] [--latency-ms N] [--state-file PATH] [--seed N]\n' +
   '       [--webhook-url URL] [--webhook-secret whsec_...] [--idempotency-key-ttl-ms N]\n' +
-  '       [--processing-delay-ms N] [--faults JSON] [-h | --help]';
+  '       [--processing-delay-ms N] [--refund-delay-ms N] [--faults JSON] [-h | --help]';
 
 function fail(message: string): never {
   process.stderr.write(`stripe emulator: ${message}\n${USAGE}\n`);
@@ -45,6 +45,7 @@ const FLAGS = {
   'webhook-secret': { type: 'string' },
   'idempotency-key-ttl-ms': { type: 'string' },
   'processing-delay-ms': { type: 'string' },
+  'refund-delay-ms': { type: 'string' },
   faults: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -85,6 +86,8 @@ function parseOptions(): EmulatorOptions | null {
   if (ttl !== undefined) options.idempotencyKeyTtlMs = toNumber('idempotency-key-ttl-ms', ttl, 0);
   const processing = values['processing-delay-ms'];
   if (processing !== undefined) options.processingDelayMs = toNumber('processing-delay-ms', processing, 0);
+  const refundDelay = values['refund-delay-ms'];
+  if (refundDelay !== undefined) options.refundDelayMs = toNumber('refund-delay-ms', refundDelay, 0);
   if (values.faults !== undefined) {
     try {
       options.faults = JSON.parse(values.faults);

@@ -2,7 +2,7 @@ import { Delays } from './delays';
 import { FaultEngine, parseFaultPlan } from './faults';
 import { Persistence, readStateFile, restoreState, snapshotState } from './persistence';
 import { Settler } from './settle';
-import { EmulatorState, isValidLatency, toEmulated } from './store';
+import { EmulatorState, isValidLatency, toEmulated, toEmulatedRefund } from './store';
 import type { EmulatorOptions, StripeEmulator } from './types';
 import { DEFAULT_WEBHOOK_CONFIG, mergeWebhookConfig, randomWebhookSecret } from './webhook-config';
 import { WebhookDispatcher } from './webhooks';
@@ -35,6 +35,7 @@ export function createCore(options: EmulatorOptions): Core {
   if (!Number.isSafeInteger(seed)) throw new RangeError('seed must be an integer.');
   const state = new EmulatorState(checkMs('latencyMs', options.latencyMs ?? 0));
   state.processingDelayMs = checkMs('processingDelayMs', options.processingDelayMs ?? 1000);
+  state.refundDelayMs = checkMs('refundDelayMs', options.refundDelayMs ?? 1000);
   const ttl = options.idempotencyKeyTtlMs ?? null;
   state.idempotency.ttlMs = ttl === null ? null : checkMs('idempotencyKeyTtlMs', ttl);
   const faults = new FaultEngine(seed);
@@ -57,6 +58,7 @@ export function createCore(options: EmulatorOptions): Core {
   state.listeners = {
     event: (event) => dispatcher.enqueue(event),
     processing: (record) => settler.schedule(record),
+    refundSettling: (record) => settler.scheduleRefund(record),
   };
 
   if (options.stateFile !== undefined) {
@@ -76,6 +78,7 @@ export function createCore(options: EmulatorOptions): Core {
 
   const controls = (): EmulatorControls => ({
     paymentIntents: () => state.paymentIntents().map(toEmulated),
+    refunds: () => state.refunds().map(toEmulatedRefund),
     requestCount: () => state.requests,
     reset() {
       settler.cancelAll();
@@ -104,6 +107,9 @@ export function createCore(options: EmulatorOptions): Core {
     events: () => state.events().map((r) => structuredClone(r.event)),
     setProcessingDelay(ms) {
       state.processingDelayMs = checkMs('processingDelayMs', ms);
+    },
+    setRefundDelay(ms) {
+      state.refundDelayMs = checkMs('refundDelayMs', ms);
     },
     save: () => persistence?.saveNow(),
   });

@@ -97,3 +97,38 @@ export function checkMinimumAmount(amount: number, currency: string): void {
     });
   }
 }
+
+/**
+ * Stripe's zero-decimal currencies (https://docs.stripe.com/currencies#zero-decimal): amounts are
+ * whole units.
+ */
+const ZERO_DECIMAL = new Set([
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
+]);
+const SYMBOLS: Record<string, string> = { usd: '$', eur: '€', gbp: '£', jpy: '¥' };
+
+/**
+ * An amount the way Stripe's refund errors print it, `$40.00` (recorded for usd; eur gives `€40.00`).
+ * Other currencies are printed with their code in the symbol's place (`CHF40.00`): what Stripe prints
+ * for them is not documented.
+ */
+export function formatMoney(amount: number, currency: string): string {
+  const symbol = SYMBOLS[currency] ?? currency.toUpperCase();
+  if (ZERO_DECIMAL.has(currency)) return `${symbol}${amount}`;
+  return `${symbol}${Math.trunc(amount / 100)}.${String(amount % 100).padStart(2, '0')}`;
+}

@@ -1,9 +1,9 @@
 import type { ApiContext, ApiResult } from './context';
 import { invalidRequest, resourceMissing } from './errors';
 import { asArray } from './form';
-import { pageNewestFirst, parseCreated } from './list';
+import { listNewestFirst } from './list';
 import type { EventRecord } from './store';
-import { optionalBoolean, optionalString, parseLimit } from './validate';
+import { optionalBoolean, optionalString } from './validate';
 
 /** `GET /v1/events/:id` — for reconciliation: re-read what a webhook said. */
 export function retrieveEvent(ctx: ApiContext): ApiResult {
@@ -20,42 +20,29 @@ export function retrieveEvent(ctx: ApiContext): ApiResult {
  * was given up — Stripe: "still pending or have failed all delivery attempts").
  */
 export function listEvents(ctx: ApiContext): ApiResult {
-  const p = ctx.params;
-  const limit = parseLimit(p);
-  const createdFilter = parseCreated(p);
-  const type = optionalString(p, 'type');
-  const delivered = optionalBoolean(p, 'delivery_success');
-  const types = asArray(p.types);
-  if (types && !types.every((t): t is string => typeof t === 'string'))
-    throw invalidRequest('Invalid array: types', { param: 'types' });
-  const startingAfter = cursor(ctx, 'starting_after');
-  const endingBefore = cursor(ctx, 'ending_before');
-  const wanted = [...(type ? [type] : []), ...((types as string[] | undefined) ?? [])];
-  const matching = [...ctx.state.events()]
-    .reverse()
-    .filter(
-      (r) =>
-        createdFilter(r.event.created) &&
+  return listNewestFirst(ctx, {
+    url: '/v1/events',
+    records: ctx.state.events(),
+    find: (id) => ctx.state.getEvent(id),
+    noun: 'event',
+    created: (r) => r.event.created,
+    where: (p) => {
+      const type = optionalString(p, 'type');
+      const delivered = optionalBoolean(p, 'delivery_success');
+      const types = asArray(p.types);
+      if (types && !types.every((t): t is string => typeof t === 'string'))
+        throw invalidRequest('Invalid array: types', { param: 'types' });
+      const wanted = [...(type ? [type] : []), ...((types as string[] | undefined) ?? [])];
+      return (r) =>
         (wanted.length === 0 || wanted.some((t) => typeMatches(t, r))) &&
-        (delivered === undefined || (r.event.pending_webhooks === 0) === delivered),
-    );
-  const { data, hasMore } = pageNewestFirst(matching, startingAfter, endingBefore, limit);
-  return {
-    status: 200,
-    body: { object: 'list', data: data.map((r) => r.event), has_more: hasMore, url: '/v1/events' },
-  };
+        (delivered === undefined || (r.event.pending_webhooks === 0) === delivered);
+    },
+    object: (r) => r.event,
+  });
 }
 
 function typeMatches(pattern: string, record: EventRecord): boolean {
   return pattern.endsWith('.*')
     ? record.event.type.startsWith(pattern.slice(0, -1))
     : record.event.type === pattern;
-}
-
-function cursor(ctx: ApiContext, name: 'starting_after' | 'ending_before'): EventRecord | null {
-  const id = optionalString(ctx.params, name);
-  if (id === undefined || id === '') return null;
-  const record = ctx.state.getEvent(id);
-  if (!record) throw resourceMissing(`No such event: '${id}'`, name, 400);
-  return record;
 }

@@ -1,9 +1,13 @@
+export type { ChargeObject } from './charge-object';
 export type { AppliedFault, FaultKind, FaultPlan, FaultRule, FaultStatus } from './faults';
 export { createRandom, createRng, type Random, type Rng } from './prng';
+export type { RefundObject, RefundStatus } from './refund-object';
 export { startStripeEmulator } from './server';
 export type {
   EmulatedPaymentIntent,
+  EmulatedRefund,
   EmulatorOptions,
+  EventObject,
   PaymentIntentObject,
   StripeEmulator,
   StripeEvent,

@@ -9,30 +9,62 @@ import { optionalString, parseInteger, parseLimit, requiredString } from './vali
 const CREATED_OPERATORS = ['gt', 'gte', 'lt', 'lte'] as const;
 
 /**
- * `GET /v1/payment_intents`: newest first, cursor pagination with `starting_after` / `ending_before`
- * (PaymentIntent ids), `created` filters (exact or `created[gt|gte|lt|lte]`), optional `customer` and
- * `customer_account`.
+ * One list endpoint, newest first, over records kept oldest first: `limit`, `created` (exact or
+ * `created[gt|gte|lt|lte]`), the endpoint's own filters, then the `starting_after` / `ending_before`
+ * cursors (ids; an unknown one is `No such <noun>: '<id>'`), validated in that order.
  */
-export function listPaymentIntents(ctx: ApiContext): ApiResult {
+export interface ListSpec<T extends { seq: number }> {
+  url: string;
+  records: readonly T[];
+  find(id: string): T | undefined;
+  noun: string;
+  created(record: T): number;
+  /** Reads the endpoint's filters from the parameters; the predicate they make. */
+  where(params: Params): (record: T) => boolean;
+  object(record: T): unknown;
+}
+
+export function listNewestFirst<T extends { seq: number }>(ctx: ApiContext, spec: ListSpec<T>): ApiResult {
   const p = ctx.params;
   const limit = parseLimit(p);
   const createdFilter = parseCreated(p);
-  const customer = optionalString(p, 'customer');
-  const customerAccount = optionalString(p, 'customer_account');
-  const startingAfter = cursor(ctx, 'starting_after');
-  const endingBefore = cursor(ctx, 'ending_before');
-
-  const matching = newestFirst(ctx).filter(
-    (r) =>
-      createdFilter(r.pi.created) &&
-      (customer === undefined || customer === '' || r.pi.customer === customer) &&
-      (customerAccount === undefined || customerAccount === '' || r.pi.customer_account === customerAccount),
-  );
+  const where = spec.where(p);
+  const cursor = (name: 'starting_after' | 'ending_before'): T | null => {
+    const id = optionalString(p, name);
+    if (id === undefined || id === '') return null;
+    const record = spec.find(id);
+    if (!record) throw resourceMissing(`No such ${spec.noun}: '${id}'`, name, 400);
+    return record;
+  };
+  const startingAfter = cursor('starting_after');
+  const endingBefore = cursor('ending_before');
+  const matching = [...spec.records].reverse().filter((r) => createdFilter(spec.created(r)) && where(r));
   const { data, hasMore } = pageNewestFirst(matching, startingAfter, endingBefore, limit);
   return {
     status: 200,
-    body: { object: 'list', data: data.map((r) => r.pi), has_more: hasMore, url: '/v1/payment_intents' },
+    body: { object: 'list', data: data.map((r) => spec.object(r)), has_more: hasMore, url: spec.url },
   };
+}
+
+/** `GET /v1/payment_intents`, with optional `customer` and `customer_account` filters. */
+export function listPaymentIntents(ctx: ApiContext): ApiResult {
+  return listNewestFirst(ctx, {
+    url: '/v1/payment_intents',
+    records: ctx.state.paymentIntents(),
+    find: (id) => ctx.state.getPaymentIntent(id),
+    noun: 'payment_intent',
+    created: (r) => r.pi.created,
+    where: (p) => {
+      const customer = optionalString(p, 'customer');
+      const customerAccount = optionalString(p, 'customer_account');
+      return (r) =>
+        (customer === undefined || customer === '' || r.pi.customer === customer) &&
+        (customerAccount === undefined ||
+          customerAccount === '' ||
+          r.pi.customer_account === customerAccount);
+    },
+    object: (r) => r.pi,
+  });
 }
 
 /** `GET /v1/payment_intents/search`: newest first, opaque `page` cursor in `next_page`. */
@@ -62,14 +94,6 @@ export function searchPaymentIntents(ctx: ApiContext): ApiResult {
 
 function newestFirst(ctx: ApiContext): PaymentIntentRecord[] {
   return [...ctx.state.paymentIntents()].reverse();
-}
-
-function cursor(ctx: ApiContext, name: 'starting_after' | 'ending_before'): PaymentIntentRecord | null {
-  const id = optionalString(ctx.params, name);
-  if (id === undefined || id === '') return null;
-  const record = ctx.state.getPaymentIntent(id);
-  if (!record) throw resourceMissing(`No such payment_intent: '${id}'`, name, 400);
-  return record;
 }
 
 export function parseCreated(params: Params): (created: number) => boolean {

@@ -149,3 +149,28 @@ export const EVENT_LIST_PARAMS = {
   types: true,
   ...PAGINATION,
 } as const satisfies ParamSpecs;
+
+export const REFUND_CREATE_PARAMS = {
+  amount: true,
+  charge: true,
+  currency: true,
+  customer: true,
+  expand: true,
+  instructions_email: true,
+  metadata: 'metadata',
+  origin: true,
+  payment_intent: true,
+  reason: true,
+  refund_application_fee: true,
+  reverse_transfer: true,
+} as const satisfies ParamSpecs;
+
+export const REFUND_RETRIEVE_PARAMS = { expand: true } as const satisfies ParamSpecs;
+
+export const REFUND_LIST_PARAMS = {
+  charge: true,
+  created: CREATED,
+  expand: true,
+  payment_intent: true,
+  ...PAGINATION,
+} as const satisfies ParamSpecs;

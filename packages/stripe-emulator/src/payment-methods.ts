@@ -7,11 +7,19 @@ export type FinalOutcome =
 /** `processing` first (like a bank debit), then the final outcome after `processingDelayMs`. */
 export type CardOutcome = FinalOutcome | { kind: 'processing'; settlesTo: FinalOutcome };
 
+/**
+ * How a refund of a charge made with a test card goes (https://docs.stripe.com/testing#refunds):
+ * `pending` first, `succeeded` later (…7726); `succeeded` first, `failed` later (…5126); with every
+ * other card "refunds succeed immediately and don't change status after that".
+ */
+export type RefundBehaviour = 'succeeds' | 'pending_then_succeeds' | 'succeeds_then_fails';
+
 interface TestCard {
   brand: string;
   last4: string;
   funding: 'credit' | 'debit';
   outcome: CardOutcome;
+  refund?: RefundBehaviour;
 }
 
 const SUCCESS: FinalOutcome = { kind: 'success' };
@@ -28,6 +36,20 @@ const TEST_CARDS: Record<string, TestCard> = {
   pm_card_mastercard: { brand: 'mastercard', last4: '4444', funding: 'credit', outcome: SUCCESS },
   pm_card_amex: { brand: 'amex', last4: '8431', funding: 'credit', outcome: SUCCESS },
   pm_card_discover: { brand: 'discover', last4: '1117', funding: 'credit', outcome: SUCCESS },
+  pm_card_pendingRefund: {
+    brand: 'visa',
+    last4: '7726',
+    funding: 'credit',
+    outcome: SUCCESS,
+    refund: 'pending_then_succeeds',
+  },
+  pm_card_refundFail: {
+    brand: 'visa',
+    last4: '5126',
+    funding: 'credit',
+    outcome: SUCCESS,
+    refund: 'succeeds_then_fails',
+  },
   // Emulator-only (Stripe's cards settle synchronously): a charge that is `processing` before it
   // settles, so `payment_intent.processing` and a later succeeded / payment_failed event happen.
   pm_card_visa_processing: {
@@ -102,6 +124,10 @@ export function isKnownPaymentMethod(id: string): boolean {
 
 export function cardOutcome(id: string): CardOutcome {
   return TEST_CARDS[id]?.outcome ?? SUCCESS;
+}
+
+export function refundBehaviour(id: string | null): RefundBehaviour {
+  return (id === null ? undefined : TEST_CARDS[id]?.refund) ?? 'succeeds';
 }
 
 /** A Stripe-shaped PaymentMethod object for a known test id (used in decline errors). */

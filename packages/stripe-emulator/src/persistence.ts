@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname } from 'node:path';
 import type { SavedIdempotencyEntry } from './idempotency';
 import { withCurrentFields } from './payment-intent-object';
-import type { EmulatorState, PaymentIntentRecord } from './store';
+import type { EmulatorState, PaymentIntentRecord, RefundRecord } from './store';
 import type { StripeEvent } from './types';
 import type { SavedWebhooks } from './webhooks';
 
@@ -13,6 +13,8 @@ interface StateFile {
   version: typeof FORMAT_VERSION;
   savedAt: number;
   paymentIntents: PaymentIntentRecord[];
+  /** Absent from files written before the emulator had refunds. */
+  refunds?: RefundRecord[];
   idempotency: SavedIdempotencyEntry[];
   events: StripeEvent[];
   webhooks: SavedWebhooks;
@@ -70,6 +72,7 @@ export function snapshotState(state: EmulatorState, webhooks: SavedWebhooks): St
     version: FORMAT_VERSION,
     savedAt: Date.now(),
     paymentIntents: [...state.paymentIntents()],
+    refunds: [...state.refunds()],
     idempotency: state.idempotency.save(),
     events: state.events().map((r) => r.event),
     webhooks,
@@ -92,6 +95,7 @@ export function readStateFile(path: string): StateFile | null {
     !file ||
     file.version !== FORMAT_VERSION ||
     !Array.isArray(file.paymentIntents) ||
+    (file.refunds !== undefined && !Array.isArray(file.refunds)) ||
     !Array.isArray(file.idempotency) ||
     !Array.isArray(file.events) ||
     !file.webhooks ||
@@ -102,11 +106,12 @@ export function readStateFile(path: string): StateFile | null {
   return file as StateFile;
 }
 
-/** Loads PaymentIntents, idempotency keys and events into a fresh state; webhooks are the caller's. */
+/** Loads PaymentIntents, refunds, idempotency keys and events into a fresh state; webhooks are the caller's. */
 export function restoreState(state: EmulatorState, file: StateFile): void {
   for (const record of file.paymentIntents) {
     state.restorePaymentIntent({ ...record, pi: withCurrentFields(record.pi) });
   }
+  for (const record of file.refunds ?? []) state.restoreRefund(record);
   state.idempotency.load(file.idempotency);
   for (const event of file.events) state.addEvent(event);
 }

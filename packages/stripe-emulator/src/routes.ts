@@ -12,6 +12,9 @@ import {
   PAYMENT_INTENT_LIST_PARAMS,
   PAYMENT_INTENT_RETRIEVE_PARAMS,
   PAYMENT_INTENT_SEARCH_PARAMS,
+  REFUND_CREATE_PARAMS,
+  REFUND_LIST_PARAMS,
+  REFUND_RETRIEVE_PARAMS,
 } from './param-specs';
 import { type ParamSpecs, unknownParams } from './params';
 import {
@@ -21,6 +24,7 @@ import {
   createPaymentIntent,
   retrievePaymentIntent,
 } from './payment-intents';
+import { createRefund, listRefunds, retrieveRefund } from './refunds';
 
 export interface Route {
   method: 'GET' | 'POST';
@@ -75,6 +79,9 @@ const ROUTES: Route[] = [
     capturePaymentIntent,
     ON_INTENT,
   ),
+  route('GET', '^/v1/refunds$', 'refunds.list', REFUND_LIST_PARAMS, listRefunds),
+  route('POST', '^/v1/refunds$', 'refunds.create', REFUND_CREATE_PARAMS, createRefund),
+  route('GET', '^/v1/refunds/(?<id>[^/]+)$', 'refunds.retrieve', REFUND_RETRIEVE_PARAMS, retrieveRefund),
   route('GET', '^/v1/events$', 'events.list', EVENT_LIST_PARAMS, listEvents),
   route('GET', '^/v1/events/(?<id>[^/]+)$', 'events.retrieve', EVENT_RETRIEVE_PARAMS, retrieveEvent),
 ];

@@ -1,39 +1,35 @@
 import { settleProcessing } from './charge';
-import type { EmulatorState, PaymentIntentRecord } from './store';
+import { settleRefund } from './refunds';
+import type { EmulatorState, PaymentIntentRecord, RefundRecord } from './store';
 
 /**
- * Timers that move `processing` PaymentIntents to their final state. The due time lives on the record
- * (`settleAt`) so it is persisted: after a restart, `resume()` re-arms what had not settled yet.
+ * Timers that move `processing` PaymentIntents, and refunds of the refund test cards, to their final
+ * state. The due time lives on the record (`settleAt`) so it is persisted: after a restart,
+ * `resume()` re-arms what had not settled yet.
  */
 export class Settler {
-  private timers = new Map<PaymentIntentRecord, NodeJS.Timeout>();
+  private timers = new Map<PaymentIntentRecord | RefundRecord, NodeJS.Timeout>();
 
   constructor(
     private readonly state: EmulatorState,
-    /** Called after a PaymentIntent settled (persist, re-check webhook drain waiters). */
+    /** Called after a record settled (persist, re-check webhook drain waiters). */
     private readonly onSettled: () => void,
   ) {}
 
   schedule(record: PaymentIntentRecord): void {
-    if (record.settleAt === undefined) return;
-    const existing = this.timers.get(record);
-    if (existing) clearTimeout(existing);
-    const timer = setTimeout(
-      () => {
-        this.timers.delete(record);
-        settleProcessing(this.state, record);
-        this.onSettled();
-      },
-      Math.max(0, record.settleAt - Date.now()),
-    );
-    this.timers.set(record, timer);
+    this.arm(record, () => settleProcessing(this.state, record));
   }
 
-  /** Re-arms every PaymentIntent still waiting to settle (after loading a state file). */
+  scheduleRefund(record: RefundRecord): void {
+    this.arm(record, () => settleRefund(this.state, record));
+  }
+
+  /** Re-arms everything still waiting to settle (after loading a state file). */
   resume(): void {
     for (const record of this.state.paymentIntents()) {
       if (record.pi.status === 'processing') this.schedule(record);
     }
+    for (const record of this.state.refunds()) this.scheduleRefund(record);
   }
 
   pending(): number {
@@ -43,5 +39,20 @@ export class Settler {
   cancelAll(): void {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+  }
+
+  private arm(record: PaymentIntentRecord | RefundRecord, settle: () => void): void {
+    if (record.settleAt === undefined) return;
+    const existing = this.timers.get(record);
+    if (existing) clearTimeout(existing);
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(record);
+        settle();
+        this.onSettled();
+      },
+      Math.max(0, record.settleAt - Date.now()),
+    );
+    this.timers.set(record, timer);
   }
 }

@@ -1,6 +1,13 @@
 import { IdempotencyStore } from './idempotency';
 import { nowSeconds, randomId } from './ids';
-import type { EmulatedPaymentIntent, PaymentIntentObject, StripeEvent } from './types';
+import type { RefundObject } from './refund-object';
+import type {
+  EmulatedPaymentIntent,
+  EmulatedRefund,
+  EventObject,
+  PaymentIntentObject,
+  StripeEvent,
+} from './types';
 
 export interface PaymentIntentRecord {
   /** Monotonic creation sequence: orders PaymentIntents created within the same second. */
@@ -8,6 +15,15 @@ export interface PaymentIntentRecord {
   pi: PaymentIntentObject;
   idempotencyKey: string | null;
   /** For a PI in `processing`: when (ms since epoch) it settles to its final outcome. */
+  settleAt?: number;
+}
+
+export interface RefundRecord {
+  /** Monotonic creation sequence, as for PaymentIntents. */
+  seq: number;
+  refund: RefundObject;
+  idempotencyKey: string | null;
+  /** For a refund of a `pm_card_pendingRefund` / `pm_card_refundFail` charge: when it changes status. */
   settleAt?: number;
 }
 
@@ -29,6 +45,8 @@ export const DEFAULT_EVENT_API_VERSION = '2026-10-28.endive';
 export interface StateListeners {
   event(event: StripeEvent): void;
   processing(record: PaymentIntentRecord): void;
+  /** A refund that will change status at `record.settleAt`. */
+  refundSettling(record: RefundRecord): void;
 }
 
 /** All mutable emulator state. */
@@ -36,13 +54,18 @@ export class EmulatorState {
   latencyMs: number;
   /** How long a PaymentIntent stays `processing` (pm_card_visa_processing...) before it settles. */
   processingDelayMs = 1000;
+  /** How long a test card's refund stays in its first status before it settles (see refunds.ts). */
+  refundDelayMs = 1000;
   eventApiVersion = DEFAULT_EVENT_API_VERSION;
   requests = 0;
   readonly idempotency = new IdempotencyStore();
-  listeners: StateListeners = { event: () => {}, processing: () => {} };
+  listeners: StateListeners = { event: () => {}, processing: () => {}, refundSettling: () => {} };
   private records: PaymentIntentRecord[] = [];
   private byId = new Map<string, PaymentIntentRecord>();
   private seq = 0;
+  private refundRecords: RefundRecord[] = [];
+  private refundsById = new Map<string, RefundRecord>();
+  private refundSeq = 0;
   private eventRecords: EventRecord[] = [];
   private eventsById = new Map<string, EventRecord>();
   private eventSeq = 0;
@@ -51,14 +74,25 @@ export class EmulatorState {
     this.latencyMs = latencyMs;
   }
 
-  /** Records a Stripe event with a snapshot of the PaymentIntent and hands it to the webhook dispatcher. */
-  emitEvent(type: string, pi: PaymentIntentObject, cause: EventCause): StripeEvent {
+  /**
+   * Records a Stripe event with a snapshot of its object and hands it to the webhook dispatcher.
+   * `*.updated` events carry `previous_attributes`: the changed fields' earlier values.
+   */
+  emitEvent(
+    type: string,
+    object: EventObject,
+    cause: EventCause,
+    previousAttributes?: Record<string, unknown>,
+  ): StripeEvent {
     const event: StripeEvent = {
       id: randomId('evt'),
       object: 'event',
       api_version: this.eventApiVersion,
       created: nowSeconds(),
-      data: { object: structuredClone(pi) },
+      data:
+        previousAttributes === undefined
+          ? { object: structuredClone(object) }
+          : { object: structuredClone(object), previous_attributes: structuredClone(previousAttributes) },
       livemode: false,
       pending_webhooks: 0,
       request: { ...cause },
@@ -107,9 +141,38 @@ export class EmulatorState {
     return this.records;
   }
 
+  addRefund(refund: RefundObject, idempotencyKey: string | null): RefundRecord {
+    const record: RefundRecord = { seq: ++this.refundSeq, refund, idempotencyKey };
+    this.restoreRefund(record);
+    return record;
+  }
+
+  /** Restores a saved refund record (persistence), keeping its sequence number. */
+  restoreRefund(record: RefundRecord): void {
+    this.refundRecords.push(record);
+    this.refundsById.set(record.refund.id, record);
+    this.refundSeq = Math.max(this.refundSeq, record.seq);
+  }
+
+  getRefund(id: string): RefundRecord | undefined {
+    return this.refundsById.get(id);
+  }
+
+  /** Creation order (oldest first). */
+  refunds(): readonly RefundRecord[] {
+    return this.refundRecords;
+  }
+
+  /** The refunds of one PaymentIntent, creation order. */
+  refundsOf(paymentIntentId: string): RefundObject[] {
+    return this.refundRecords.filter((r) => r.refund.payment_intent === paymentIntentId).map((r) => r.refund);
+  }
+
   reset(): void {
     this.records = [];
     this.byId.clear();
+    this.refundRecords = [];
+    this.refundsById.clear();
     this.idempotency.clear();
     this.eventRecords = [];
     this.eventsById.clear();
@@ -137,6 +200,24 @@ export function toEmulated(record: PaymentIntentRecord): EmulatedPaymentIntent {
           message: error.message,
         }
       : null,
+  };
+}
+
+/** A detached ledger snapshot of a refund. */
+export function toEmulatedRefund(record: RefundRecord): EmulatedRefund {
+  const { refund } = record;
+  return {
+    id: refund.id,
+    amount: refund.amount,
+    currency: refund.currency,
+    status: refund.status,
+    payment_intent: refund.payment_intent,
+    charge: refund.charge,
+    reason: refund.reason,
+    failure_reason: refund.failure_reason ?? null,
+    metadata: { ...refund.metadata },
+    created: refund.created,
+    idempotency_key: record.idempotencyKey,
   };
 }
 

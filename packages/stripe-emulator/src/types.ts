@@ -1,5 +1,7 @@
 /** Public API types of the emulator (re-exported from the package entry point). */
+import type { ChargeObject } from './charge-object';
 import type { FaultPlan, FaultRule, FaultStatus } from './faults';
+import type { RefundObject } from './refund-object';
 
 export interface EmulatorOptions {
   /** 0 or undefined = any free port. */
@@ -16,6 +18,11 @@ export interface EmulatorOptions {
   idempotencyKeyTtlMs?: number | null;
   /** How long `pm_card_visa_processing*` PaymentIntents stay `processing` (default 1000 ms). */
   processingDelayMs?: number;
+  /**
+   * How long a refund of a `pm_card_pendingRefund` / `pm_card_refundFail` charge keeps its first
+   * status (`pending` / `succeeded`) before it becomes `succeeded` / `failed` (default 1000 ms).
+   */
+  refundDelayMs?: number;
   /** Persist state here (atomically, temp file + rename) and load it at start. */
   stateFile?: string;
   /** Where webhook events are POSTed (default: none, events are only recorded). */
@@ -70,13 +77,16 @@ export interface WebhookAttempt {
   at: number;
 }
 
+/** What an event is about: `payment_intent.*` → PaymentIntent, `refund.*` and `charge.refund.updated` → Refund, `charge.refunded` → Charge. */
+export type EventObject = PaymentIntentObject | RefundObject | ChargeObject;
+
 /** Stripe's event object. */
 export interface StripeEvent {
   id: string;
   object: 'event';
   api_version: string;
   created: number;
-  data: { object: PaymentIntentObject };
+  data: { object: EventObject; previous_attributes?: Record<string, unknown> };
   livemode: false;
   pending_webhooks: number;
   request: { id: string | null; idempotency_key: string | null };
@@ -97,6 +107,24 @@ export interface EmulatedPaymentIntent {
   last_payment_error: { code: string; decline_code?: string; message: string } | null;
 }
 
+/** A ledger row of `refunds()`: one refund, as it stands now. */
+export interface EmulatedRefund {
+  id: string;
+  amount: number;
+  currency: string;
+  /** 'pending' | 'succeeded' | 'failed' */
+  status: string;
+  payment_intent: string;
+  charge: string;
+  reason: string | null;
+  /** Set once a refund has failed (`expired_or_canceled_card` for `pm_card_refundFail`). */
+  failure_reason: string | null;
+  metadata: Record<string, string>;
+  created: number;
+  /** The Idempotency-Key header of the request that created the refund, if any. */
+  idempotency_key: string | null;
+}
+
 export interface StripeEmulator {
   /** 'http://127.0.0.1:<port>' */
   url: string;
@@ -105,10 +133,12 @@ export interface StripeEmulator {
   setLatency(ms: number): void;
   /** The ledger: every PaymentIntent ever created, in creation order (snapshots). */
   paymentIntents(): EmulatedPaymentIntent[];
+  /** Every refund ever created, in creation order (snapshots). */
+  refunds(): EmulatedRefund[];
   /** API (`/v1/*`) requests received, whatever their outcome. */
   requestCount(): number;
   /**
-   * Clear all state (PaymentIntents, idempotency keys, events, pending deliveries and the delivery
+   * Clear all state (PaymentIntents, refunds, idempotency keys, events, pending deliveries and the delivery
    * log, request and fault counts). Configuration (latency, fault plan — rewound —, webhooks) stays.
    */
   reset(): void;
@@ -132,6 +162,8 @@ export interface StripeEmulator {
   /** Every event emitted, oldest first. */
   events(): StripeEvent[];
   setProcessingDelay(ms: number): void;
+  /** Change `refundDelayMs` (for refunds created from now on). */
+  setRefundDelay(ms: number): void;
   /** Write the state file now (no-op without `stateFile`). Writes also happen on every change. */
   save(): void;
   /** Stop listening; destroys open sockets so it never hangs on in-flight or slow requests. */

@@ -30,16 +30,23 @@ export function parseInteger(value: ParamValue, param: string): number {
   return Number(value);
 }
 
-export function parseAmount(params: Params): number {
-  const raw = params.amount;
-  if (raw === undefined || raw === '') throw parameterMissing('amount');
-  const amount = parseInteger(raw, 'amount');
-  if (amount < 1) {
+/** An optional integer parameter that must be at least 1 (Stripe's wording for 0 or less). */
+export function optionalPositiveInteger(params: Params, name: string): number | undefined {
+  const raw = params[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = parseInteger(raw, name);
+  if (value < 1) {
     throw invalidRequest('This value must be greater than or equal to 1.', {
-      param: 'amount',
+      param: name,
       code: 'parameter_invalid_integer',
     });
   }
+  return value;
+}
+
+export function parseAmount(params: Params): number {
+  const amount = optionalPositiveInteger(params, 'amount');
+  if (amount === undefined) throw parameterMissing('amount');
   if (amount > 99_999_999) {
     throw invalidRequest('Amount must be no more than 99999999 (the amount supports up to eight digits).', {
       param: 'amount',
@@ -75,7 +82,7 @@ export function optionalEnum<T extends string>(
   const value = optionalString(params, name);
   if (value === undefined || value === '') return undefined;
   if (!(allowed as readonly string[]).includes(value)) {
-    throw invalidRequest(`Invalid ${name}: must be one of ${allowed.join(', ')}`, { param: name });
+    throw invalidRequest(`Invalid ${name}: must be one of ${oneOf(allowed)}`, { param: name });
   }
   return value as T;
 }
@@ -128,6 +135,15 @@ export function parseLimit(params: Params): number {
   if (limit < 1) throw invalidRequest('This value must be greater than or equal to 1.', { param: 'limit' });
   if (limit > 100) throw invalidRequest('This value must be less than or equal to 100.', { param: 'limit' });
   return limit;
+}
+
+/**
+ * Stripe's enumeration in its enum errors: "a or b", "a, b, or c" (as in "Invalid reason: must be one
+ * of duplicate, fraudulent, or requested_by_customer", recorded from Stripe's API).
+ */
+function oneOf(allowed: readonly string[]): string {
+  if (allowed.length <= 2) return allowed.join(' or ');
+  return `${allowed.slice(0, -1).join(', ')}, or ${allowed[allowed.length - 1]}`;
 }
 
 function describe(value: ParamValue): string {

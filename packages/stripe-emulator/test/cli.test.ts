@@ -37,7 +37,7 @@ describe('cli flags', () => {
     }
   });
 
-  it.each([['--bogus'], ['--port', 'abc'], ['--port', '0', 'stray']])(
+  it.each([['--bogus'], ['--port', 'abc'], ['--port', '0', 'stray'], ['--refund-delay-ms', '-5']])(
     'answers %j with the usage on stderr and exit 2, no stack trace',
     async (...args) => {
       const { output, exited } = runCli(args);
@@ -50,7 +50,15 @@ describe('cli flags', () => {
   );
 
   it('takes the flags after the literal `--` that `pnpm ... start -- --port N` passes', async () => {
-    const { child, output, exited } = runCli(['--', '--port', '0', '--latency-ms', '0']);
+    const { child, output, exited } = runCli([
+      '--',
+      '--port',
+      '0',
+      '--latency-ms',
+      '0',
+      '--refund-delay-ms',
+      '5',
+    ]);
     try {
       await vi.waitFor(
         () => expect(output.stdout).toMatch(/^stripe emulator: http:\/\/127\.0\.0\.1:\d+\n$/),
@@ -61,6 +69,8 @@ describe('cli flags', () => {
       const port = Number(/:(\d+)\n$/.exec(output.stdout)?.[1]);
       const health = await fetch(`http://127.0.0.1:${port}/_emulator/health`);
       expect(health.status).toBe(200);
+      const config = await fetch(`http://127.0.0.1:${port}/_emulator/config`).then((r) => r.json());
+      expect(config).toMatchObject({ refundDelayMs: 5 });
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
       expect(output.stderr).toBe('');

@@ -11,6 +11,9 @@ import {
   PAYMENT_INTENT_LIST_PARAMS,
   type PAYMENT_INTENT_RETRIEVE_PARAMS,
   type PAYMENT_INTENT_SEARCH_PARAMS,
+  type REFUND_CREATE_PARAMS,
+  type REFUND_LIST_PARAMS,
+  type REFUND_RETRIEVE_PARAMS,
 } from '../src/param-specs';
 import { unknownParams } from '../src/params';
 
@@ -55,6 +58,11 @@ expectTypeOf<
 >().toEqualTypeOf<never>();
 expectTypeOf<SpecMismatch<typeof EVENT_RETRIEVE_PARAMS, Stripe.EventRetrieveParams>>().toEqualTypeOf<never>();
 expectTypeOf<SpecMismatch<typeof EVENT_LIST_PARAMS, Stripe.EventListParams>>().toEqualTypeOf<never>();
+expectTypeOf<SpecMismatch<typeof REFUND_CREATE_PARAMS, Stripe.RefundCreateParams>>().toEqualTypeOf<never>();
+expectTypeOf<
+  SpecMismatch<typeof REFUND_RETRIEVE_PARAMS, Stripe.RefundRetrieveParams>
+>().toEqualTypeOf<never>();
+expectTypeOf<SpecMismatch<typeof REFUND_LIST_PARAMS, Stripe.RefundListParams>>().toEqualTypeOf<never>();
 
 // ...and the check can fail, at the top level and inside a hash.
 type WithoutCurrency = Omit<typeof PAYMENT_INTENT_CREATE_PARAMS, 'currency'>;

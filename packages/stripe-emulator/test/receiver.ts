@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface Received {
   body: string;
@@ -43,6 +44,20 @@ export async function startReceiver(): Promise<Receiver> {
       server.close(() => resolve());
     });
   return receiver;
+}
+
+/**
+ * One receiver for the whole file, handed to `assign` in `beforeAll` and closed in `afterAll`. Call
+ * it before `useEmulator`: vitest runs afterAll hooks last-registered first, so the emulator closes
+ * first and the receiver after it.
+ */
+export function useReceiver(assign: (receiver: Receiver) => void): void {
+  let receiver: Receiver;
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    assign(receiver);
+  });
+  afterAll(() => receiver.close());
 }
 
 /** A URL nothing listens on (a port freed right after binding it). */

@@ -59,7 +59,12 @@ describe('admin endpoints', () => {
       body: JSON.stringify({ latencyMs: 25 }),
       headers: { 'Content-Type': 'application/json' },
     });
-    const config = { latencyMs: 25, idempotencyKeyTtlMs: null, processingDelayMs: 1000 };
+    const config = {
+      latencyMs: 25,
+      idempotencyKeyTtlMs: null,
+      processingDelayMs: 1000,
+      refundDelayMs: 1000,
+    };
     expect(set.json).toEqual(config);
     expect((await raw(emulator, '/_emulator/config', { auth: null })).json).toEqual(config);
     const bad = await raw(emulator, '/_emulator/config', {

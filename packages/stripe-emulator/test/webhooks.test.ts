@@ -1,20 +1,17 @@
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { StripeEmulator } from '../src/index';
 import { raw, rejectionOf, useEmulator } from './helpers';
-import { deadUrl, type Receiver, startReceiver } from './receiver';
+import { deadUrl, type Receiver, useReceiver } from './receiver';
 
 const SECRET = 'whsec_test_emulator_webhooks_0123456789';
 let emulator: StripeEmulator;
 let stripe: Stripe;
 let receiver: Receiver;
 
-beforeAll(async () => {
-  receiver = await startReceiver();
+useReceiver((r) => {
+  receiver = r;
 });
-// Registered before the emulator's: vitest runs afterAll hooks last-registered first, so the
-// emulator closes first and the receiver after it.
-afterAll(() => receiver.close());
 useEmulator((e) => ({ emulator, stripe } = e), {
   start: () => ({
     webhookUrl: receiver.url,
