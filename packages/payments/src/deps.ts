@@ -42,6 +42,8 @@ export interface PayHooks {
   retry?(delayMs: number): void;
   /** How the pay ended: charged, already_paid, processing, declined, rejected, unavailable. */
   outcome?(outcome: string): void;
+  /** How a refund request ended: refunded, pending, failed, unavailable, refused. */
+  refundOutcome?(outcome: string): void;
 }
 
 export interface PaymentsDeps {

@@ -52,6 +52,15 @@ export {
   refundRequestFor,
 } from './refund';
 export {
+  type LeasedRefund,
+  leasePendingRefunds,
+  type RefundRecoveryReport,
+  type RefundRecoveryResult,
+  recoverRefund,
+  runRefundRecovery,
+  summarizePendingRefunds,
+} from './refund-recover';
+export {
   findRefund,
   findRefundByProvider,
   type Refund,

@@ -1,11 +1,9 @@
-import { isAttemptInFlight, orders, paymentAttempts, SETTLE } from '@chargeonce/db';
+import { isAttemptInFlight, isPaid, orders, PAID_STATUSES, paymentAttempts } from '@chargeonce/db';
 import { and, eq, gte, inArray, lte, or } from 'drizzle-orm';
 import { noopLogger, type PaymentsDeps } from './deps';
 import type { ProviderPaymentIntent } from './gateway';
+import { type RefundFindingKind, reconcileRefunds } from './refund-reconcile';
 import { finalizeAttempt } from './settle';
-
-/** The status a successful settle leaves an order in. */
-const PAID = SETTLE.succeeded.order.to;
 
 /** The window a reconciliation checks unless told otherwise: the last day. */
 export const DEFAULT_RECONCILE_WINDOW_MS = 24 * 60 * 60_000;
@@ -20,7 +18,8 @@ export type FindingKind =
   | 'amount_mismatch'
   | 'currency_mismatch'
   /** More than one succeeded PaymentIntent for one order: a double charge. */
-  | 'multiple_succeeded';
+  | 'multiple_succeeded'
+  | RefundFindingKind;
 
 export interface Finding {
   kind: FindingKind;
@@ -34,6 +33,8 @@ export interface ReconcileReport {
   providerPaymentIntents: number;
   providerSucceeded: number;
   paidOrders: number;
+  /** Orders with a refund requested in the window, whose refunds were compared. */
+  refundedOrders: number;
   findings: Finding[];
   /** Findings that were not healed: non-zero means someone must look. */
   unexplained: number;
@@ -42,7 +43,8 @@ export interface ReconcileReport {
 /**
  * Compares the provider's PaymentIntents created in a window with the database, heals what is safe
  * to heal (a succeeded PaymentIntent whose attempt is still `processing` is finalized with the same
- * conditional update as `orders.pay`), and reports everything else.
+ * conditional update as `orders.pay`; a refund pending here that the provider settled), compares
+ * refunded totals of the orders refunded in the window, and reports everything else.
  */
 export async function reconcile(
   deps: PaymentsDeps,
@@ -123,7 +125,7 @@ export async function reconcile(
         detail: `${order.currency} != ${pi.currency}`,
       });
     }
-    if (order.status === PAID && order.paymentIntentId === pi.id) continue;
+    if (isPaid(order.status) && order.paymentIntentId === pi.id) continue;
     if (heal && isAttemptInFlight(attempt.status)) {
       const healed = await finalizeAttempt(deps.db, {
         orderId: order.id,
@@ -157,7 +159,13 @@ export async function reconcile(
   const paid = await deps.db
     .select()
     .from(orders)
-    .where(and(eq(orders.status, PAID), gte(orders.paidAt, window.from), lte(orders.paidAt, window.to)));
+    .where(
+      and(
+        inArray(orders.status, [...PAID_STATUSES]),
+        gte(orders.paidAt, window.from),
+        lte(orders.paidAt, window.to),
+      ),
+    );
   const succeededIds = new Set(ids);
   for (const order of paid) {
     if (order.paymentIntentId && succeededIds.has(order.paymentIntentId)) continue;
@@ -172,13 +180,17 @@ export async function reconcile(
     });
   }
 
+  const refunded = await reconcileRefunds(deps, window, { heal });
+  findings.push(...refunded.findings);
+
   return {
     window: { from: window.from.toISOString(), to: window.to.toISOString() },
     providerPaymentIntents: intents.length,
     providerSucceeded: succeeded.length,
     paidOrders: paid.length,
+    refundedOrders: refunded.orders,
     findings,
-    unexplained: findings.filter((f) => f.kind !== 'orphan_healed').length,
+    unexplained: findings.filter((f) => f.kind !== 'orphan_healed' && f.kind !== 'refund_healed').length,
   };
 }
 

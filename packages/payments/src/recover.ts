@@ -5,6 +5,7 @@ import { noopLogger, type PaymentsDeps } from './deps';
 import type { ChargeResult, LookupResult } from './gateway';
 import type { PaymentAttempt } from './orders';
 import { attemptOutcome } from './outcome';
+import { type RefundRecoveryReport, runRefundRecovery } from './refund-recover';
 import { finalizeAttempt } from './settle';
 import { STRIPE_KEY_RETENTION_MS } from './stripe-client';
 
@@ -106,6 +107,8 @@ export type RecoveryResult =
 export interface RecoveryReport {
   leased: number;
   results: Record<RecoveryResult, number>;
+  /** The same pass over refunds left pending (see refund-recover.ts). */
+  refunds: RefundRecoveryReport;
 }
 
 /** What the provider can tell about a leased attempt now, without ever charging twice. */
@@ -165,7 +168,10 @@ export async function recoverAttempt(
   return outcome.status;
 }
 
-/** One recovery pass: lease stale attempts and re-drive each. Safe to run anywhere, any time. */
+/**
+ * One recovery pass: lease stale attempts and re-drive each, then pending refunds. Safe to run
+ * anywhere, any time.
+ */
 export async function runRecovery(deps: PaymentsDeps, policy: RecoveryPolicy): Promise<RecoveryReport> {
   const attempts = await leaseStaleAttempts(deps.db, policy);
   const results: Record<RecoveryResult, number> = {
@@ -179,5 +185,5 @@ export async function runRecovery(deps: PaymentsDeps, policy: RecoveryPolicy): P
   for (const attempt of attempts) {
     results[await recoverAttempt(deps, attempt, policy)]++;
   }
-  return { leased: attempts.length, results };
+  return { leased: attempts.length, results, refunds: await runRefundRecovery(deps, policy) };
 }

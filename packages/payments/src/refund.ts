@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { REFUNDABLE_STATUSES } from '@chargeonce/db';
 import { noopLogger, type PaymentsDeps } from './deps';
-import { DomainError } from './errors';
+import { DomainError, type DomainErrorCode, isDomainError } from './errors';
 import type { RefundRequest, RefundResult } from './gateway';
 import { findOrder, type Order } from './orders';
 import { findRefund, type Refund, type RefundOutcome, reserveRefund, settleRefund } from './refund-store';
@@ -76,6 +76,23 @@ const FULL_REFUND_TRIES = 3;
  * outcome stays `pending` and the recovery worker settles it with the same key.
  */
 export async function refundOrder(deps: PaymentsDeps, input: RefundInput): Promise<RefundAnswer> {
+  try {
+    const answer = await requestRefund(deps, input);
+    deps.hooks?.refundOutcome?.(answer.outcome);
+    return answer;
+  } catch (err) {
+    if (isDomainError(err)) deps.hooks?.refundOutcome?.(REFUND_FAILURE_OUTCOME[err.code] ?? 'refused');
+    throw err;
+  }
+}
+
+const REFUND_FAILURE_OUTCOME: Partial<Record<DomainErrorCode, string>> = {
+  REFUND_FAILED: 'failed',
+  PROVIDER_UNAVAILABLE: 'unavailable',
+  ORDER_NOT_FOUND: 'not_found',
+};
+
+async function requestRefund(deps: PaymentsDeps, input: RefundInput): Promise<RefundAnswer> {
   const earlier = input.idempotencyKeyId
     ? await findRefund(deps.db, { idempotencyKeyId: input.idempotencyKeyId })
     : undefined;

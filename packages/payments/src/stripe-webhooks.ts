@@ -26,13 +26,34 @@ export function createWebhookVerifier(secret: string, now: () => number = Date.n
       undefined,
       now(), // milliseconds: the SDK divides by 1000 itself
     );
-    const object = event.data.object as { id?: unknown; object?: unknown; metadata?: unknown };
-    const isPaymentIntent = object.object === 'payment_intent' && typeof object.id === 'string';
-    return {
-      id: event.id,
-      type: event.type,
-      paymentIntentId: isPaymentIntent ? (object.id as string) : null,
-      metadata: isPaymentIntent && object.metadata ? (object.metadata as Record<string, string>) : {},
+    const object = event.data.object as {
+      id?: unknown;
+      object?: unknown;
+      metadata?: unknown;
+      payment_intent?: unknown;
     };
+    const id = typeof object.id === 'string' ? object.id : null;
+    // A refund's or a charge's PaymentIntent is an id (or, expanded, an object with one).
+    const owner = object.payment_intent;
+    const ownerId =
+      typeof owner === 'string'
+        ? owner
+        : typeof (owner as { id?: unknown })?.id === 'string'
+          ? (owner as { id: string }).id
+          : null;
+    const metadata =
+      object.metadata && typeof object.metadata === 'object'
+        ? (object.metadata as Record<string, string>)
+        : {};
+    switch (object.object) {
+      case 'payment_intent':
+        return { id: event.id, type: event.type, paymentIntentId: id, metadata };
+      case 'refund':
+        return { id: event.id, type: event.type, paymentIntentId: ownerId, refundId: id, metadata };
+      case 'charge':
+        return { id: event.id, type: event.type, paymentIntentId: ownerId, metadata };
+      default:
+        return { id: event.id, type: event.type, paymentIntentId: null, metadata: {} };
+    }
   };
 }

@@ -1,14 +1,19 @@
-import { isAttemptInFlight, paymentAttempts, stripeEvents } from '@chargeonce/db';
+import { type Executor, isAttemptInFlight, paymentAttempts, stripeEvents } from '@chargeonce/db';
 import { eq, or } from 'drizzle-orm';
 import { noopLogger, type PaymentsDeps } from './deps';
 import { attemptOutcome } from './outcome';
+import { applyRefundEvent } from './refund-events';
 import { finalizeAttempt } from './settle';
 
 /** The part of a (signature-verified) Stripe event chargeonce acts on. */
 export interface PaymentIntentEvent {
   id: string;
   type: string;
+  /** The PaymentIntent the event's object is, or belongs to (a refund's, a charge's). */
   paymentIntentId: string | null;
+  /** Set when the event's object is a refund. */
+  refundId?: string | null | undefined;
+  /** The object's metadata (ours: `order_id`, `attempt_id` / `refund_id`). */
   metadata: Record<string, string>;
 }
 
@@ -25,13 +30,15 @@ export type EventResult =
   | 'retry_later'
   /** No attempt of ours matches: left for reconciliation to report. */
   | 'unknown_payment_intent'
+  /** No refund of ours matches: left for reconciliation to report. */
+  | 'unknown_refund'
   /** Not a PaymentIntent event. */
   | 'ignored';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Applies a Stripe `payment_intent.*` event. Webhooks arrive at least once, late and in any order,
+ * Applies a Stripe `payment_intent.*` event (refund events go to `applyRefundEvent`). Webhooks arrive at least once, late and in any order,
  * so the event is only a hint: the PaymentIntent is re-read (outside any transaction), and the
  * attempt is finalized with the same conditional update as `orders.pay`, in one transaction with
  * the insert into `stripe_events` that makes a redelivery a no-op.
@@ -41,20 +48,14 @@ export async function applyPaymentIntentEvent(
   event: PaymentIntentEvent,
 ): Promise<EventResult> {
   const logger = deps.logger ?? noopLogger;
-  const record = (result: EventResult) =>
-    deps.db
-      .insert(stripeEvents)
-      .values({ id: event.id, type: event.type, paymentIntentId: event.paymentIntentId, result })
-      .onConflictDoNothing()
-      .returning({ id: stripeEvents.id });
-
-  const [seen] = await deps.db
-    .select({ id: stripeEvents.id })
-    .from(stripeEvents)
-    .where(eq(stripeEvents.id, event.id));
-  if (seen) return 'duplicate';
+  const record = (result: EventResult) => recordEvent(deps.db, event, result);
+  if (await seenEvent(deps.db, event.id)) return 'duplicate';
+  // refund.*, charge.refunded, charge.refund.updated
+  if (event.type.startsWith('refund.') || event.type.startsWith('charge.refund')) {
+    return applyRefundEvent(deps, event);
+  }
   if (!event.type.startsWith('payment_intent.') || !event.paymentIntentId) {
-    return (await record('ignored')).length ? 'ignored' : 'duplicate';
+    return record('ignored');
   }
 
   const attemptId = event.metadata.attempt_id;
@@ -72,7 +73,7 @@ export async function applyPaymentIntentEvent(
       { eventId: event.id, paymentIntentId: event.paymentIntentId },
       'webhook for an unknown PaymentIntent',
     );
-    return (await record('unknown_payment_intent')).length ? 'unknown_payment_intent' : 'duplicate';
+    return record('unknown_payment_intent');
   }
 
   const current = await deps.gateway.retrieve(event.paymentIntentId);
@@ -85,12 +86,7 @@ export async function applyPaymentIntentEvent(
   }
 
   return deps.db.transaction(async (tx) => {
-    const [inserted] = await tx
-      .insert(stripeEvents)
-      .values({ id: event.id, type: event.type, paymentIntentId: event.paymentIntentId, result: 'finalized' })
-      .onConflictDoNothing()
-      .returning({ id: stripeEvents.id });
-    if (!inserted) return 'duplicate';
+    if ((await recordEvent(tx, event, 'finalized')) === 'duplicate') return 'duplicate';
     const finalized = await finalizeAttempt(tx, {
       orderId: attempt.orderId,
       attemptId: attempt.id,
@@ -107,4 +103,27 @@ export async function applyPaymentIntentEvent(
     await tx.update(stripeEvents).set({ result: 'already_final' }).where(eq(stripeEvents.id, event.id));
     return 'already_final';
   });
+}
+
+/** Whether this event id was applied before (Stripe delivers at least once). */
+export async function seenEvent(db: Executor, eventId: string): Promise<boolean> {
+  const [seen] = await db
+    .select({ id: stripeEvents.id })
+    .from(stripeEvents)
+    .where(eq(stripeEvents.id, eventId));
+  return seen !== undefined;
+}
+
+/** Records what applying an event did; `duplicate` when another delivery recorded it first. */
+export async function recordEvent(
+  db: Executor,
+  event: PaymentIntentEvent,
+  result: EventResult,
+): Promise<EventResult> {
+  const [inserted] = await db
+    .insert(stripeEvents)
+    .values({ id: event.id, type: event.type, paymentIntentId: event.paymentIntentId, result })
+    .onConflictDoNothing()
+    .returning({ id: stripeEvents.id });
+  return inserted ? result : 'duplicate';
 }
