@@ -5,9 +5,9 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  * Every metric the server exports, on a registry of its own (several servers can live in one test
  * process). Names are prefixed `chargeonce_`; README "Operations" says what to alert on.
  */
-export function createMetrics(
-  options: { processingAttempts?: () => Promise<{ count: number; oldestAgeSeconds: number }> } = {},
-) {
+type Backlog = () => Promise<{ count: number; oldestAgeSeconds: number }>;
+
+export function createMetrics(options: { processingAttempts?: Backlog; pendingRefunds?: Backlog } = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'chargeonce_' });
   const registers = [registry];
@@ -15,6 +15,12 @@ export function createMetrics(
   const payOutcomes = new Counter({
     name: 'chargeonce_pay_outcomes_total',
     help: 'orders.pay results by outcome (charged, already_paid, processing, declined, rejected).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const refundOutcomes = new Counter({
+    name: 'chargeonce_refund_outcomes_total',
+    help: 'orders.refund results by outcome (refunded, pending, failed, unavailable, refused, not_found).',
     labelNames: ['outcome'] as const,
     registers,
   });
@@ -67,50 +73,78 @@ export function createMetrics(
   });
 
   // Read at scrape time from the database: the truth across all instances, not this process's view.
-  // One query serves both gauges of a scrape.
-  let snapshot: Promise<{ count: number; oldestAgeSeconds: number }> | undefined;
-  const readProcessing = () => {
-    snapshot ??= (options.processingAttempts?.() ?? Promise.resolve({ count: 0, oldestAgeSeconds: 0 }))
-      // A database outage must not take /metrics down with it (that is when it is needed most):
-      // the gauges read NaN, which Prometheus shows as missing data, and everything else still scrapes.
-      .catch(() => ({ count: Number.NaN, oldestAgeSeconds: Number.NaN }))
-      .finally(() => {
-        snapshot = undefined;
-      });
-    return snapshot;
+  // One query serves both gauges of a backlog per scrape.
+  const backlogGauges = (
+    backlog: Backlog | undefined,
+    names: { count: string; oldest: string },
+    help: { count: string; oldest: string },
+  ) => {
+    let snapshot: ReturnType<Backlog> | undefined;
+    const read = () => {
+      snapshot ??= (backlog?.() ?? Promise.resolve({ count: 0, oldestAgeSeconds: 0 }))
+        // A database outage must not take /metrics down with it (that is when it is needed most):
+        // the gauges read NaN, which Prometheus shows as missing data, and everything else still scrapes.
+        .catch(() => ({ count: Number.NaN, oldestAgeSeconds: Number.NaN }))
+        .finally(() => {
+          snapshot = undefined;
+        });
+      return snapshot;
+    };
+    new Gauge({
+      name: names.count,
+      help: help.count,
+      registers,
+      async collect() {
+        this.set((await read()).count);
+      },
+    });
+    new Gauge({
+      name: names.oldest,
+      help: help.oldest,
+      registers,
+      async collect() {
+        this.set((await read()).oldestAgeSeconds);
+      },
+    });
   };
-  new Gauge({
-    name: 'chargeonce_attempts_processing',
-    help: 'Payment attempts whose provider outcome is not known yet (all instances).',
-    registers,
-    async collect() {
-      this.set((await readProcessing()).count);
+  backlogGauges(
+    options.processingAttempts,
+    { count: 'chargeonce_attempts_processing', oldest: 'chargeonce_attempt_processing_oldest_age_seconds' },
+    {
+      count: 'Payment attempts whose provider outcome is not known yet (all instances).',
+      oldest: 'Age of the oldest attempt still processing; alert when it outgrows the recovery lease.',
     },
-  });
-  new Gauge({
-    name: 'chargeonce_attempt_processing_oldest_age_seconds',
-    help: 'Age of the oldest attempt still processing; alert when it outgrows the recovery lease.',
-    registers,
-    async collect() {
-      this.set((await readProcessing()).oldestAgeSeconds);
+  );
+  backlogGauges(
+    options.pendingRefunds,
+    { count: 'chargeonce_refunds_pending', oldest: 'chargeonce_refund_pending_oldest_age_seconds' },
+    {
+      count: 'Refunds reserved whose provider outcome is not final yet (all instances).',
+      oldest:
+        'Age of the oldest pending refund; alert when it outgrows the recovery grace plus a few passes.',
     },
-  });
+  );
 
   const payHooks: PayHooks = {
     claimConflict: () => claimConflicts.inc(),
     retry: () => claimRetries.inc(),
     outcome: (outcome) => payOutcomes.inc({ outcome }),
+    refundOutcome: (outcome) => refundOutcomes.inc({ outcome }),
   };
 
   /** Times a provider call by operation and result kind. */
-  const timed = async <R extends { kind: string }>(operation: string, call: () => Promise<R>): Promise<R> => {
+  const timed = async <R>(
+    operation: string,
+    call: () => Promise<R>,
+    kindOf: (result: R) => string = (r) => (r as { kind: string }).kind,
+  ): Promise<R> => {
     const end = stripeDuration.startTimer({ operation });
     let result: R | undefined;
     try {
       result = await call();
       return result;
     } finally {
-      end({ result: result?.kind ?? 'error' });
+      end({ result: result === undefined ? 'error' : kindOf(result) });
     }
   };
   /** Wraps a gateway so every provider call is timed by result kind. */
@@ -119,6 +153,14 @@ export function createMetrics(
     retrieve: (id) => timed('payment_intents.retrieve', () => gateway.retrieve(id)),
     findByAttempt: (id, options) => timed('payment_intents.lookup', () => gateway.findByAttempt(id, options)),
     listPaymentIntents: (window) => gateway.listPaymentIntents(window),
+    refund: (request) => timed('refunds.create', () => gateway.refund(request)),
+    retrieveRefund: (id) => timed('refunds.retrieve', () => gateway.retrieveRefund(id)),
+    listRefunds: (paymentIntentId) =>
+      timed(
+        'refunds.list',
+        () => gateway.listRefunds(paymentIntentId),
+        (listed) => (Array.isArray(listed) ? 'listed' : listed.kind),
+      ),
   });
 
   return {

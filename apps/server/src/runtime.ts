@@ -5,6 +5,7 @@ import {
   createWebhookVerifier,
   type PaymentGateway,
   type PaymentsDeps,
+  summarizePendingRefunds,
   summarizeProcessingAttempts,
 } from '@chargeonce/payments';
 import { EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
@@ -57,7 +58,10 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
     const provider = await openProvider(config, resources, options.gateway);
     const { db } = database.handle;
     const demoToken = config.demoUser ? await ensureDemoUser(db, config.dataDir) : undefined;
-    const metrics = createMetrics({ processingAttempts: () => summarizeProcessingAttempts(db) });
+    const metrics = createMetrics({
+      processingAttempts: () => summarizeProcessingAttempts(db),
+      pendingRefunds: () => summarizePendingRefunds(db),
+    });
     const payments = paymentsDeps(config, db, metrics.instrumentGateway(provider.gateway), {
       hooks: metrics.payHooks,
     });

@@ -38,7 +38,10 @@ export function every(intervalMs: number, task: () => Promise<void>): Periodic {
   };
 }
 
-/** The recovery worker: settles attempts whose outcome is unknown (see payments/recover.ts). */
+/**
+ * The recovery worker: settles attempts whose outcome is unknown and refunds still pending (see
+ * payments/recover.ts and refund-recover.ts).
+ */
 export function startRecoveryWorker(options: {
   payments: PaymentsDeps;
   policy: RecoveryPolicy;
@@ -51,6 +54,9 @@ export function startRecoveryWorker(options: {
       const report = await runRecovery(payments, policy);
       for (const [result, count] of Object.entries(report.results)) {
         if (count > 0) metrics?.recoveryRuns.inc({ result }, count);
+      }
+      for (const [result, count] of Object.entries(report.refunds.results)) {
+        if (count > 0) metrics?.recoveryRuns.inc({ result: `refund_${result}` }, count);
       }
       metrics?.recoveryRuns.inc({ result: 'pass' });
     } catch (err) {

@@ -46,13 +46,16 @@ async function main(): Promise<number> {
         `provider PaymentIntents ${report.providerPaymentIntents} (succeeded ${report.providerSucceeded})`,
       );
       console.log(`paid orders             ${report.paidOrders}`);
+      console.log(`refunded orders         ${report.refundedOrders}`);
       for (const f of report.findings) {
         console.log(
           `  ${f.kind.padEnd(38)} order=${f.orderId ?? '-'} pi=${f.paymentIntentId ?? '-'} ${f.detail}`,
         );
       }
       console.log(
-        report.unexplained === 0 ? 'all payments accounted for' : `${report.unexplained} unexplained`,
+        report.unexplained === 0
+          ? 'all payments and refunds accounted for'
+          : `${report.unexplained} unexplained`,
       );
     }
     return report.unexplained > 0 ? 1 : 0;
