@@ -44,9 +44,20 @@ interface Row {
   input(target: Target, caller: Caller): object | undefined;
   /** What each kind of caller gets; the unauthenticated ones are the same for every row. */
   answers: Partial<Record<Caller, Answer>>;
+  /** The target order is paid first (what a refund needs). */
+  paid?: true;
 }
 
 const asService = (caller: Caller) => caller.startsWith('service');
+/** A call on the owner's order: the owner and entitled services may, another user does not see it. */
+const ON_THE_OWNERS_ORDER: Row['answers'] = {
+  owner: 'ok',
+  'owner by session cookie': 'ok',
+  'session cookie without CSRF header': 'FORBIDDEN',
+  'other user': 'NOT_FOUND',
+  'service with the scope': 'ok',
+  'service without it': 'FORBIDDEN',
+};
 const MATRIX: Record<string, Row> = {
   'orders.create': {
     type: 'mutation',
@@ -98,16 +109,25 @@ const MATRIX: Record<string, Row> = {
     type: 'mutation',
     scope: 'orders:pay',
     input: (t) => ({ orderId: t.orderId }),
-    answers: {
-      owner: 'ok',
-      'owner by session cookie': 'ok',
-      'session cookie without CSRF header': 'FORBIDDEN',
-      'other user': 'NOT_FOUND',
-      'service with the scope': 'ok',
-      'service without it': 'FORBIDDEN',
-    },
+    answers: ON_THE_OWNERS_ORDER,
+  },
+  // Customers refund their own orders by default (CHARGEONCE_CUSTOMER_REFUNDS; off:
+  // refunds-by-services.test.ts).
+  'orders.refund': {
+    type: 'mutation',
+    scope: 'orders:refund',
+    input: (t) => ({ orderId: t.orderId }),
+    answers: ON_THE_OWNERS_ORDER,
+    paid: true,
+  },
+  'orders.cancel': {
+    type: 'mutation',
+    scope: 'orders:write',
+    input: (t) => ({ orderId: t.orderId }),
+    answers: ON_THE_OWNERS_ORDER,
   },
 };
+
 const UNAUTHENTICATED: Caller[] = [
   'anonymous',
   'malformed header',
@@ -198,7 +218,8 @@ async function call(path: string, row: Row, input: object | undefined, credentia
 const counts = async () => ({
   ...(
     await env.db.sql`select (select count(*) from orders)::int as orders,
-                              (select count(*) from payment_attempts)::int as attempts`
+                              (select count(*) from payment_attempts)::int as attempts,
+                              (select count(*) from refunds)::int as refunds`
   )[0],
   paymentIntents: env.emulator.paymentIntents().length,
 });
@@ -222,6 +243,8 @@ describe('the authorization matrix', () => {
       currency: 'usd',
       paymentMethodId: 'pm_card_visa',
     });
+    if (row.paid) await owner.client.orders.pay.mutate({ orderId: order.id });
+    const start = (await owner.client.orders.get.query({ orderId: order.id })).order;
     const credentials = await headersFor(caller, row, owner);
     const before = await counts();
     const result = await call(
@@ -239,7 +262,11 @@ describe('the authorization matrix', () => {
     } else {
       expect(await counts()).toEqual(before);
       const owned = await owner.client.orders.get.query({ orderId: order.id });
-      expect(owned.order).toMatchObject({ status: 'pending', version: 1 });
+      expect(owned.order).toMatchObject({
+        status: start.status,
+        version: start.version,
+        refundedAmount: start.refundedAmount,
+      });
     }
   });
 });

@@ -27,6 +27,9 @@ beforeAll(async () => {
     retrieve: (id) => real!.retrieve(id),
     findByAttempt: (id, options) => real!.findByAttempt(id, options),
     listPaymentIntents: (w) => real!.listPaymentIntents(w),
+    refund: (request) => real!.refund(request),
+    retrieveRefund: (id) => real!.retrieveRefund(id),
+    listRefunds: (paymentIntentId) => real!.listRefunds(paymentIntentId),
   };
   env = await startInProcess(
     // The gateway (and so its 300 ms timeout) is this test's own, wrapped for ordering control.

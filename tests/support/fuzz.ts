@@ -81,6 +81,8 @@ export const KIND: Record<Procedure, 'query' | 'mutation'> = {
   get: 'query',
   list: 'query',
   pay: 'mutation',
+  refund: 'mutation',
+  cancel: 'mutation',
 };
 
 // ---------------------------------------------------------------------------------------------
