@@ -26,8 +26,11 @@ async function main(): Promise<number> {
       console.log(`attempts leased: ${report.leased}`);
       for (const [result, count] of Object.entries(report.results))
         console.log(`  ${result.padEnd(16)} ${count}`);
+      console.log(`refunds leased: ${report.refunds.leased}`);
+      for (const [result, count] of Object.entries(report.refunds.results))
+        console.log(`  ${result.padEnd(16)} ${count}`);
     }
-    return report.results.unknown > 0 ? 1 : 0;
+    return report.results.unknown > 0 || report.refunds.results.unknown > 0 ? 1 : 0;
   } finally {
     await handle.close();
   }
