@@ -66,8 +66,12 @@ export function refundOutcome(
   }
 }
 
-/** How many times a full refund re-reads the order when a concurrent refund changed what is left. */
-const FULL_REFUND_TRIES = 3;
+/**
+ * How many times a full refund re-reads the order when concurrent refunds changed what is left
+ * between its read and its reservation. Each miss means another refund reserved (progress), so this
+ * bounds only how long one full refund chases a storm of partial ones.
+ */
+const FULL_REFUND_TRIES = 50;
 
 /**
  * Refunds an order once per request, however the request is repeated. Reserve (one conditional
