@@ -1,52 +1,104 @@
 /**
- * `pnpm race -- [--op pay|create] --clicks N --instances K [--card pm_...] [--json] [--latency-ms L]`
+ * `pnpm race -- [--op pay|create|refund|cancel-vs-pay] ...` (see `--help`)
  *
  * Starts PostgreSQL (embedded, throwaway), the Stripe emulator and K server processes on one
- * database, and fires N concurrent calls spread over the instances through `@chargeonce/client`:
+ * database, and fires concurrent calls spread over the instances through `@chargeonce/client`:
  * - `--op pay` (default): N `orders.pay` of one order paid with `--card`; counts outcomes
  *   (`declined`: callers told the typed decline) and the PaymentIntents the provider made. Exit
  *   status 1 unless exactly one PaymentIntent exists for the order.
  * - `--op create`: N `orders.create` with one idempotency key (a caller retrying one create N
  *   times at once); counts the orders made and the answers that were replays. Exit status 1
  *   unless exactly one order was made and every other call was answered with its replay.
+ * - `--op refund`: N `orders.refund` of one paid order, full or 1/P each (`refund.ts`).
+ * - `--op cancel-vs-pay`: T trials of one pay and one cancel of a fresh order (`cancel-vs-pay.ts`).
  */
 
 import { randomUUID } from 'node:crypto';
-import { integerFlag, parseCommandLine } from '@chargeonce/cli';
+import { integerFlag, parseCommandLine, usageError } from '@chargeonce/cli';
 import { type IdempotencyReceipt, TRPCClientError } from '@chargeonce/client';
 import { type Stack, startStack } from '../support/stack';
+import {
+  CANCEL_JITTER_MS,
+  CANCEL_VS_PAY_LATENCY_MS,
+  PARALLEL_TRIALS,
+  raceCancelVsPay,
+} from './cancel-vs-pay';
+import { raceRefund } from './refund';
+import { ORDER_AMOUNT, type Race, reasonOf } from './shared';
 
 const cli = {
-  usage: `usage: pnpm race -- [--op pay|create] [--clicks N] [--instances K] [--card pm_...] [--latency-ms L] [--json]
-  --op pay         concurrent orders.pay calls on one order (the default)
-  --op create      concurrent orders.create calls with one idempotency key
-  --clicks N       concurrent calls (default 200)
-  --instances K    server processes sharing one database (default 3)
-  --card pm_...    the order's payment method, e.g. pm_card_chargeDeclined (default pm_card_visa)
-  --latency-ms L   Stripe emulator latency per request (default 0)
-  --json           the last line is one JSON object with the counts
-Exit status 1 unless exactly one PaymentIntent exists for the order (pay), or exactly one order
-was made and every other call replayed it (create).`,
+  usage: `usage: pnpm race -- [--op pay|create|refund|cancel-vs-pay] [--clicks N] [--instances K]
+                    [--card pm_...] [--partial-of P] [--trials T] [--latency-ms L] [--json]
+  --op pay            concurrent orders.pay calls on one order (the default)
+  --op create         concurrent orders.create calls with one idempotency key
+  --op refund         one order, paid first, then concurrent orders.refund calls on it, each its
+                      own request and idempotency key: full refunds, or 1/P each with --partial-of
+  --op cancel-vs-pay  per trial a fresh order, then one orders.pay and one orders.cancel in flight
+                      together: fired 0-${CANCEL_JITTER_MS} ms apart in random order, on two instances
+                      when K > 1; ${PARALLEL_TRIALS} trials at a time
+  --clicks N          concurrent calls: pay, create, refund (default 200)
+  --instances K       server processes sharing one database (default 3)
+  --card pm_...       the order's payment method, e.g. pm_card_chargeDeclined: pay, create, refund
+                      (default pm_card_visa)
+  --partial-of P      refund: each call refunds ${ORDER_AMOUNT}/P of the ${ORDER_AMOUNT} order; P must divide
+                      ${ORDER_AMOUNT} and be at most N (default: full refunds)
+  --trials T          cancel-vs-pay: trials, each on a fresh order (default 200)
+  --latency-ms L      Stripe emulator latency per request (default 0; cancel-vs-pay
+                      ${CANCEL_VS_PAY_LATENCY_MS}, so a cancel can meet the payment in flight)
+  --json              the last line is one JSON object with the counts
+Exit status 1 unless exactly one PaymentIntent exists for the order (pay); exactly one order was
+made and every other call replayed it (create); exactly one refund (P with --partial-of) succeeded,
+every other call was refused, and the database's refunded_amount and the provider's succeeded
+refunds both equal the order's amount (refund); every trial had exactly one winner, canceled with
+no PaymentIntent or paid with one (cancel-vs-pay). Exit status 2 on a bad command line.`,
   options: {
     op: { type: 'string', default: 'pay' },
-    clicks: { type: 'string', default: '200' },
+    clicks: { type: 'string' },
     instances: { type: 'string', default: '3' },
-    'latency-ms': { type: 'string', default: '0' },
-    card: { type: 'string', default: 'pm_card_visa' },
+    'latency-ms': { type: 'string' },
+    card: { type: 'string' },
+    'partial-of': { type: 'string' },
+    trials: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 } as const;
+const OPS = ['pay', 'create', 'refund', 'cancel-vs-pay'] as const;
+/** The flags only some ops take: any other op refuses them. */
+const ONLY_FOR: Partial<Record<keyof typeof cli.options, readonly (typeof OPS)[number][]>> = {
+  clicks: ['pay', 'create', 'refund'],
+  card: ['pay', 'create', 'refund'],
+  'partial-of': ['refund'],
+  trials: ['cancel-vs-pay'],
+};
 const values = parseCommandLine(cli);
-const clicks = integerFlag(cli, 'clicks', values.clicks, { min: 1, max: 10_000 });
-const instances = integerFlag(cli, 'instances', values.instances, { min: 1, max: 16 });
-const latencyMs = integerFlag(cli, 'latency-ms', values['latency-ms'], { min: 0, max: 60_000 });
-if (values.op !== 'pay' && values.op !== 'create') {
-  console.error(`--op must be pay or create (got ${JSON.stringify(values.op)})\n\n${cli.usage}`);
-  process.exit(2);
+const op = OPS.find((o) => o === values.op);
+if (!op) usageError(cli, `--op must be one of ${OPS.join('|')} (got ${JSON.stringify(values.op)})`);
+for (const [flag, ops] of Object.entries(ONLY_FOR)) {
+  if (values[flag as keyof typeof values] !== undefined && !ops.includes(op)) {
+    usageError(cli, `--${flag} is for --op ${ops.join('|')}, not --op ${op}`);
+  }
 }
-if (!/^pm_[A-Za-z0-9_]{1,100}$/.test(values.card)) {
-  console.error(`--card must look like pm_... (got ${JSON.stringify(values.card)})\n\n${cli.usage}`);
-  process.exit(2);
+const clicks = integerFlag(cli, 'clicks', values.clicks ?? '200', { min: 1, max: 10_000 });
+const instances = integerFlag(cli, 'instances', values.instances, { min: 1, max: 16 });
+const defaultLatency = op === 'cancel-vs-pay' ? CANCEL_VS_PAY_LATENCY_MS : 0;
+const latencyMs = integerFlag(cli, 'latency-ms', values['latency-ms'] ?? String(defaultLatency), {
+  min: 0,
+  max: 60_000,
+});
+const trials = integerFlag(cli, 'trials', values.trials ?? '200', { min: 1, max: 10_000 });
+const partialOf =
+  values['partial-of'] === undefined
+    ? undefined
+    : integerFlag(cli, 'partial-of', values['partial-of'], { min: 1, max: ORDER_AMOUNT });
+if (partialOf !== undefined && ORDER_AMOUNT % partialOf !== 0) {
+  usageError(cli, `--partial-of must divide the order amount ${ORDER_AMOUNT} (got ${partialOf})`);
+}
+if (partialOf !== undefined && partialOf > clicks) {
+  usageError(cli, `--partial-of ${partialOf} needs at least ${partialOf} clicks (got --clicks ${clicks})`);
+}
+const card = values.card ?? 'pm_card_visa';
+if (!/^pm_[A-Za-z0-9_]{1,100}$/.test(card)) {
+  usageError(cli, `--card must look like pm_... (got ${JSON.stringify(card)})`);
 }
 const log = (line: string) => {
   if (!values.json) console.log(line);
@@ -68,12 +120,18 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 async function main(): Promise<number> {
   log(`starting PostgreSQL, the Stripe emulator and ${instances} server process(es)...`);
   stack = await startStack({ instances, emulatorLatencyMs: latencyMs });
-  return values.op === 'create' ? raceCreate(stack) : racePay(stack);
+  const race: Race = { stack, instances, card, json: values.json, log };
+  switch (op) {
+    case 'create':
+      return raceCreate(stack);
+    case 'refund':
+      return raceRefund(race, clicks, partialOf);
+    case 'cancel-vs-pay':
+      return raceCancelVsPay(race, trials, latencyMs);
+    default:
+      return racePay(stack);
+  }
 }
-
-/** Why a call did not end as the race expects, for the human summary. */
-const reasonOf = (err: unknown) =>
-  err instanceof TRPCClientError ? `${err.data?.code ?? 'error'}: ${err.message}` : String(err);
 
 async function raceCreate(stack: Stack): Promise<number> {
   const user = await stack.newUser('race');
@@ -84,7 +142,7 @@ async function raceCreate(stack: Stack): Promise<number> {
   const results = await Promise.allSettled(
     receipts.map((receipt, i) =>
       user.clients[i % instances]!.orders.create.mutate(
-        { amount: 4200, currency: 'usd', paymentMethodId: values.card },
+        { amount: ORDER_AMOUNT, currency: 'usd', paymentMethodId: card },
         { context: { idempotency: receipt } },
       ),
     ),
@@ -117,11 +175,11 @@ async function raceCreate(stack: Stack): Promise<number> {
 async function racePay(stack: Stack): Promise<number> {
   const user = await stack.newUser('race');
   const order = await user.clients[0]!.orders.create.mutate({
-    amount: 4200,
+    amount: ORDER_AMOUNT,
     currency: 'usd',
-    paymentMethodId: values.card,
+    paymentMethodId: card,
   });
-  log(`order ${order.id} (${values.card}): firing ${clicks} concurrent pays across ${instances} instance(s)`);
+  log(`order ${order.id} (${card}): firing ${clicks} concurrent pays across ${instances} instance(s)`);
 
   const counts = { charged: 0, already_paid: 0, declined: 0, other: 0 };
   const otherReasons = new Map<string, number>();
