@@ -1,3 +1,4 @@
+import { REFUND_SETTLE } from '@chargeonce/db';
 import { answerOf, finish, ORDER_AMOUNT, type Race, row, Tally } from './shared';
 import { providerRefunds, type RefundSummary, refundAnswerKind, refundFailures } from './verdicts';
 
@@ -46,7 +47,7 @@ export async function raceRefund(race: Race, clicks: number, partialOf: number |
   const [final] = await stack.db.sql`select status, refunded_amount from orders where id = ${order.id}`;
   const [db] = await stack.db.sql`
     select count(*)::int as n, coalesce(sum(amount), 0)::int as amount
-      from refunds where order_id = ${order.id} and status = 'succeeded'`;
+      from refunds where order_id = ${order.id} and status = ${REFUND_SETTLE.succeeded.to}`;
   const intents = stack.paymentIntentsFor(order.id).map((pi) => pi.id);
   const provider = providerRefunds(stack.emulator.refunds(), intents);
   const summary: RefundSummary = {
