@@ -107,14 +107,16 @@ type Settlement =
 
 /** Domain errors that only say the input named nothing there: nothing ran, so nothing is kept. */
 const NOTHING_RAN: ReadonlySet<DomainErrorCode> = new Set(['ORDER_NOT_FOUND', 'USER_NOT_FOUND']);
+/** Refusals that hold only while something else is in flight: a retry with the key asks again. */
+const NOT_FINAL_YET: ReadonlySet<DomainErrorCode> = new Set(['PAYMENT_IN_PROGRESS']);
 
 /**
  * Final answers are kept: data the procedure calls final, or a domain error below 500 (a decline,
  * a refusal after execution began). A refusal before anything ran (`RefusedBeforeExecution`, an
  * order or user that is not there) is forgotten, as a validation failure would be: the corrected
- * request with the key executes. Anything else (pay's `processing`, the provider unavailable, an
- * unexpected error) lets go of the key unanswered, keeping its fingerprint: a retry with it asks
- * again.
+ * request with the key executes. Anything else (pay's `processing`, a cancel meeting a payment in
+ * flight, the provider unavailable, an unexpected error) lets go of the key unanswered, keeping its
+ * fingerprint: a retry with it asks again.
  */
 function settlementOf(
   result: { ok: true; data: unknown } | { ok: false; error: TRPCError },
@@ -129,6 +131,7 @@ function settlementOf(
   const mapped = domainToTRPCError(cause);
   if (mapped && isDomainError(cause)) {
     if (NOTHING_RAN.has(cause.code)) return { kind: 'forget' };
+    if (NOT_FINAL_YET.has(cause.code)) return { kind: 'release' };
     const httpStatus = getHTTPStatusCodeFromError(mapped);
     return httpStatus < 500
       ? { kind: 'complete', response: { error: cause.details }, httpStatus }

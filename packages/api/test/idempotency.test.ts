@@ -187,6 +187,27 @@ describe('orders.pay with a key', () => {
   });
 });
 
+describe('orders.cancel with a key', () => {
+  it('PAYMENT_IN_PROGRESS is not its final answer: once the payment failed, the retry cancels', async () => {
+    const user = await env.newUser();
+    const key = newKey();
+    const order = await env.caller(user.token).api.orders.create(visaOrder);
+    // A payment in flight (as a claim leaves it), then failed (as a decline settles it).
+    const setStatus = (to: string) => env.db.sql`update orders set status = ${to} where id = ${order.id}`;
+    await setStatus('processing');
+    const busy = await trpcError(
+      env.caller(user.token).api.orders.cancel({ orderId: order.id, idempotencyKey: key }),
+    );
+    expect(busy.cause).toMatchObject({ code: 'PAYMENT_IN_PROGRESS' });
+    expect(await keyRow(key)).toMatchObject({ state: 'in_flight', locked_at: null });
+    await setStatus('failed');
+    const retried = await env
+      .caller(user.token)
+      .api.orders.cancel({ orderId: order.id, idempotencyKey: key });
+    expect(retried).toMatchObject({ outcome: 'canceled', order: { status: 'canceled' } });
+  });
+});
+
 describe('every mutation', () => {
   type Api = ReturnType<ApiEnv['caller']>['api'];
   /** Each mutation called validly with a key (after its setup); one missing here fails below. */

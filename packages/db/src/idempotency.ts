@@ -1,6 +1,8 @@
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from './client';
 import { idempotencyKeys } from './schema/idempotency-keys';
+import { refunds } from './schema/refunds';
+import { IN_FLIGHT_REFUND_STATUSES, statusIn } from './states';
 import type { PrincipalKind } from './schema/users';
 
 /**
@@ -169,7 +171,9 @@ export const MIN_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Deletes up to `limit` keys created more than `retentionMs` ago that nobody holds (or whose
- * holder's lease ran out). Returns how many it deleted; call again while it returns `limit`.
+ * holder's lease ran out), except the keys of refunds still pending: their answer was `pending`,
+ * so a retry with the key must find that refund, not make another. Returns how many it deleted;
+ * call again while it returns `limit`.
  */
 export async function reapKeys(
   db: Executor,
@@ -180,6 +184,9 @@ export async function reapKeys(
       select id from idempotency_keys
       where created_at < now() - ${params.retentionMs} * interval '1 millisecond'
         and (locked_at is null or locked_at < now() - ${params.leaseMs} * interval '1 millisecond')
+        and not exists (select 1 from ${refunds} r
+                         where r.idempotency_key_id = idempotency_keys.id
+                           and ${statusIn(sql.raw('r.status'), IN_FLIGHT_REFUND_STATUSES)})
       limit ${params.limit}
       for update skip locked)
     returning id`);

@@ -144,8 +144,15 @@ export const REFUNDED_STATUS = {
  */
 export const REFUND_SETTLE = {
   succeeded: { from: ['pending'], to: 'succeeded' },
-  failed: { from: ['pending', 'succeeded'], to: 'failed' },
+  failed: { from: ['pending'], to: 'failed' },
 } as const satisfies Record<Exclude<RefundStatus, 'pending'>, Move<RefundStatus>>;
+
+/**
+ * A refund Stripe reported succeeded and later reports failed (the card could not take it back).
+ * Only a failure read from Stripe for that very refund id makes this move: a failure we conclude
+ * ourselves (refused, abandoned) never overrides a success.
+ */
+export const REFUND_REVERSAL = { from: ['succeeded'], to: 'failed' } as const satisfies Move<RefundStatus>;
 
 /** Refunds whose outcome may still change: recovery leases them, webhooks settle them. */
 export const IN_FLIGHT_REFUND_STATUSES: readonly RefundStatus[] = ['pending'];

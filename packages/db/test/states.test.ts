@@ -18,6 +18,7 @@ import {
   ORDER_STATUSES,
   ORDER_TRANSITIONS,
   orderStatus,
+  REFUND_REVERSAL,
   REFUND_SETTLE,
   REFUND_TRANSITIONS,
   REFUNDABLE_STATUSES,
@@ -74,7 +75,7 @@ describe('the state machines', () => {
     expect(Object.keys(REFUND_TRANSITIONS).sort()).toEqual([...refundStatus.enumValues].sort());
     for (const from of CANCEL.from)
       expect(canTransition(ORDER_TRANSITIONS, from, CANCEL.to), from).toBe(true);
-    for (const move of Object.values(REFUND_SETTLE)) {
+    for (const move of [...Object.values(REFUND_SETTLE), REFUND_REVERSAL]) {
       for (const from of move.from) {
         expect(canTransition(REFUND_TRANSITIONS, from, move.to), `refund ${from} -> ${move.to}`).toBe(true);
       }

@@ -29,7 +29,7 @@ const MESSAGES: { [C in DomainErrorCode]: (d: Extract<DomainErrorDetails, { code
   PROVIDER_UNAVAILABLE: () => 'The payment provider is unavailable; no money moved. Try again.',
   ORDER_NOT_REFUNDABLE: (d) =>
     d.status === 'refunded'
-      ? 'The order is already fully refunded.'
+      ? 'The order is already fully refunded (or refunds still pending cover all of it).'
       : `Order cannot be refunded in status "${d.status}": only a paid order can.`,
   REFUND_EXCEEDS_REFUNDABLE: (d) =>
     `Cannot refund ${d.requested}: only ${d.refundable} of the order is left to refund; nothing was refunded.`,

@@ -169,21 +169,28 @@ export async function recoverAttempt(
 }
 
 /**
- * One recovery pass: lease stale attempts and re-drive each, then pending refunds. Safe to run
- * anywhere, any time.
+ * One recovery pass: lease stale attempts and re-drive each, and the same for pending refunds,
+ * side by side (a failure of one pass does not keep the other from running). Safe to run anywhere,
+ * any time.
  */
 export async function runRecovery(deps: PaymentsDeps, policy: RecoveryPolicy): Promise<RecoveryReport> {
-  const attempts = await leaseStaleAttempts(deps.db, policy);
-  const results: Record<RecoveryResult, number> = {
-    succeeded: 0,
-    failed: 0,
-    requires_action: 0,
-    unknown: 0,
-    already_final: 0,
-    taken_over: 0,
-  };
-  for (const attempt of attempts) {
-    results[await recoverAttempt(deps, attempt, policy)]++;
+  const refunds = runRefundRecovery(deps, policy);
+  try {
+    const attempts = await leaseStaleAttempts(deps.db, policy);
+    const results: Record<RecoveryResult, number> = {
+      succeeded: 0,
+      failed: 0,
+      requires_action: 0,
+      unknown: 0,
+      already_final: 0,
+      taken_over: 0,
+    };
+    for (const attempt of attempts) {
+      results[await recoverAttempt(deps, attempt, policy)]++;
+    }
+    return { leased: attempts.length, results, refunds: await refunds };
+  } finally {
+    // Settled either way before the pass returns or throws (no unhandled rejection).
+    await refunds.catch(() => undefined);
   }
-  return { leased: attempts.length, results, refunds: await runRefundRecovery(deps, policy) };
 }

@@ -11,34 +11,34 @@ export const asRefundResult = (r: ProviderRefund): RefundResult =>
     : { kind: r.status, refundId: r.id };
 
 /**
- * Applies `refund.created|updated|failed`, `charge.refund.updated` and `charge.refunded`. As for PaymentIntents, the event
- * is only a hint: the refund (or, for a charge, every refund of its PaymentIntent) is re-read, and
- * each refund of ours settles with the same conditional statement as the requester's, in one
- * transaction with the event's record, so a redelivery is a no-op.
+ * Applies `refund.created|updated|failed`, `charge.refund.updated` and `charge.refunded`. As for
+ * PaymentIntents, the event is only a hint: the refund (or, for a charge, every refund of its
+ * PaymentIntent) is re-read, and each refund of ours settles with the same conditional statement as
+ * the requester's; the event is recorded after, so a redelivery finds it applied (and a settle
+ * repeated by a delivery that raced it is a no-op: the statement moves a refund once).
  */
 export async function applyRefundEvent(deps: PaymentsDeps, event: PaymentIntentEvent): Promise<EventResult> {
   const logger = deps.logger ?? noopLogger;
-  let provider: RefundResult[];
+  /** Each refund the provider reports now, with our id from its metadata. */
+  let provider: { result: RefundResult; ourId: string | undefined }[];
   if (event.refundId) {
-    provider = [await deps.gateway.retrieveRefund(event.refundId)];
+    const result = await deps.gateway.retrieveRefund(event.refundId);
+    provider = [{ result, ourId: event.metadata.refund_id }];
   } else if (event.paymentIntentId) {
     const listed = await deps.gateway.listRefunds(event.paymentIntentId);
     if (!Array.isArray(listed)) return 'retry_later';
-    provider = listed.map(asRefundResult);
+    provider = listed.map((r) => ({ result: asRefundResult(r), ourId: r.metadata.refund_id }));
   } else {
     return recordEvent(deps.db, event, 'ignored');
   }
-  if (provider.some((r) => r.kind === 'unknown')) return 'retry_later';
+  if (provider.some((p) => p.result.kind === 'unknown')) return 'retry_later';
 
   let settledAny = false;
   let ours = 0;
   let stillPending = false;
-  for (const result of provider) {
+  for (const { result, ourId } of provider) {
     if (!('refundId' in result)) continue;
-    const refund = await findRefundByProvider(deps.db, {
-      stripeRefundId: result.refundId,
-      refundId: event.refundId === result.refundId ? event.metadata.refund_id : undefined,
-    });
+    const refund = await findRefundByProvider(deps.db, { stripeRefundId: result.refundId, refundId: ourId });
     if (!refund) continue;
     ours++;
     const outcome = refundOutcome(result, { keyMayHaveExecuted: true });

@@ -1,4 +1,4 @@
-import { IN_FLIGHT_REFUND_STATUSES, orders, refunds } from '@chargeonce/db';
+import { orders, refunds } from '@chargeonce/db';
 import { and, eq, gte, lte } from 'drizzle-orm';
 import { noopLogger, type PaymentsDeps } from './deps';
 import type { ProviderRefund } from './gateway';
@@ -7,7 +7,10 @@ import { asRefundResult } from './refund-events';
 import { settleRefund } from './refund-store';
 
 export type RefundFindingKind =
-  /** A refund pending here that the provider had settled: settled the same way (safe to heal). */
+  /**
+   * A refund pending here that the provider had settled, or succeeded here and failed there since:
+   * settled the way the provider says (safe to heal).
+   */
   | 'refund_healed'
   /** The provider's succeeded refunds of an order do not add up to ours. */
   | 'refund_total_mismatch'
@@ -47,12 +50,14 @@ export async function reconcileRefunds(
     const ours = () => deps.db.select().from(refunds).where(eq(refunds.orderId, order.id));
     const at = { orderId: order.id, paymentIntentId: order.paymentIntentId };
     for (const refund of await ours()) {
-      if (!options.heal || !IN_FLIGHT_REFUND_STATUSES.includes(refund.status)) continue;
+      if (!options.heal || refund.status === 'failed') continue;
       const provider = listed.find(
         (p) => p.id === refund.stripeRefundId || p.metadata.refund_id === refund.id,
       );
       const outcome = provider && refundOutcome(asRefundResult(provider), { keyMayHaveExecuted: true });
-      if (!outcome || outcome.status === 'pending') continue;
+      // Pending here and final there; or succeeded here and failed there since (its refund.failed
+      // webhook lost): settled as the provider says (a reversal only for that refund's own id).
+      if (!outcome || outcome.status === 'pending' || outcome.status === refund.status) continue;
       if (await settleRefund(deps.db, refund.id, outcome)) {
         logger.warn(
           { ...at, refundId: refund.id, status: outcome.status },

@@ -2,6 +2,7 @@ import {
   type Executor,
   IN_FLIGHT_REFUND_STATUSES,
   orders,
+  REFUND_REVERSAL,
   REFUND_SETTLE,
   REFUNDABLE_STATUSES,
   refundedStatusFor,
@@ -9,7 +10,7 @@ import {
   status,
   statusIn,
 } from '@chargeonce/db';
-import { and, asc, eq, getTableColumns, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, or, sql } from 'drizzle-orm';
 import type { Order } from './orders';
 
 export type Refund = typeof refunds.$inferSelect;
@@ -130,7 +131,7 @@ export type RefundOutcome =
 
 /**
  * Settles a refund, in ONE statement, only from a state that may still lead there
- * (`REFUND_SETTLE`), so racing settlers (requester, webhook, recovery, reconciliation) settle it
+ * (`REFUND_SETTLE`; `REFUND_REVERSAL` for a failure Stripe reports on this refund's own id), so racing settlers (requester, webhook, recovery, reconciliation) settle it
  * once: the others get `undefined` and re-read. A failure gives the reserved amount back to the
  * order in the same statement (its status follows). `pending` records the provider's refund id.
  */
@@ -155,6 +156,11 @@ export async function settleRefund(
     return refund && { refund, order: undefined };
   }
   const move = REFUND_SETTLE[outcome.status];
+  // A failure read from Stripe for this refund's own id may also reverse a success.
+  const reversal =
+    outcome.status === 'failed' && outcome.stripeRefundId !== null
+      ? and(statusIn(r.status, REFUND_REVERSAL.from), eq(r.stripeRefundId, outcome.stripeRefundId))
+      : undefined;
   const settled = db.$with('settled').as(
     db
       .update(r)
@@ -165,7 +171,7 @@ export async function settleRefund(
         completedAt: sql`now()`,
         updatedAt: sql`now()`,
       })
-      .where(and(eq(r.id, refundId), statusIn(r.status, move.from)))
+      .where(and(eq(r.id, refundId), or(statusIn(r.status, move.from), reversal)))
       .returning(),
   );
   if (outcome.status === 'succeeded') {
@@ -180,6 +186,7 @@ export async function settleRefund(
         refundedAmount: after,
         status: refundedStatusFor(after, orders.amount),
         version: sql`${orders.version} + 1`,
+        refundedAt: sql`now()`,
         updatedAt: sql`now()`,
       })
       .where(sql`${orders.id} = (select ${settled.orderId} from ${settled})`)
@@ -215,4 +222,12 @@ export async function findRefundByProvider(
 /** An order's refunds, oldest first. */
 export async function refundsOf(db: Executor, orderId: string): Promise<Refund[]> {
   return db.select().from(refunds).where(eq(refunds.orderId, orderId)).orderBy(asc(refunds.createdAt));
+}
+
+/**
+ * Lets a refund that never reached the provider (refused before executing) go of the caller key it
+ * was made under, so a retry with the key makes a new refund instead of finding that failure.
+ */
+export async function detachRefundKey(db: Executor, refundId: string): Promise<void> {
+  await db.update(refunds).set({ idempotencyKeyId: null }).where(eq(refunds.id, refundId));
 }

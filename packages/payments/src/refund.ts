@@ -4,8 +4,15 @@ import { noopLogger, type PaymentsDeps } from './deps';
 import { DomainError, type DomainErrorCode, isDomainError } from './errors';
 import type { RefundRequest, RefundResult } from './gateway';
 import { findOrder, type Order } from './orders';
-import { findRefund, type Refund, type RefundOutcome, reserveRefund, settleRefund } from './refund-store';
-import { PROVIDER_UNAVAILABLE_CODE } from './settle';
+import {
+  detachRefundKey,
+  findRefund,
+  type Refund,
+  type RefundOutcome,
+  reserveRefund,
+  settleRefund,
+} from './refund-store';
+import { ABANDONED_CODE, PROVIDER_UNAVAILABLE_CODE } from './settle';
 
 export interface RefundInput {
   orderId: string;
@@ -97,10 +104,14 @@ const REFUND_FAILURE_OUTCOME: Partial<Record<DomainErrorCode, string>> = {
 };
 
 async function requestRefund(deps: PaymentsDeps, input: RefundInput): Promise<RefundAnswer> {
-  const earlier = input.idempotencyKeyId
-    ? await findRefund(deps.db, { idempotencyKeyId: input.idempotencyKeyId })
-    : undefined;
-  if (earlier) return answerExisting(deps, earlier);
+  const keyId = input.idempotencyKeyId;
+  const earlier = keyId ? await findRefund(deps.db, { idempotencyKeyId: keyId }) : undefined;
+  if (earlier && !(earlier.status === 'failed' && NEVER_EXECUTED.has(earlier.errorCode ?? ''))) {
+    return answerExisting(deps, earlier);
+  }
+  // Refused before it executed (our credentials, or abandoned unsent): the retry the caller was
+  // told to make is a new refund under the same key.
+  if (earlier) await detachRefundKey(deps.db, earlier.id);
   for (let tries = 1; ; tries++) {
     const { order, refund } = await reserveRefund(deps.db, {
       refundId: randomUUID(),
@@ -120,6 +131,10 @@ async function requestRefund(deps: PaymentsDeps, input: RefundInput): Promise<Re
     if (refund && order) return drive(deps, refund, order, { keyMayHaveExecuted: false });
     if (refund) return answerExisting(deps, refund);
     if (!order) throw new DomainError({ code: 'ORDER_NOT_FOUND', orderId: input.orderId });
+    // The key's first request (taken over, still alive) may have reserved meanwhile: its refund,
+    // not a refusal, is this key's answer.
+    const made = keyId ? await findRefund(deps.db, { idempotencyKeyId: keyId }) : undefined;
+    if (made) return answerExisting(deps, made);
     // Nothing reserved: decide why on the order as it is now (the statement's read may be older).
     const now = (await findOrder(deps.db, order.id)) ?? order;
     if (!(REFUNDABLE_STATUSES as readonly string[]).includes(now.status)) {
@@ -136,16 +151,20 @@ async function requestRefund(deps: PaymentsDeps, input: RefundInput): Promise<Re
   }
 }
 
-/** A refund this request made before (found under its key): its state now, driven if unsent. */
+/**
+ * A refund this request made before (found under its key): its state now. A pending one is never
+ * sent again from here, however old: only recovery repeats a create, under its lease and within the
+ * provider's key window (past it, a repeat could refund twice and a lookup could miss a create in
+ * flight).
+ */
 async function answerExisting(deps: PaymentsDeps, refund: Refund): Promise<RefundAnswer> {
   const order = await findOrder(deps.db, refund.orderId);
   if (!order) throw new Error(`refund ${refund.id} has no order`);
-  // Sent or not, repeating the create with the refund's own key is safe: the provider replays it.
-  if (refund.status === 'pending' && !refund.stripeRefundId) {
-    return drive(deps, refund, order, { keyMayHaveExecuted: true });
-  }
   return answer(refund, order);
 }
+
+/** Failures that prove the provider never executed the refund (the caller may retry with the key). */
+const NEVER_EXECUTED: ReadonlySet<string> = new Set([PROVIDER_UNAVAILABLE_CODE, ABANDONED_CODE]);
 
 /** Sends a reserved refund to the provider and settles what it says. */
 async function drive(

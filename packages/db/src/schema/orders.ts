@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { orderStatus, status } from '../states';
+import { orderStatus, PAID_STATUSES, statusIn } from '../states';
 import { idempotencyKeys } from './idempotency-keys';
 import { users } from './users';
 
@@ -46,15 +46,16 @@ export const orders = pgTable(
       'orders_refunded_amount_range',
       sql`${t.refundedAmount} >= 0 and ${t.refundedAmount} <= ${t.amount}`,
     ),
+    // A paid order (refunded since or not) names its PaymentIntent.
     check(
       'orders_paid_has_payment_intent',
-      sql`${t.status} <> ${status('paid')} OR ${t.paymentIntentId} IS NOT NULL`,
+      sql`not ${statusIn(t.status, PAID_STATUSES)} OR ${t.paymentIntentId} IS NOT NULL`,
     ),
-    // Last line of defence: one PaymentIntent can pay at most one order. (The column is written
-    // unqualified, as when this index was first made, so drizzle-kit sees no change to rebuild.)
+    // Last line of defence: one PaymentIntent can pay at most one order, refunded since or not.
+    // (The column is written unqualified, as PostgreSQL prints the index back.)
     uniqueIndex('orders_payment_intent_paid_uq')
       .on(t.paymentIntentId)
-      .where(sql`${sql.raw(t.status.name)} = ${status('paid')}`),
+      .where(statusIn(sql.raw(t.status.name), PAID_STATUSES)),
     // orders.list: a user's orders, newest first, keyset-paginated on (created_at, id).
     index('orders_user_created_idx').on(t.userId, t.createdAt.desc(), t.id.desc()),
   ],
