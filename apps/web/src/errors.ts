@@ -45,6 +45,21 @@ export function isWorthRetrying(error: unknown): boolean {
   return status === undefined || status >= 500;
 }
 
+/**
+ * Whether the server gave the request its definite answer: the same idempotency key again would
+ * only get it again, so the next request (a new action) needs a new key. Any domain error is one
+ * (PROVIDER_UNAVAILABLE too: no money moved, and a refund under the key stays failed), as is any
+ * other answer below 500. Not so for no answer, a 5xx without a domain code (the outcome is not
+ * known), or IDEMPOTENCY_KEY_IN_USE (the first request still runs): then sending the same key again
+ * is the safe way to ask once more.
+ */
+export function isFinalAnswer(error: unknown): boolean {
+  const data = apiError(error)?.data;
+  if (!data) return false;
+  if (data.domainCode) return data.domainCode !== 'IDEMPOTENCY_KEY_IN_USE';
+  return data.httpStatus < 500;
+}
+
 /** The decline code when the error is a card decline, else undefined. */
 export function declineCodeOf(error: unknown): string | undefined {
   const data = apiError(error)?.data;
@@ -82,6 +97,27 @@ export function declineInWords(code: string | null | undefined): string {
   return (code && (DECLINES[code] ?? NOT_DECLINES[code])) ?? 'the bank declined the card';
 }
 
+type DomainCode = NonNullable<NonNullable<ApiError['data']>['domainCode']>;
+
+/** Refusals whose words depend on what was refused, more than on their HTTP code. */
+const DOMAIN_ERRORS: Partial<Record<DomainCode, string>> = {
+  // Only after the client's own retries with the key ran out: the first request still runs.
+  IDEMPOTENCY_KEY_IN_USE: 'Your earlier request is still being processed. Wait a moment, then look again.',
+  IDEMPOTENCY_KEY_REUSED: 'This was already sent with other details. Reload the page and try again.',
+  ORDER_NOT_PAYABLE: 'This order cannot be paid in its current state.',
+  PROVIDER_UNAVAILABLE:
+    'The payment provider is not answering right now; no money moved. Try again in a moment.',
+  ORDER_NOT_REFUNDABLE:
+    'This order cannot be refunded: it is not paid, or it is already refunded in full. Nothing was refunded.',
+  REFUND_EXCEEDS_REFUNDABLE:
+    'That is more than is left to refund on this order (another refund may have come first). Nothing was refunded.',
+  REFUND_FAILED:
+    'The payment provider could not make this refund; nothing was refunded. Try again later, or contact support.',
+  ORDER_NOT_CANCELABLE: 'This order has been paid, so it cannot be canceled. Refund it instead.',
+  PAYMENT_IN_PROGRESS:
+    'A payment of this order is in progress, so it cannot be canceled now; nothing was changed. Wait for its outcome.',
+};
+
 /**
  * Any error as a sentence a person can act on. Never a stack trace or raw server detail: the
  * server already sends a generic message for unexpected errors.
@@ -93,18 +129,15 @@ export function describeError(error: unknown): string {
   const decline = declineCodeOf(error);
   if (decline) return `Payment declined: ${declineInWords(decline)}.`;
   if (data.issues?.length) return data.issues.map((i) => i.message).join('. ') + '.';
-  // Only after the client's own retries with the key ran out: the first request still runs.
-  if (data.domainCode === 'IDEMPOTENCY_KEY_IN_USE')
-    return 'Your earlier request is still being processed. Wait a moment, then look again.';
-  if (data.domainCode === 'IDEMPOTENCY_KEY_REUSED')
-    return 'This was already sent with other details. Reload the page and try again.';
+  const domain = data.domainCode ? DOMAIN_ERRORS[data.domainCode] : undefined;
+  if (domain) return domain;
   switch (data.code) {
     case 'UNAUTHORIZED':
       return 'That token was not accepted. Check it and sign in again.';
     case 'NOT_FOUND':
       return 'This order does not exist, or it belongs to someone else.';
     case 'CONFLICT':
-      return 'This order cannot be paid in its current state.';
+      return 'This cannot be done with the order in its current state. Reload the page to see it as it is now.';
     case 'UNPROCESSABLE_CONTENT':
       return 'The payment provider rejected this card. Choose another card.';
     case 'SERVICE_UNAVAILABLE':

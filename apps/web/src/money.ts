@@ -32,3 +32,11 @@ export function parseMoney(input: string, currency: string): number | undefined 
   const minor = Number(match[1]! + fraction.padEnd(digits, '0'));
   return Number.isSafeInteger(minor) && minor > 0 ? minor : undefined;
 }
+
+/** 4250 → "42.50" for a 2-digit currency: an amount as the amount fields take it (no symbol, no grouping). */
+export function plainAmount(amount: number, currency: string): string {
+  const digits = minorDigits(currency);
+  if (digits === 0) return String(amount);
+  const text = String(amount).padStart(digits + 1, '0');
+  return `${text.slice(0, -digits)}.${text.slice(-digits)}`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatMoney, minorDigits, parseMoney } from '../src/money';
+import { formatMoney, minorDigits, parseMoney, plainAmount } from '../src/money';
 
 describe('parseMoney', () => {
   it('reads whole and decimal amounts into integer minor units, never through floats', () => {
@@ -31,5 +31,22 @@ describe('formatMoney', () => {
   });
   it('an unknown currency code still shows the amount', () => {
     expect(formatMoney(123, 'zz1')).toBe('123 ZZ1 (minor units)');
+  });
+});
+
+describe('plainAmount', () => {
+  it('writes minor units as the amount fields read them back', () => {
+    expect(plainAmount(4250, 'usd')).toBe('42.50');
+    expect(plainAmount(5, 'eur')).toBe('0.05');
+    expect(plainAmount(500, 'jpy')).toBe('500');
+    expect(plainAmount(1005, 'kwd')).toBe('1.005');
+    for (const [minor, code] of [
+      [1, 'usd'],
+      [9_999_999_999, 'usd'],
+      [123, 'jpy'],
+      [7, 'kwd'],
+    ] as const) {
+      expect(parseMoney(plainAmount(minor, code), code)).toBe(minor);
+    }
   });
 });

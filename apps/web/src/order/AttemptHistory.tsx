@@ -1,4 +1,5 @@
 import { cardLabel } from '../cards';
+import { type Column, HistoryTable, when } from '../components/HistoryTable';
 import { declineInWords } from '../errors';
 import type { Attempt } from './view';
 
@@ -9,45 +10,33 @@ const RESULT: Record<Attempt['status'], string> = {
   requires_action: 'Being confirmed',
 };
 
-function when(iso: string): string {
-  return new Date(iso).toLocaleString();
-}
+const COLUMNS: readonly Column<Attempt>[] = [
+  { header: 'Started', cell: (a) => when(a.claimedAt) },
+  { header: 'Card', cell: (a) => cardLabel(a.paymentMethodId) },
+  { header: 'Result', cell: (a) => RESULT[a.status] },
+  {
+    header: 'Detail',
+    cell: (a) =>
+      a.status === 'failed' ? (
+        declineInWords(a.declineCode ?? a.errorCode)
+      ) : a.paymentIntentId ? (
+        <code>{a.paymentIntentId}</code>
+      ) : (
+        '—'
+      ),
+  },
+];
 
 /** Every payment attempt of the order, oldest first: what was tried, with which card, and how it ended. */
 export function AttemptHistory({ attempts }: { attempts: readonly Attempt[] }) {
   if (attempts.length === 0) return <p>No payment attempts yet.</p>;
   const ordered = [...attempts].sort((a, b) => a.claimVersion - b.claimVersion);
   return (
-    <table className="attempts">
-      <caption className="sr-only">Payment attempts, oldest first</caption>
-      <thead>
-        <tr>
-          <th scope="col">#</th>
-          <th scope="col">Started</th>
-          <th scope="col">Card</th>
-          <th scope="col">Result</th>
-          <th scope="col">Detail</th>
-        </tr>
-      </thead>
-      <tbody>
-        {ordered.map((a, i) => (
-          <tr key={a.id}>
-            <td>{i + 1}</td>
-            <td>{when(a.claimedAt)}</td>
-            <td>{cardLabel(a.paymentMethodId)}</td>
-            <td>{RESULT[a.status]}</td>
-            <td>
-              {a.status === 'failed' ? (
-                declineInWords(a.declineCode ?? a.errorCode)
-              ) : a.paymentIntentId ? (
-                <code>{a.paymentIntentId}</code>
-              ) : (
-                '—'
-              )}
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <HistoryTable
+      className="attempts"
+      caption="Payment attempts, oldest first"
+      columns={COLUMNS}
+      rows={ordered}
+    />
   );
 }

@@ -50,8 +50,21 @@ export function PayPanel({ order, view, onPay }: Props) {
   if (view.kind === 'closed') {
     return (
       <section className="panel" aria-labelledby="pay-heading">
-        <h2 id="pay-heading">This order cannot be paid</h2>
-        <p>Its status is {order.status.replace('_', ' ')}.</p>
+        {order.status === 'canceled' ? (
+          <>
+            <h2 id="pay-heading">Canceled</h2>
+            <p>
+              This order was canceled
+              {order.canceledAt ? ` at ${new Date(order.canceledAt).toLocaleString()}` : ''}. Nothing was
+              charged, and it cannot be paid.
+            </p>
+          </>
+        ) : (
+          <>
+            <h2 id="pay-heading">This order cannot be paid</h2>
+            <p>Its status is {order.status.replace('_', ' ')}.</p>
+          </>
+        )}
       </section>
     );
   }

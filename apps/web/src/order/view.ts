@@ -4,6 +4,7 @@ import type { inferRouterOutputs } from '@trpc/server';
 export type OrderWithAttempts = inferRouterOutputs<AppRouter>['orders']['get'];
 export type Order = OrderWithAttempts['order'];
 export type Attempt = OrderWithAttempts['attempts'][number];
+export type Refund = OrderWithAttempts['refunds'][number];
 export type OrderStatus = Order['status'];
 
 const PAID: readonly OrderStatus[] = ['paid', 'partially_refunded', 'refunded'];
@@ -48,17 +49,41 @@ export function lastAttempt(data: OrderWithAttempts): Attempt | undefined {
   );
 }
 
+/** Since when the page waits on the provider: a payment in flight, or a refund not confirmed yet. */
+function waitingSince(data: OrderWithAttempts): string | undefined {
+  if (isInFlight(data.order.status)) return data.order.updatedAt;
+  return data.refunds.find((r) => r.status === 'pending')?.createdAt;
+}
+
 /**
- * Poll interval while the outcome is unknown: a quarter of how long the order has been in flight,
- * between 0.5 s and 8 s, so a quick confirmation shows at once and a stuck one costs little.
+ * Poll interval while an outcome is unknown: a quarter of how long it has been waited for, between
+ * 0.5 s and 8 s, so a quick confirmation shows at once and a stuck one costs little.
  */
-export function pollDelayMs(order: Order | undefined, now = Date.now()): number | false {
-  if (!order || !isInFlight(order.status)) return false;
-  const age = now - Date.parse(order.updatedAt);
+export function pollDelayMs(data: OrderWithAttempts | undefined, now = Date.now()): number | false {
+  const since = data && waitingSince(data);
+  if (!since) return false;
+  const age = now - Date.parse(since);
   return Math.min(8_000, Math.max(500, Math.round(age / 4)));
 }
 
 /** Keeps the newer of two snapshots of one order: answers to concurrent requests arrive in any order. */
 export function newerOrder(a: Order, b: Order): Order {
   return b.version > a.version ? b : a;
+}
+
+/**
+ * The page's data with a mutation's answer in it: the newer order, and the refund it made if the
+ * list lacks it (the re-read that follows every mutation brings the rest).
+ */
+export function withAnswer(
+  data: OrderWithAttempts,
+  answer: { order: Order; refund?: Refund },
+): OrderWithAttempts {
+  const { refund } = answer;
+  const known = !refund || data.refunds.some((r) => r.id === refund.id);
+  return {
+    ...data,
+    order: newerOrder(data.order, answer.order),
+    refunds: known ? data.refunds : [...data.refunds, refund],
+  };
 }

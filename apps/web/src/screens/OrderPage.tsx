@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { PageHeading } from '../components/PageHeading';
 import { StatusBadge } from '../components/StatusBadge';
@@ -6,19 +6,28 @@ import { declineCodeOf, declineInWords } from '../errors';
 import { formatMoney } from '../money';
 import { Link } from '../navigation';
 import { AttemptHistory } from '../order/AttemptHistory';
+import { refundableAmount } from '../order/actions';
+import { useOrderAnswers } from '../order/mutations';
+import { OrderActions } from '../order/OrderActions';
 import { PayPanel } from '../order/PayPanel';
-import { newerOrder, type PayView, payView, pollDelayMs } from '../order/view';
+import { RefundHistory } from '../order/RefundHistory';
+import { isPaidStatus, type Order, type PayView, payView, pollDelayMs } from '../order/view';
 import { useTRPC } from '../trpc';
 
 /** What the live region says for each view, so a status change is announced without moving focus. */
-function announcement(view: PayView): string {
+function announcement(view: PayView, order: Order): string {
   switch (view.kind) {
     case 'paid':
+      if (order.status === 'refunded') return 'Refunded in full.';
+      if (order.status === 'partially_refunded')
+        return `Partly refunded: ${formatMoney(refundableAmount(order), order.currency)} is left to refund.`;
       return 'Paid.';
     case 'confirming':
       return 'Your payment is being confirmed.';
     case 'closed':
-      return 'This order cannot be paid.';
+      return order.status === 'canceled'
+        ? 'Canceled. This order cannot be paid.'
+        : 'This order cannot be paid.';
     case 'payable':
       if (view.paying) return 'Paying…';
       return view.declineCode ? `Payment declined: ${declineInWords(view.declineCode)}.` : 'Not paid yet.';
@@ -27,30 +36,14 @@ function announcement(view: PayView): string {
 
 export function OrderPage({ orderId }: { orderId: string }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const getOptions = trpc.orders.get.queryOptions(
-    { orderId },
-    // Follows an unknown outcome to its end without a reload; stops once the order is settled.
-    { refetchInterval: (query) => pollDelayMs(query.state.data?.order) },
+  const orderQuery = useQuery(
+    trpc.orders.get.queryOptions(
+      { orderId },
+      // Follows an unknown outcome (a payment, a refund) to its end without a reload; stops once settled.
+      { refetchInterval: (query) => pollDelayMs(query.state.data) },
+    ),
   );
-  const orderQuery = useQuery(getOptions);
-
-  const pay = useMutation(
-    trpc.orders.pay.mutationOptions({
-      // Runs for every pay sent from this page, in whatever order the answers arrive.
-      onSuccess: (result) => {
-        queryClient.setQueryData(getOptions.queryKey, (prev) =>
-          prev ? { ...prev, order: newerOrder(prev.order, result.order) } : prev,
-        );
-      },
-      // The attempts (and, after an error, the status) come from the server, never guessed here.
-      onSettled: () =>
-        Promise.all([
-          queryClient.invalidateQueries(trpc.orders.get.queryFilter({ orderId })),
-          queryClient.invalidateQueries(trpc.orders.list.queryFilter()),
-        ]),
-    }),
-  );
+  const pay = useMutation(trpc.orders.pay.mutationOptions(useOrderAnswers(orderId)));
 
   const data = orderQuery.data;
   if (!data) {
@@ -83,7 +76,7 @@ export function OrderPage({ orderId }: { orderId: string }) {
         <code>{order.id}</code> · created {new Date(order.createdAt).toLocaleString()}
       </p>
       <p role="status" aria-live="polite" className="sr-only" data-testid="pay-status">
-        {announcement(view)}
+        {announcement(view, order)}
       </p>
       <PayPanel
         order={order}
@@ -91,7 +84,14 @@ export function OrderPage({ orderId }: { orderId: string }) {
         onPay={(paymentMethodId) => pay.mutate({ orderId, ...(paymentMethodId ? { paymentMethodId } : {}) })}
       />
       {view.kind !== 'paid' ? <ErrorMessage error={payError} /> : null}
+      <OrderActions order={order} paying={pay.isPending} />
       {orderQuery.isRefetchError ? <ErrorMessage error={orderQuery.error} /> : null}
+      {isPaidStatus(order.status) || data.refunds.length > 0 ? (
+        <section aria-labelledby="refunds-heading">
+          <h2 id="refunds-heading">Refunds</h2>
+          <RefundHistory order={order} refunds={data.refunds} />
+        </section>
+      ) : null}
       <section aria-labelledby="attempts-heading">
         <h2 id="attempts-heading">Attempt history</h2>
         <AttemptHistory attempts={data.attempts} />
