@@ -12,6 +12,17 @@ export interface EmulatedIntent {
   metadata: Record<string, string>;
 }
 
+/** A refund in the emulator's ledger (`GET /_emulator/refunds`). */
+export interface EmulatedRefund {
+  id: string;
+  amount: number;
+  status: string;
+  payment_intent: string;
+  reason: string | null;
+  metadata: Record<string, string>;
+  idempotency_key: string | null;
+}
+
 export interface BrowserStack {
   /** The web client's URL as the server printed it (`web: ...`). */
   webUrl: string;
@@ -24,8 +35,12 @@ export interface BrowserStack {
   api: ChargeonceClient;
   /** PaymentIntents the emulator holds for an order (its metadata.order_id). */
   paymentIntentsFor(orderId: string): Promise<EmulatedIntent[]>;
+  /** Refunds the emulator made for an order (its metadata.order_id), in creation order. */
+  refundsFor(orderId: string): Promise<EmulatedRefund[]>;
   /** Provider latency for every PaymentIntent call from now on. */
   setProviderLatency(ms: number): Promise<void>;
+  /** How long a `pm_card_pendingRefund` refund stays pending at the provider (default 1000 ms). */
+  setRefundDelay(ms: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -64,6 +79,17 @@ export async function startBrowserStack(): Promise<BrowserStack> {
       if (!res.ok) throw new Error(`emulator ${path}: ${res.status} ${await res.text()}`);
       return res.json() as Promise<unknown>;
     };
+    const configure = async (patch: Record<string, number>) => {
+      await admin('config', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(patch),
+      });
+    };
+    const ledgerFor = async <T>(ledger: string, orderId: string) => {
+      const query = new URLSearchParams({ 'metadata[order_id]': orderId });
+      return ((await admin(`${ledger}?${query}`)) as { data: T[] }).data;
+    };
     return {
       webUrl,
       emulatorUrl,
@@ -71,18 +97,10 @@ export async function startBrowserStack(): Promise<BrowserStack> {
       server,
       browser,
       api: createChargeonceClient({ url: server.url, token }),
-      async paymentIntentsFor(orderId) {
-        const query = new URLSearchParams({ 'metadata[order_id]': orderId });
-        const body = (await admin(`payment_intents?${query}`)) as { data: EmulatedIntent[] };
-        return body.data;
-      },
-      async setProviderLatency(ms) {
-        await admin('config', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ latencyMs: ms }),
-        });
-      },
+      paymentIntentsFor: (orderId) => ledgerFor<EmulatedIntent>('payment_intents', orderId),
+      refundsFor: (orderId) => ledgerFor<EmulatedRefund>('refunds', orderId),
+      setProviderLatency: (ms) => configure({ latencyMs: ms }),
+      setRefundDelay: (ms) => configure({ refundDelayMs: ms }),
       stop,
     };
   } catch (err) {

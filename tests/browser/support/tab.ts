@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { onTestFinished } from 'vitest';
+import type { BrowserContext, Locator, Page, Request } from 'playwright-core';
+import { expect, onTestFinished } from 'vitest';
 import { REPO_ROOT } from '../../support/processes';
 import type { BrowserStack } from './stack';
 
@@ -14,7 +15,30 @@ export interface Tab {
   /** Console errors and uncaught page errors, as text. */
   consoleErrors: string[];
   /** `orders.pay` HTTP requests this tab sent, and how many of them have finished (either way). */
-  pays: { sent: number; settled: number };
+  pays: Calls;
+  /** The same for any mutation, by procedure (`orders.refund`, `orders.cancel`). */
+  calls(procedure: string): Calls;
+}
+
+/** A mutation's HTTP requests (retries included): the idempotency key each one carried, and its answer. */
+export interface Calls {
+  sent: number;
+  settled: number;
+  keys: string[];
+  answers: Answer[];
+}
+
+export interface Answer {
+  status: number;
+  /** `Idempotent-Replayed: true`: the answer of an earlier request with the key, nothing executed. */
+  replayed: boolean;
+  /** The answer's `outcome` (`refunded`, `canceled`, ...), or its domain error code. */
+  outcome: string | undefined;
+}
+
+interface AnswerBody {
+  result?: { data?: { outcome?: string } };
+  error?: { data?: { domainCode?: string } };
 }
 
 export interface TabOptions {
@@ -38,7 +62,13 @@ export async function openTab(stack: BrowserStack, options: TabOptions): Promise
   const context = await stack.browser.newContext({ viewport: { width: 1100, height: 900 } });
   if (options.signedIn !== false) await signInContext(stack, context);
   const page = await context.newPage();
-  const tab: Tab = { context, page, consoleErrors: [], pays: { sent: 0, settled: 0 } };
+  const counts = new Map<string, Calls>();
+  const calls = (procedure: string): Calls => {
+    const known = counts.get(procedure) ?? { sent: 0, settled: 0, keys: [], answers: [] };
+    counts.set(procedure, known);
+    return known;
+  };
+  const tab: Tab = { context, page, consoleErrors: [], pays: calls('orders.pay'), calls };
   const expected = (options.expectedStatuses ?? []).map(
     (status) => `Failed to load resource: the server responded with a status of ${status} `,
   );
@@ -48,12 +78,31 @@ export async function openTab(stack: BrowserStack, options: TabOptions): Promise
     if (!expected.some((prefix) => text.startsWith(prefix))) tab.consoleErrors.push(text);
   });
   page.on('pageerror', (error) => tab.consoleErrors.push(`uncaught: ${error.message}`));
-  const isPay = (url: string) => new URL(url).pathname === '/trpc/orders.pay';
+  // Mutations are POSTs of one procedure each (queries are batched GETs).
+  const mutationOf = (request: Request) => {
+    const path = new URL(request.url()).pathname;
+    return request.method() === 'POST' && path.startsWith('/trpc/')
+      ? calls(path.slice('/trpc/'.length))
+      : null;
+  };
   page.on('request', (request) => {
-    if (isPay(request.url())) tab.pays.sent++;
+    const mutation = mutationOf(request);
+    if (!mutation) return;
+    mutation.sent++;
+    const { idempotencyKey } = JSON.parse(request.postData() ?? '{}') as { idempotencyKey?: string };
+    if (idempotencyKey) mutation.keys.push(idempotencyKey);
   });
-  const settled = (request: { url(): string }) => {
-    if (isPay(request.url())) tab.pays.settled++;
+  page.on('response', async (response) => {
+    const mutation = mutationOf(response.request());
+    if (!mutation) return;
+    const replayed = response.headers()['idempotent-replayed'] === 'true';
+    const body = (await response.json().catch(() => ({}))) as AnswerBody;
+    const outcome = body.result?.data?.outcome ?? body.error?.data?.domainCode;
+    mutation.answers.push({ status: response.status(), replayed, outcome });
+  });
+  const settled = (request: Request) => {
+    const mutation = mutationOf(request);
+    if (mutation) mutation.settled++;
   };
   page.on('requestfinished', settled);
   page.on('requestfailed', settled);
@@ -86,5 +135,47 @@ export function orderPage(page: Page) {
     declined: page.getByRole('heading', { name: 'Payment declined' }),
     paymentIntentId: page.getByTestId('payment-intent-id'),
     attemptRows: page.locator('table.attempts tbody tr'),
+    badge: page.getByRole('heading', { level: 1 }).locator('.badge'),
+    cancelButton: page.getByRole('button', { name: /^Cancel order|^Canceling/ }),
+    canceled: page.getByRole('heading', { name: 'Canceled', exact: true }),
+    refundButton: page.getByRole('button', { name: /^Refund/ }),
+    refundAmount: page.getByLabel('Amount to refund'),
+    refundReason: page.getByLabel('Reason'),
+    refundedAmount: page.getByTestId('refunded-amount'),
+    refundRows: page.locator('table.refunds tbody tr'),
+    alerts: page.getByRole('alert'),
   };
+}
+
+/**
+ * `times` click events on one button in one task, faster than React can disable it: it disables
+ * the button only on its next render, after every handler has run, so `times` requests go out and
+ * only the page's idempotency key (and the server) stands between them and `times` actions.
+ */
+export async function clickInOneTask(button: Locator, times: number): Promise<void> {
+  await button.evaluate((element, n) => {
+    const target = element as unknown as { click(): void };
+    for (let i = 0; i < n; i++) target.click();
+  }, times);
+}
+
+/**
+ * Turns the page into the naive one the tests must be able to catch: every request to `procedure`
+ * leaves with an idempotency key of its own, as from a page that makes a new key per click. The
+ * tab still records the key the page chose; the server sees a new one each time.
+ */
+export async function newKeyPerRequest(page: Page, procedure: string): Promise<void> {
+  await page.route(`**/trpc/${procedure}`, (route) => {
+    const input = JSON.parse(route.request().postData() ?? '{}') as Record<string, unknown>;
+    return route.continue({ postData: JSON.stringify({ ...input, idempotencyKey: randomUUID() }) });
+  });
+}
+
+/** Waits until every request of a mutation the tab sent has its answer (retries of a key in use included). */
+export async function allAnswered(calls: Calls, what: string): Promise<void> {
+  await expect
+    .poll(() => calls.sent > 0 && calls.answers.length === calls.sent && calls.settled === calls.sent, {
+      message: `every ${what} request to be answered`,
+    })
+    .toBe(true);
 }
