@@ -2,8 +2,8 @@ import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Executor } from './client';
 import { idempotencyKeys } from './schema/idempotency-keys';
 import { refunds } from './schema/refunds';
-import { IN_FLIGHT_REFUND_STATUSES, statusIn } from './states';
 import type { PrincipalKind } from './schema/users';
+import { IN_FLIGHT_REFUND_STATUSES, statusIn } from './states';
 
 /**
  * Caller idempotency keys (Stripe's semantics): the first request with a key takes it and
