@@ -28,6 +28,8 @@ export class Cluster {
   private stopped = false;
   private readonly drops;
   private readonly clients = new Map<string, ChargeonceClient>();
+  /** Requests on their way, by URL without its query (`<server>/trpc/orders.refund`). */
+  private readonly inFlight = new Map<string, number>();
   /** Output of the processes killed so far. */
   private readonly retired: string[] = [];
 
@@ -147,12 +149,24 @@ export class Cluster {
    * network error instead, as when a connection dies on the way back.
    */
   private readonly dropping: typeof fetch = async (input, init) => {
-    const res = await fetch(input, init);
-    if (init?.method !== 'POST' || !this.drops.chance(this.scenario.dropAnswers)) return res;
-    await res.arrayBuffer();
-    this.dropped++;
-    throw new TypeError('fetch failed: the answer was dropped on its way back (chaos)');
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const call = url.split('?')[0]!;
+    this.inFlight.set(call, (this.inFlight.get(call) ?? 0) + 1);
+    try {
+      const res = await fetch(input, init);
+      if (init?.method !== 'POST' || !this.drops.chance(this.scenario.dropAnswers)) return res;
+      await res.arrayBuffer();
+      this.dropped++;
+      throw new TypeError('fetch failed: the answer was dropped on its way back (chaos)');
+    } finally {
+      this.inFlight.set(call, this.inFlight.get(call)! - 1);
+    }
   };
+
+  /** A live slot serving a call of `procedure` (e.g. `orders.refund`) right now, if any. */
+  serving(procedure: string): Slot | undefined {
+    return this.live().find((s) => (this.inFlight.get(`${s.server!.url}/trpc/${procedure}`) ?? 0) > 0);
+  }
 
   /** Before the settle: the webhook slot runs (deliveries can land) and so does a recovery worker. */
   async ensureSettleable(): Promise<void> {

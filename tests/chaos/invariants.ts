@@ -1,3 +1,4 @@
+import { type OrderStatus, PAID_STATUSES } from '@chargeonce/db';
 import type { EmulatedPaymentIntent } from '@chargeonce/stripe-emulator';
 
 export interface OrderRow {
@@ -6,7 +7,13 @@ export interface OrderRow {
   payment_intent_id: string | null;
   amount: number;
   currency: string;
+  /** Refunds reserved or made (pending + succeeded). */
+  refunded_amount: number;
 }
+
+/** Paid, and possibly refunded since: the order's PaymentIntent stays its payment. */
+export const isPaidRow = (o: OrderRow | undefined) =>
+  o !== undefined && PAID_STATUSES.includes(o.status as OrderStatus);
 
 export interface StuckAttempt {
   id: string;
@@ -51,22 +58,67 @@ export interface Violations {
   duplicateOrders: number;
   /** A creator told of an order that is not the one made under its key. */
   lostOrders: number;
+  /**
+   * Orders whose refunds do not add up: the provider refunded more than the amount, or another
+   * total than the database's succeeded refunds; `refunded_amount` is not its pending + succeeded
+   * refunds (or exceeds the amount); or a logical refund (one caller key) made more than one refund.
+   */
+  overRefunds: number;
+  /** Refunds still `pending` in the database once recovery and webhooks had their time. */
+  refundsStuck: number;
+  /** Succeeded PaymentIntents of canceled orders: charged although the cancel won. */
+  chargedCanceled: number;
 }
 
-export interface Audit {
+export const noViolations = (): Violations => ({
+  duplicates: 0,
+  lost: 0,
+  stuck: 0,
+  mismatches: 0,
+  duplicateOrders: 0,
+  lostOrders: 0,
+  overRefunds: 0,
+  refundsStuck: 0,
+  chargedCanceled: 0,
+});
+
+/** Violations found by one audit, one detail line each, and the orders they name. */
+export interface Findings {
   violations: Violations;
+  details: string[];
+  orderIds: Set<string>;
+}
+
+export function findings(): Findings & {
+  flag: (kind: keyof Violations, orderId: string, what: string) => void;
+} {
+  const found: Findings = { violations: noViolations(), details: [], orderIds: new Set() };
+  const flag = (kind: keyof Violations, orderId: string, what: string) => {
+    found.violations[kind]++;
+    found.orderIds.add(orderId);
+    found.details.push(`${kind}: order ${orderId}: ${what}`);
+  };
+  return { ...found, flag };
+}
+
+/** Adds one audit's findings to another's. */
+export function merge(into: Findings, from: Findings): void {
+  for (const kind of Object.keys(into.violations) as (keyof Violations)[])
+    into.violations[kind] += from.violations[kind];
+  into.details.push(...from.details);
+  for (const id of from.orderIds) into.orderIds.add(id);
+}
+
+export interface Audit extends Findings {
   paid: number;
   providerSucceeded: number;
-  /** One line per violation, naming the order, for the failure report. */
-  details: string[];
-  /** Orders involved in a violation. */
-  orderIds: Set<string>;
 }
 
 /**
  * The audit invariant, checked against the database and the provider's ledger: every succeeded
  * PaymentIntent belongs to exactly one paid order (its metadata order's `payment_intent_id`),
- * and every paid order has exactly one succeeded PaymentIntent; nothing stays `processing`.
+ * and every paid order (refunded since or not) has exactly one succeeded PaymentIntent; nothing
+ * stays `processing`. A charge of a canceled order is `auditCancels`'s (chargedCanceled).
  */
 export function audit(
   orders: OrderRow[],
@@ -74,21 +126,7 @@ export function audit(
   ledger: EmulatedPaymentIntent[],
   answers: PayAnswer[],
 ): Audit {
-  const v: Violations = {
-    duplicates: 0,
-    lost: 0,
-    stuck: 0,
-    mismatches: 0,
-    duplicateOrders: 0,
-    lostOrders: 0,
-  };
-  const details: string[] = [];
-  const orderIds = new Set<string>();
-  const flag = (kind: keyof Violations, orderId: string, what: string) => {
-    v[kind]++;
-    orderIds.add(orderId);
-    details.push(`${kind}: order ${orderId}: ${what}`);
-  };
+  const { flag, ...found } = findings();
 
   const byId = new Map(orders.map((o) => [o.id, o]));
   const succeeded = ledger.filter((pi) => pi.status === 'succeeded');
@@ -107,11 +145,12 @@ export function audit(
       );
     }
     const order = byId.get(orderId);
+    if (order?.status === 'canceled') continue;
     for (const pi of pis) {
-      if (order?.status !== 'paid' || order.payment_intent_id !== pi.id) {
+      if (!isPaidRow(order) || order?.payment_intent_id !== pi.id) {
         // With a duplicate, the extra charge is already counted there; it is lost only if no
         // PaymentIntent of the order is the one recorded.
-        if (pis.length > 1 && order?.status === 'paid' && pis.some((p) => p.id === order.payment_intent_id))
+        if (pis.length > 1 && isPaidRow(order) && pis.some((p) => p.id === order?.payment_intent_id))
           continue;
         flag(
           'lost',
@@ -122,7 +161,7 @@ export function audit(
     }
   }
 
-  const paid = orders.filter((o) => o.status === 'paid');
+  const paid = orders.filter(isPaidRow);
   for (const order of paid) {
     const pi = (succeededByOrder.get(order.id) ?? []).find((p) => p.id === order.payment_intent_id);
     if (!pi) {
@@ -143,7 +182,7 @@ export function audit(
   for (const answer of answers) {
     if (answer.outcome !== 'charged' && answer.outcome !== 'already_paid') continue;
     const order = byId.get(answer.orderId);
-    if (order?.status !== 'paid' || order.payment_intent_id !== answer.paymentIntentId) {
+    if (!isPaidRow(order) || order?.payment_intent_id !== answer.paymentIntentId) {
       flag(
         'mismatches',
         answer.orderId,
@@ -161,7 +200,7 @@ export function audit(
   for (const a of stuck)
     flag('stuck', a.order_id, `attempt ${a.id} (${a.idempotency_key}, ${a.claimed_by}) still processing`);
 
-  return { violations: v, paid: paid.length, providerSucceeded: succeeded.length, details, orderIds };
+  return { ...found, paid: paid.length, providerSucceeded: succeeded.length };
 }
 
 /**

@@ -11,7 +11,8 @@ const TRIGGER_WAIT_MS = 2000;
  * Carries out the kill plan against the load that is running. `in_flight` kills the instance
  * whose provider call for a fresh claim is in flight; `after_charge` kills the instance that
  * claimed an attempt the provider has already charged while the attempt is still `processing` —
- * between the provider's success and the finalize.
+ * between the provider's success and the finalize; `refund_in_flight` kills an instance that is
+ * serving an `orders.refund` (reserving, at the provider, or settling).
  */
 export async function runKills(
   kills: KillPlan[],
@@ -30,7 +31,9 @@ export async function runKills(
       victim =
         plan.trigger === 'in_flight'
           ? await providerCallInFlight(cluster, db)
-          : await chargedNotFinalized(cluster, db, emulator);
+          : plan.trigger === 'after_charge'
+            ? await chargedNotFinalized(cluster, db, emulator)
+            : refundInFlight(cluster);
       if (!victim) await sleep(15);
     }
     const slot = victim ? cluster.slotOf(victim.instanceId) : undefined;
@@ -56,6 +59,11 @@ async function providerCallInFlight(cluster: Cluster, db: DbHandle) {
      order by claimed_at desc limit 1`;
   const row = rows[0];
   return row && { instanceId: row.claimed_by, why: `provider call for ${row.order_id} in flight` };
+}
+
+function refundInFlight(cluster: Cluster) {
+  const slot = cluster.serving('orders.refund');
+  return slot && { instanceId: slot.instanceId!, why: 'serving a refund' };
 }
 
 async function chargedNotFinalized(cluster: Cluster, db: DbHandle, emulator: StripeEmulator) {

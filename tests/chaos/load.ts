@@ -1,4 +1,4 @@
-import { TRPCClientError } from '@chargeonce/client';
+import { type ChargeonceClient, TRPCClientError } from '@chargeonce/client';
 import type { Cluster } from './cluster';
 import type { CreateAnswer, PayAnswer } from './invariants';
 import { type OrderPlan, VISA } from './scenario';
@@ -8,10 +8,30 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 /** Tally of what payers heard, for the log (invariants use the answers themselves). */
 export type Tally = Record<string, number>;
 
+export const count = (tally: Tally, what: string) => {
+  tally[what] = (tally[what] ?? 0) + 1;
+  return what;
+};
+
+/** The code of a typed (tRPC) error answer — the domain's when there is one; undefined: no answer. */
+export function answerCode(err: unknown): string | undefined {
+  if (!(err instanceof TRPCClientError)) return undefined;
+  const data = err.data as { code?: string; domainCode?: string | null } | undefined;
+  return data?.domainCode ?? data?.code;
+}
+
+/** Another call racing one phase of an order's pays: `offsetMs` after them (negative: before). */
+export interface Alongside {
+  phase: 'pay' | 'repay';
+  offsetMs: number;
+  run: () => Promise<void>;
+}
+
 /**
  * Pays one order as its plan says: `copies` concurrent pays through different live instances,
  * then, after a decline, `repayCopies` pays with another card. A pay whose server died under it
  * is retried on another live one, as a real client would (paying twice is safe: that is the point).
+ * `alongside` races the phase it names; without re-pays, its `repay` phase runs alone after the first.
  */
 export async function payPlan(
   cluster: Cluster,
@@ -20,17 +40,22 @@ export async function payPlan(
   plan: OrderPlan,
   answers: PayAnswer[],
   tally: Tally,
+  alongside?: Alongside,
 ): Promise<void> {
-  const first = await Promise.all(
-    Array.from({ length: plan.copies }, (_, i) => pay(cluster, token, orderId, i, undefined, answers, tally)),
-  );
-  if (plan.repayCopies > 0 && first.includes('declined')) {
-    await Promise.all(
-      Array.from({ length: plan.repayCopies }, (_, i) =>
-        pay(cluster, token, orderId, i, VISA, answers, tally),
+  const phase = async (name: Alongside['phase'], copies: number, card: string | undefined) => {
+    const other = alongside?.phase === name ? alongside : undefined;
+    const [told] = await Promise.all([
+      sleep(-(other?.offsetMs ?? 0)).then(() =>
+        Promise.all(
+          Array.from({ length: copies }, (_, i) => pay(cluster, token, orderId, i, card, answers, tally)),
+        ),
       ),
-    );
-  }
+      other && sleep(other.offsetMs).then(other.run),
+    ]);
+    return told;
+  };
+  const first = await phase('pay', plan.copies, undefined);
+  await phase('repay', plan.repayCopies > 0 && first.includes('declined') ? plan.repayCopies : 0, VISA);
 }
 
 async function pay(
@@ -42,10 +67,6 @@ async function pay(
   answers: PayAnswer[],
   tally: Tally,
 ): Promise<string> {
-  const count = (what: string) => {
-    tally[what] = (tally[what] ?? 0) + 1;
-    return what;
-  };
   for (let attempt = 0; attempt < 4; attempt++) {
     const client = cluster.client(token, spread + attempt);
     if (!client) {
@@ -62,18 +83,18 @@ async function pay(
         outcome: result.outcome,
         paymentIntentId: 'paymentIntentId' in result ? (result.paymentIntentId ?? undefined) : undefined,
       });
-      return count(result.outcome);
+      return count(tally, result.outcome);
     } catch (err) {
       const code =
         err instanceof TRPCClientError ? (err.data as { code?: string } | undefined)?.code : undefined;
-      if (code === 'PAYMENT_REQUIRED') return count('declined');
-      if (code) return count(`error ${code}`);
+      if (code === 'PAYMENT_REQUIRED') return count(tally, 'declined');
+      if (code) return count(tally, `error ${answerCode(err)}`);
       // No tRPC answer: the connection died with the server (SIGKILL). Try another instance.
-      count('connection lost');
+      count(tally, 'connection lost');
       await sleep(50);
     }
   }
-  return count('gave up');
+  return count(tally, 'gave up');
 }
 
 /** The fields of an order to create, as the scenario plans them. */
@@ -84,10 +105,47 @@ export interface CreateInput {
 }
 
 /**
- * One logical create under its idempotency key, `copies` times at once through different live
- * instances. A copy whose calls all got no answer (its server died) tries another instance with
- * the same key, as a real service would: the key, not luck, keeps it one order. Resolves with the
- * order id the callers were told (undefined if none was).
+ * One logical mutation under its caller key (`call` sends it with the key), `copies` times at once
+ * through different live instances. A copy whose calls all got no answer (its server died) tries
+ * another instance with the same key, as a real service would: the key, not luck, keeps it one
+ * request. Resolves with what each copy was told (undefined: an error answer, or none).
+ */
+export async function keyedCall<T>(
+  cluster: Cluster,
+  token: string,
+  what: string,
+  copies: number,
+  call: (client: ChargeonceClient) => Promise<T>,
+  tally: Tally,
+): Promise<(T | undefined)[]> {
+  const copy = async (spread: number): Promise<T | undefined> => {
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const client = cluster.client(token, spread + attempt);
+      if (!client) {
+        await sleep(100);
+        continue;
+      }
+      try {
+        return await call(client);
+      } catch (err) {
+        const code = answerCode(err);
+        if (code) {
+          count(tally, `${what} error ${code}`);
+          return undefined;
+        }
+        count(tally, `${what} connection lost`);
+        await sleep(50);
+      }
+    }
+    count(tally, `${what} gave up`);
+    return undefined;
+  };
+  return Promise.all(Array.from({ length: copies }, (_, i) => copy(i)));
+}
+
+/**
+ * One logical create under its idempotency key, `copies` times at once (see `keyedCall`).
+ * Resolves with the order id the callers were told (undefined if none was).
  */
 export async function createOnce(
   cluster: Cluster,
@@ -98,35 +156,18 @@ export async function createOnce(
   answers: CreateAnswer[],
   tally: Tally,
 ): Promise<string | undefined> {
-  const count = (what: string) => {
-    tally[what] = (tally[what] ?? 0) + 1;
-  };
-  const copy = async (spread: number): Promise<string | undefined> => {
-    for (let attempt = 0; attempt < 6; attempt++) {
-      const client = cluster.client(token, spread + attempt);
-      if (!client) {
-        await sleep(100);
-        continue;
-      }
-      try {
-        const order = await client.orders.create.mutate({ ...input, idempotencyKey: key });
-        answers.push({ key, orderId: order.id });
-        count('created');
-        return order.id;
-      } catch (err) {
-        const code =
-          err instanceof TRPCClientError ? (err.data as { code?: string } | undefined)?.code : undefined;
-        if (code) {
-          count(`create error ${code}`);
-          return undefined;
-        }
-        count('create connection lost');
-        await sleep(50);
-      }
-    }
-    count('create gave up');
-    return undefined;
-  };
-  const told = await Promise.all(Array.from({ length: copies }, (_, i) => copy(i)));
+  const told = await keyedCall(
+    cluster,
+    token,
+    'create',
+    copies,
+    async (client) => {
+      const order = await client.orders.create.mutate({ ...input, idempotencyKey: key });
+      answers.push({ key, orderId: order.id });
+      count(tally, 'created');
+      return order.id;
+    },
+    tally,
+  );
   return told.find((id) => id !== undefined);
 }

@@ -4,10 +4,13 @@
  * Runs N randomized scenarios (scenario i has seed S+i; `--seed S+i --runs 1` replays it): each
  * starts a throwaway PostgreSQL, the Stripe emulator with a seeded fault plan and webhooks, and
  * 2–3 server processes, creates and pays many orders concurrently (duplicates, declines and
- * re-pays) while SIGKILLing and restarting servers and dropping a seeded share of the answers on
- * their way back to the callers (who retry through the typed client, with their keys), then lets
- * recovery and webhooks settle and audits the database against the provider's ledger and every
- * logical create against the orders made. Exit status 1 on any violation.
+ * re-pays), cancels racing pays on the same orders, and refunds of the paid ones (full and partial,
+ * several at once on one order, some with test cards whose refunds go pending or fail later), under
+ * provider faults on payments and refunds alike, while SIGKILLing and restarting servers and
+ * dropping a seeded share of the answers on their way back to the callers (who retry through the
+ * typed client, with their keys), then lets recovery and webhooks settle and audits the database
+ * against the provider's ledger (charges and refunds) and every logical create against the orders
+ * made. Exit status 1 on any violation.
  */
 import { integerFlag, parseCommandLine } from '@chargeonce/cli';
 import { add, emptySummary, scenarioLine, toJsonLine, violationCount } from './report';
@@ -22,8 +25,15 @@ const cli = {
   --runs N   scenarios to run (default 10)
   --seed S   seed of the first scenario (default: random, printed first); scenario i has seed S+i
   --json     the last line is one JSON object with the totals
-Exit status 1 on any duplicate, lost, stuck or mismatched payment, or any logical create that
-made more than one order or told its caller of another.`,
+Each scenario mixes, on the same orders: creates and pays (duplicated, declined, re-paid); cancels
+racing the pays; refunds of paid orders (full and partial, several at once on one order, each under
+its caller key, some with pm_card_pendingRefund / pm_card_refundFail so they go pending or fail
+later); provider faults on payment_intents.* and refunds.*; duplicate/reordered webhooks; SIGKILLed
+servers; dropped answers. Then recovery and webhooks settle it (pending refunds included).
+Exit status 1 on any duplicate, lost, stuck or mismatched payment, any logical create that made
+more than one order or told its caller of another, any order whose refunds do not add up (provider
+over the amount or unlike the database, refunded_amount unlike its pending + succeeded refunds, one
+refund request made twice), any refund still pending, or any charge of a canceled order.`,
   options: {
     runs: { type: 'string', default: '10' },
     seed: { type: 'string' },
@@ -83,6 +93,7 @@ async function main(): Promise<number> {
         log(`  scenario: ${JSON.stringify(scenario)}`);
         for (const d of result.audit.details) log(`  ${d}`);
         for (const line of result.evidence) log(`  server: ${line}`);
+        for (const line of result.history) log(`  history: ${line}`);
       }
     } catch (err) {
       // Not a verdict on the product: the harness could not run the scenario. Still a failure.
@@ -97,7 +108,9 @@ async function main(): Promise<number> {
   log(
     `chaos: ${summary.runs}/${runs} scenario(s) ran, ${failed} failed; kills=${summary.kills} faults=${summary.faults} ` +
       `orders=${summary.orders} creates=${summary.creates} dropped=${summary.dropped} paid=${summary.paid} ` +
-      `provider_succeeded=${summary.provider_succeeded}`,
+      `provider_succeeded=${summary.provider_succeeded} refunds=${summary.refunds} ` +
+      `refunds_succeeded=${summary.refunds_succeeded} provider_refunded=${summary.provider_refunded} ` +
+      `cancels=${summary.cancels} canceled=${summary.canceled}`,
   );
   if (failed > 0) log(`chaos: FAILED (seed ${seed}; replay one scenario with --seed <its seed> --runs 1)`);
   if (values.json) console.log(toJsonLine(summary));

@@ -1,4 +1,4 @@
-import type { Violations } from './invariants';
+import { noViolations, type Violations } from './invariants';
 import type { ScenarioResult } from './runner';
 
 /** The `--json` line: exactly these keys, in this order. */
@@ -12,6 +12,11 @@ export interface Summary extends Violations {
   dropped: number;
   paid: number;
   provider_succeeded: number;
+  refunds: number;
+  refunds_succeeded: number;
+  provider_refunded: number;
+  cancels: number;
+  canceled: number;
 }
 
 export function emptySummary(seed: number): Summary {
@@ -25,12 +30,12 @@ export function emptySummary(seed: number): Summary {
     dropped: 0,
     paid: 0,
     provider_succeeded: 0,
-    duplicates: 0,
-    lost: 0,
-    stuck: 0,
-    mismatches: 0,
-    duplicateOrders: 0,
-    lostOrders: 0,
+    refunds: 0,
+    refunds_succeeded: 0,
+    provider_refunded: 0,
+    cancels: 0,
+    canceled: 0,
+    ...noViolations(),
   };
 }
 
@@ -44,16 +49,16 @@ export function add(summary: Summary, r: ScenarioResult): void {
   summary.dropped += r.dropped;
   summary.paid += r.audit.paid;
   summary.provider_succeeded += r.audit.providerSucceeded;
-  summary.duplicates += v.duplicates;
-  summary.lost += v.lost;
-  summary.stuck += v.stuck;
-  summary.mismatches += v.mismatches;
-  summary.duplicateOrders += v.duplicateOrders;
-  summary.lostOrders += v.lostOrders;
+  summary.refunds += r.refunds;
+  summary.refunds_succeeded += r.refundsSucceeded;
+  summary.provider_refunded += r.providerRefunded;
+  summary.cancels += r.cancels;
+  summary.canceled += r.canceled;
+  for (const kind of Object.keys(v) as (keyof Violations)[]) summary[kind] += v[kind];
 }
 
-export const violationCount = (v: Violations) =>
-  v.duplicates + v.lost + v.stuck + v.mismatches + v.duplicateOrders + v.lostOrders;
+/** Every kind counts: any one of them fails the run. */
+export const violationCount = (v: Violations) => Object.values(v).reduce((n, k) => n + k, 0);
 
 export function toJsonLine(s: Summary): string {
   return JSON.stringify({
@@ -72,6 +77,14 @@ export function toJsonLine(s: Summary): string {
     mismatches: s.mismatches,
     duplicate_orders: s.duplicateOrders,
     lost_orders: s.lostOrders,
+    refunds: s.refunds,
+    refunds_succeeded: s.refunds_succeeded,
+    provider_refunded: s.provider_refunded,
+    over_refunds: s.overRefunds,
+    refunds_stuck: s.refundsStuck,
+    cancels: s.cancels,
+    canceled: s.canceled,
+    charged_canceled: s.chargedCanceled,
   });
 }
 
@@ -87,6 +100,9 @@ export function scenarioLine(index: number, seed: number, r: ScenarioResult, ms:
     `orders=${r.orders} paid=${r.audit.paid} provider_succeeded=${r.audit.providerSucceeded} kills=${r.kills} ` +
     `faults=${r.faults} creates=${r.creates} dropped=${r.dropped} pruned=${r.pruned} settled=${r.settled} ` +
     `duplicates=${v.duplicates} lost=${v.lost} stuck=${v.stuck} mismatches=${v.mismatches} ` +
-    `duplicate_orders=${v.duplicateOrders} lost_orders=${v.lostOrders} | ${answers}`
+    `duplicate_orders=${v.duplicateOrders} lost_orders=${v.lostOrders} refunds=${r.refunds} ` +
+    `refunds_succeeded=${r.refundsSucceeded} provider_refunded=${r.providerRefunded} ` +
+    `over_refunds=${v.overRefunds} refunds_stuck=${v.refundsStuck} cancels=${r.cancels} canceled=${r.canceled} ` +
+    `charged_canceled=${v.chargedCanceled} | ${answers}`
   );
 }

@@ -1,23 +1,33 @@
-import { createDb, createUserWithToken, type DbHandle, IN_FLIGHT_ATTEMPT_STATUSES } from '@chargeonce/db';
+import {
+  createDb,
+  createUserWithToken,
+  type DbHandle,
+  IN_FLIGHT_ATTEMPT_STATUSES,
+  IN_FLIGHT_REFUND_STATUSES,
+} from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { type FaultRule, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import { Cluster, WEBHOOK_SECRET } from './cluster';
+import { orderHistory } from './history';
 import {
   type Audit,
   audit,
   auditCreates,
   type CreateAnswer,
   type CreatedRow,
+  merge,
   type OrderRow,
-  type PayAnswer,
   type StuckAttempt,
 } from './invariants';
 import { runKills } from './kills';
-import { createOnce, payPlan, sleep, type Tally } from './load';
+import { createOnce, sleep, type Tally } from './load';
+import { emptyLoad, orderLoad } from './mix-load';
+import { auditCancels, auditRefunds, type RefundRow } from './refund-invariants';
 import { type Scenario, VISA } from './scenario';
 
-/** Attempts whose outcome is not settled yet: a settled run has none. */
+/** Attempts and refunds whose outcome is not settled yet: a settled run has none. */
 const IN_FLIGHT = [...IN_FLIGHT_ATTEMPT_STATUSES];
+const PENDING_REFUNDS = [...IN_FLIGHT_REFUND_STATUSES];
 
 /** How long recovery and webhooks get to settle everything once the load and faults stop. */
 export const SETTLE_TIMEOUT_MS = 60_000;
@@ -31,10 +41,18 @@ export interface ScenarioResult {
   creates: number;
   dropped: number;
   pruned: number;
+  /** Logical refunds and cancels (each under its own key), and what they came to. */
+  refunds: number;
+  refundsSucceeded: number;
+  providerRefunded: number;
+  cancels: number;
+  canceled: number;
   settled: boolean;
   tally: Tally;
   /** Server warnings/errors about the orders in a violation (empty when there is none). */
   evidence: string[];
+  /** Those orders' rows and provider history (`orderHistory`; empty when there is none). */
+  history: string[];
 }
 
 /** Registered by the caller so that SIGINT/SIGTERM can stop what a running scenario started. */
@@ -70,6 +88,7 @@ export async function runScenario(
     database = await startTestDatabase();
     emulator = await startStripeEmulator({
       seed: scenario.seed,
+      refundDelayMs: scenario.refundDelayMs,
       webhookSecret: WEBHOOK_SECRET,
       webhooks: {
         duplicateProbability: scenario.webhooks.duplicateProbability,
@@ -91,7 +110,8 @@ export async function runScenario(
     // already dropped now and then: each create is under its key, retried until it is answered.
     const createKeys = new Set<string>();
     const createAnswers: CreateAnswer[] = [];
-    const tally: Tally = {};
+    const load = emptyLoad();
+    const tally = load.tally;
     const orderIds: string[] = [];
     for (const [i, plan] of scenario.orders.entries()) {
       const key = `chaos-${scenario.seed}-order-${i}`;
@@ -117,13 +137,13 @@ export async function runScenario(
     emulator.setFaults({ seed: scenario.seed, rules: [...slowRules, ...scenario.faults] });
 
     pruner = scenario.pruneKeys ? startPruner(emulator, scenario.recovery.keyWindowMs) : undefined;
-    const answers: PayAnswer[] = [];
     const loadStart = Date.now();
     log(`  ready in ${((loadStart - t0) / 1000).toFixed(1)}s`);
     await Promise.all([
       ...scenario.orders.map(async (plan, i) => {
         await sleep(loadStart + plan.startMs - Date.now());
-        await payPlan(cluster!, user.token, orderIds[i]!, plan, answers, tally);
+        const keyPrefix = `chaos-${scenario.seed}-order-${i}`;
+        await orderLoad(cluster!, user.token, keyPrefix, orderIds[i]!, plan, load);
       }),
       ...scenario.creates.map(async (plan, j) => {
         await sleep(loadStart + plan.startMs - Date.now());
@@ -140,12 +160,14 @@ export async function runScenario(
     const settled = await settle(cluster, db, emulator);
     log(`  settled=${settled} in ${((Date.now() - settleStart) / 1000).toFixed(1)}s`);
     pruner?.stop();
-    const orders = await db.sql<
-      OrderRow[]
-    >`select id, status, payment_intent_id, amount, currency from orders`;
+    const orders = [
+      ...(await db.sql<OrderRow[]>`
+        select id, status, payment_intent_id, amount, currency, refunded_amount from orders`),
+    ];
     const stuck = await db.sql<StuckAttempt[]>`
       select id, order_id, claimed_by, idempotency_key from payment_attempts where status = any(${IN_FLIGHT}::attempt_status[])`;
-    const result = audit([...orders], [...stuck], emulator.paymentIntents(), answers);
+    const ledger = emulator.paymentIntents();
+    const result = audit(orders, [...stuck], ledger, load.pays);
     const created = await db.sql<CreatedRow[]>`
       select o.id, k.key from orders o left join idempotency_keys k on k.id = o.idempotency_key_id
       where o.user_id = ${user.id}`;
@@ -153,10 +175,28 @@ export async function runScenario(
     result.violations.duplicateOrders = creates.duplicateOrders;
     result.violations.lostOrders = creates.lostOrders;
     result.details.push(...creates.details);
+    const refundRows = await db.sql<RefundRow[]>`
+      select r.id, r.order_id, r.amount, r.status, r.stripe_refund_id, k.key
+        from refunds r left join idempotency_keys k on k.id = r.idempotency_key_id`;
+    const refunds = auditRefunds(
+      orders,
+      [...refundRows],
+      ledger,
+      emulator.refunds(),
+      load.refundKeys,
+      load.refunds,
+    );
+    const cancels = auditCancels(orders, ledger, load.cancels);
+    merge(result, refunds);
+    merge(result, cancels);
     const evidence = cluster
       .output()
       .filter((line) => [...result.orderIds].some((id) => line.includes(id)))
       .slice(-50);
+    const history =
+      result.orderIds.size > 0
+        ? await orderHistory(db, emulator, result.orderIds).catch((err) => [`history failed: ${err}`])
+        : [];
     return {
       audit: result,
       kills: cluster.kills,
@@ -165,9 +205,15 @@ export async function runScenario(
       creates: createKeys.size,
       dropped: cluster.dropped,
       pruned: pruner?.pruned() ?? 0,
+      refunds: load.refundKeys.size,
+      refundsSucceeded: refunds.refundsSucceeded,
+      providerRefunded: refunds.providerRefunded,
+      cancels: load.cancelKeys.size,
+      canceled: cancels.canceled,
       settled,
       tally,
       evidence,
+      history,
     };
   } finally {
     await cleanup();
@@ -176,24 +222,28 @@ export async function runScenario(
 }
 
 /**
- * Faults off, the webhook slot up; then wait (bounded) until no attempt is `processing` and the
- * emulator has no delivery queued, held or in flight. Recovery and webhooks do the work.
+ * Faults off, the webhook slot up; then wait (bounded) until no attempt is `processing`, no refund
+ * is pending (in the database, or at the provider: a test card's refund before its delay is waited
+ * for, not reported), and the emulator has no delivery queued, held or in flight (nor a refund
+ * waiting to change status). Recovery and webhooks do the work.
  */
 async function settle(cluster: Cluster, db: DbHandle, emulator: StripeEmulator): Promise<boolean> {
   emulator.clearFaults();
   await cluster.ensureSettleable();
   const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-  while (Date.now() < deadline) {
+  const unsettled = async () => {
     const [row] = await db.sql<{ n: number }[]>`
-      select count(*)::int as n from payment_attempts where status = any(${IN_FLIGHT}::attempt_status[])`;
-    if (row!.n === 0) {
+      select (select count(*) from payment_attempts where status = any(${IN_FLIGHT}::attempt_status[]))::int
+           + (select count(*) from refunds where status = any(${PENDING_REFUNDS}::refund_status[]))::int as n`;
+    return row!.n + emulator.refunds().filter((r) => r.status === 'pending').length;
+  };
+  while (Date.now() < deadline) {
+    if ((await unsettled()) === 0) {
       const drained = await emulator
         .drainWebhooks(Math.max(1, Math.min(5000, deadline - Date.now())))
         .then(() => true)
         .catch(() => false);
-      const [again] = await db.sql<{ n: number }[]>`
-        select count(*)::int as n from payment_attempts where status = any(${IN_FLIGHT}::attempt_status[])`;
-      if (drained && again!.n === 0) return true;
+      if (drained && (await unsettled()) === 0) return true;
     }
     await sleep(100);
   }

@@ -1,6 +1,19 @@
 import { minimumChargeAmount } from '@chargeonce/payments';
 import type { FaultRule } from '@chargeonce/stripe-emulator';
 import { createRng, type Rng } from '@chargeonce/stripe-emulator';
+import {
+  type CancelPlan,
+  cancelPlan,
+  describeMix,
+  type PENDING_REFUND,
+  p,
+  type REFUND_FAIL,
+  type RefundPlan,
+  refundCard,
+  refundFaultRules,
+  refundKills,
+  refundPlans,
+} from './mix';
 
 export const VISA = 'pm_card_visa';
 export const DECLINED = 'pm_card_chargeDeclined';
@@ -8,7 +21,7 @@ export const DECLINED = 'pm_card_chargeDeclined';
 export interface OrderPlan {
   amount: number;
   currency: string;
-  card: typeof VISA | typeof DECLINED;
+  card: typeof VISA | typeof DECLINED | typeof PENDING_REFUND | typeof REFUND_FAIL;
   /** Concurrent pays fired at once, each through a different live instance (duplicates). */
   copies: number;
   /** After a decline, pay again with `pm_card_visa` (this many concurrent pays; 0 = never). */
@@ -17,6 +30,10 @@ export interface OrderPlan {
   startMs: number;
   /** A provider delay aimed at this order's create (by metadata), so kills can land mid-call. */
   slow: { fault: 'latency' | 'hang'; ms: number } | null;
+  /** Refunds once the pays (and the cancel) are answered: full, partial, concurrent, duplicated. */
+  refunds: RefundPlan[];
+  /** A cancel racing the pays (null: none). */
+  cancel: CancelPlan | null;
 }
 
 /**
@@ -36,7 +53,9 @@ export type KillTrigger =
   /** SIGKILL the instance whose provider call for an attempt is in flight. */
   | 'in_flight'
   /** SIGKILL the instance that claimed an attempt the provider has already charged (before finalize). */
-  | 'after_charge';
+  | 'after_charge'
+  /** SIGKILL an instance while it serves a refund (the mix's kills, after the pays). */
+  | 'refund_in_flight';
 
 export interface KillPlan {
   atMs: number;
@@ -75,6 +94,8 @@ export interface Scenario {
    * them (the caller sees a dead connection); the typed client retries them with their key.
    */
   dropAnswers: number;
+  /** How long the test cards' refunds keep their first status at the provider. */
+  refundDelayMs: number;
 }
 
 const CURRENCIES = ['usd', 'eur', 'gbp', 'jpy'] as const;
@@ -132,6 +153,7 @@ export function generateScenario(seed: number): Scenario {
     kills,
     creates: [],
     dropAnswers: 0,
+    refundDelayMs: 0,
   };
   // Drawn last, so that what came before is what the same seed always drew.
   scenario.dropAnswers = p(rng, 0.05, 0.3);
@@ -144,6 +166,17 @@ export function generateScenario(seed: number): Scenario {
       currency,
     };
   });
+  // The refund and cancel mix (mix.ts), drawn after all of the above for the same reason.
+  scenario.refundDelayMs = rng.int(2, 15) * 100;
+  for (const order of scenario.orders) {
+    if (order.card === VISA) order.card = refundCard(rng);
+    const declined = order.card === DECLINED;
+    order.refunds = declined && order.repayCopies === 0 ? [] : refundPlans(rng, order.amount);
+    order.cancel = cancelPlan(rng, declined);
+  }
+  scenario.faults.push(...refundFaultRules(rng, stripeTimeoutMs, hangMaxMs));
+  scenario.kills.push(...refundKills(rng, loadMs));
+  scenario.kills.sort((a, b) => a.atMs - b.atMs);
   return scenario;
 }
 
@@ -172,6 +205,8 @@ function orderPlan(
         : slowRoll < 0.2
           ? { fault: 'hang', ms: rng.int(timeoutMs + 100, hangMaxMs) }
           : null,
+    refunds: [],
+    cancel: null,
   };
 }
 
@@ -232,12 +267,13 @@ function faultRules(rng: Rng, timeoutMs: number, hangMaxMs: number): FaultRule[]
   return rules;
 }
 
-const p = (rng: Rng, min: number, max: number) => Math.round((min + rng.next() * (max - min)) * 100) / 100;
-
 /** One line per scenario, for the log and for replaying a failure. */
 export function describeScenario(s: Scenario): string {
   const faults = s.faults
-    .map((r) => `${r.fault}${r.probability !== undefined ? `@${r.probability}` : ''}`)
+    .map((r) => {
+      const refund = [r.operation ?? '*'].flat().some((op) => op.startsWith('refunds.'));
+      return `${refund ? 'refund_' : ''}${r.fault}${r.probability !== undefined ? `@${r.probability}` : ''}`;
+    })
     .join(',');
   const declined = s.orders.filter((o) => o.card === DECLINED).length;
   const duplicated = s.orders.filter((o) => o.copies > 1).length;
@@ -257,5 +293,6 @@ export function describeScenario(s: Scenario): string {
     `kills=[${kills.join(',')}]`,
     `creates=${s.creates.length} (dup ${s.creates.filter((c) => c.copies > 1).length})`,
     `dropAnswers=${s.dropAnswers}`,
+    describeMix(s),
   ].join(' ');
 }
