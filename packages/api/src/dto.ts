@@ -22,10 +22,12 @@ export const orderDto = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   paidAt: z.string().nullable(),
+  // Fields added after the first release carry a default: an answer stored under an idempotency key
+  // by an older build (kept 24 h) is replayed through this schema, and must still pass it.
   /** Refunds reserved or made (pending + succeeded), minor units. */
-  refundedAmount: z.number().int(),
-  refundedAt: z.string().nullable(),
-  canceledAt: z.string().nullable(),
+  refundedAmount: z.number().int().default(0),
+  refundedAt: z.string().nullable().default(null),
+  canceledAt: z.string().nullable().default(null),
 });
 export type OrderDto = z.infer<typeof orderDto>;
 

@@ -113,6 +113,17 @@ describe('orders.create with a key', () => {
     expect(await keyRow(key)).toMatchObject({ state: 'completed', http_status: 200 });
   });
 
+  it('an answer stored by an older build (an order without the fields added since) still replays', async () => {
+    const user = await env.newUser();
+    const key = newKey();
+    const order = await env.caller(user.token).api.orders.create({ ...visaOrder, idempotencyKey: key });
+    const { refundedAmount: _, refundedAt: __, canceledAt: ___, ...before } = order;
+    await env.db
+      .sql`update idempotency_keys set response = ${JSON.stringify({ data: before })}::jsonb where key = ${key}`;
+    const replayed = await env.caller(user.token).api.orders.create({ ...visaOrder, idempotencyKey: key });
+    expect(replayed).toEqual(order);
+  });
+
   it('a key held by a request in flight answers CONFLICT (IN_USE) with a retry hint; nothing runs', async () => {
     const user = await env.newUser();
     const key = newKey();
