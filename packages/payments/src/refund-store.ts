@@ -10,7 +10,7 @@ import {
   status,
   statusIn,
 } from '@chargeonce/db';
-import { and, asc, eq, getTableColumns, or, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, or, type SQL, sql } from 'drizzle-orm';
 import type { Order } from './orders';
 
 export type Refund = typeof refunds.$inferSelect;
@@ -22,6 +22,18 @@ export type Refund = typeof refunds.$inferSelect;
 export function refundKeyFor(refundId: string): string {
   return `chargeonce-refund-${refundId}`;
 }
+
+/**
+ * The one way an order's refunded amount changes (a reservation, a release): the amount, the status
+ * that follows it, the version bumped (every change of an order is), and when.
+ */
+const refundedAmountBecomes = (after: SQL) => ({
+  refundedAmount: after,
+  status: refundedStatusFor(after, orders.amount),
+  version: sql`${orders.version} + 1`,
+  refundedAt: sql`now()`,
+  updatedAt: sql`now()`,
+});
 
 export interface ReserveParams {
   /** Drawn by the caller: the refund row's id, and through it its Stripe key. */
@@ -64,13 +76,7 @@ export async function reserveRefund(
   const reserved = db.$with('reserved').as(
     db
       .update(orders)
-      .set({
-        refundedAmount: after,
-        status: refundedStatusFor(after, orders.amount),
-        version: sql`${orders.version} + 1`,
-        refundedAt: sql`now()`,
-        updatedAt: sql`now()`,
-      })
+      .set(refundedAmountBecomes(after))
       .from(cur)
       .where(
         and(
@@ -179,19 +185,15 @@ export async function settleRefund(
     return refund && { refund, order: undefined };
   }
   const after = sql`${orders.refundedAmount} - (select ${settled.amount} from ${settled})`;
-  const released = db.$with('released').as(
-    db
-      .update(orders)
-      .set({
-        refundedAmount: after,
-        status: refundedStatusFor(after, orders.amount),
-        version: sql`${orders.version} + 1`,
-        refundedAt: sql`now()`,
-        updatedAt: sql`now()`,
-      })
-      .where(sql`${orders.id} = (select ${settled.orderId} from ${settled})`)
-      .returning(),
-  );
+  const released = db
+    .$with('released')
+    .as(
+      db
+        .update(orders)
+        .set(refundedAmountBecomes(after))
+        .where(sql`${orders.id} = (select ${settled.orderId} from ${settled})`)
+        .returning(),
+    );
   const [row] = await db.with(settled, released).select().from(settled).leftJoin(released, sql`true`);
   return row && { refund: row.settled, order: row.released ?? undefined };
 }

@@ -2,12 +2,12 @@ import { type DbHandle, reapKeys } from '@chargeonce/db';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { PaymentsDeps } from '../src/deps';
-import type { PaymentGateway, RefundRequest, RefundResult } from '../src/gateway';
+import type { PaymentGateway } from '../src/gateway';
 import { createOrder, findOrder, type Order } from '../src/orders';
 import { payOrder } from '../src/pay';
 import { refundOrder } from '../src/refund';
 import { findRefund, settleRefund } from '../src/refund-store';
-import { unusedRefunds, useDatabase } from './support';
+import { refundingProvider, refundSucceeds, useDatabase } from './support';
 
 /**
  * Refunds under caller idempotency keys, and the settle rules a review found wanting: a key's
@@ -24,28 +24,8 @@ useDatabase(
   { max: 10 },
 );
 
-function provider(answer: (r: RefundRequest) => RefundResult) {
-  const requests: RefundRequest[] = [];
-  const gateway: PaymentGateway = {
-    ...unusedRefunds,
-    charge: async (r) => ({ kind: 'succeeded', paymentIntentId: `pi_${r.idempotencyKey}` }),
-    retrieve: () => Promise.reject(new Error('not used')),
-    findByAttempt: () => Promise.reject(new Error('not used')),
-    listPaymentIntents: () => {
-      throw new Error('not used');
-    },
-    async refund(request) {
-      requests.push(request);
-      await new Promise((resolve) => setImmediate(resolve));
-      return answer(request);
-    },
-  };
-  return { gateway, requests };
-}
-const succeeds = (r: RefundRequest): RefundResult => ({
-  kind: 'succeeded',
-  refundId: `re_${r.idempotencyKey}`,
-});
+const provider = refundingProvider;
+const succeeds = refundSucceeds;
 const deps = (gateway: PaymentGateway): PaymentsDeps => ({ db: handle.db, gateway, instanceId: 'unit' });
 const requestedBy = () => ({ kind: 'user' as const, id: userId });
 

@@ -3,12 +3,12 @@ import { orders } from '@chargeonce/db';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { PaymentsDeps } from '../src/deps';
-import type { PaymentGateway, RefundRequest, RefundResult } from '../src/gateway';
+import type { PaymentGateway } from '../src/gateway';
 import { createOrder, findOrder, type Order } from '../src/orders';
 import { payOrder } from '../src/pay';
 import { refundOrder } from '../src/refund';
 import { refundKeyFor, refundsOf } from '../src/refund-store';
-import { useDatabase } from './support';
+import { refundingProvider, useDatabase } from './support';
 
 /**
  * refundOrder against real PostgreSQL with a scripted provider: the reservation, the provider's
@@ -24,30 +24,7 @@ useDatabase(
   { max: 10 },
 );
 
-/** A provider whose refunds answer `answer(request)`; it records every refund request. */
-function provider(
-  answer: (r: RefundRequest, n: number) => Promise<RefundResult> | RefundResult = (r) => ({
-    kind: 'succeeded',
-    refundId: `re_${r.idempotencyKey}`,
-  }),
-) {
-  const requests: RefundRequest[] = [];
-  const gateway: PaymentGateway = {
-    charge: async (r) => ({ kind: 'succeeded', paymentIntentId: `pi_${r.idempotencyKey}` }),
-    retrieve: () => Promise.reject(new Error('not used')),
-    findByAttempt: () => Promise.reject(new Error('not used')),
-    listPaymentIntents: () => {
-      throw new Error('not used');
-    },
-    async refund(request) {
-      requests.push(request);
-      return answer(request, requests.length);
-    },
-    retrieveRefund: () => Promise.reject(new Error('not used')),
-    listRefunds: () => Promise.reject(new Error('not used')),
-  };
-  return { gateway, requests };
-}
+const provider = refundingProvider;
 
 const deps = (gateway: PaymentGateway): PaymentsDeps => ({ db: handle.db, gateway, instanceId: 'unit' });
 const requestedBy = () => ({ kind: 'user' as const, id: userId });

@@ -1,7 +1,7 @@
 import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { afterAll, beforeAll } from 'vitest';
-import type { RefundGateway } from '../src/gateway';
+import type { PaymentGateway, RefundGateway, RefundRequest, RefundResult } from '../src/gateway';
 
 /**
  * A throwaway PostgreSQL with the real migrations for one test file, a pool on it and one user:
@@ -31,3 +31,34 @@ export const unusedRefunds: RefundGateway = {
   retrieveRefund: () => Promise.reject(new Error('not used')),
   listRefunds: () => Promise.reject(new Error('not used')),
 };
+
+/** Stripe's answer to a refund when all goes well. */
+export const refundSucceeds = (r: RefundRequest): RefundResult => ({
+  kind: 'succeeded',
+  refundId: `re_${r.idempotencyKey}`,
+});
+
+/**
+ * A provider whose charges succeed and whose refunds answer `answer(request, n)` a tick later (so
+ * concurrent callers interleave); it records every refund request.
+ */
+export function refundingProvider(
+  answer: (r: RefundRequest, n: number) => Promise<RefundResult> | RefundResult = refundSucceeds,
+) {
+  const requests: RefundRequest[] = [];
+  const gateway: PaymentGateway = {
+    ...unusedRefunds,
+    charge: async (r) => ({ kind: 'succeeded', paymentIntentId: `pi_${r.idempotencyKey}` }),
+    retrieve: () => Promise.reject(new Error('not used')),
+    findByAttempt: () => Promise.reject(new Error('not used')),
+    listPaymentIntents: () => {
+      throw new Error('not used');
+    },
+    async refund(request) {
+      requests.push(request);
+      await new Promise((resolve) => setImmediate(resolve));
+      return answer(request, requests.length);
+    },
+  };
+  return { gateway, requests };
+}
