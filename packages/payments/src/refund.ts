@@ -192,7 +192,8 @@ async function drive(
   });
   // Settled otherwise meanwhile (a webhook first): report what is recorded.
   const current = settled?.refund ?? (await findRefund(deps.db, { id: refund.id })) ?? refund;
-  const currentOrder = settled?.order ?? (await findOrder(deps.db, order.id)) ?? order;
+  // Settled here: only a failure changes the order (its release returns it); otherwise re-read.
+  const currentOrder = settled ? (settled.order ?? order) : ((await findOrder(deps.db, order.id)) ?? order);
   return answer(current, currentOrder, result.kind === 'rejected' ? result.message : '');
 }
 
