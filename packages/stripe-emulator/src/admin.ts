@@ -14,7 +14,8 @@ export interface AdminDeps {
 
 /**
  * Unauthenticated control endpoints under `/_emulator/` (JSON in and out; see README for each):
- * health, ledger, config, reset, faults, idempotency-key pruning, webhooks and events.
+ * health, ledger, config, reset, faults, idempotency-key pruning, webhooks, events and 3D Secure
+ * challenges (the challenge page itself is challenge-page.ts).
  */
 export async function handleAdminRequest(
   req: IncomingMessage,
@@ -26,7 +27,9 @@ export async function handleAdminRequest(
   const method = (req.method ?? 'GET').toUpperCase();
   const route = `${method} ${url.pathname.replace(/\/+$/, '')}`;
   const body = () => parseJsonObject(rawBody);
+  const challenge = /^POST \/_emulator\/payment_intents\/([^/]+)\/(complete|fail)_challenge$/.exec(route);
   try {
+    if (challenge?.[1]) return settleChallenge(res, emulator, challenge[1], challenge[2] === 'complete');
     switch (route) {
       case 'GET /_emulator/health':
         return sendJson(res, 200, { ok: true });
@@ -87,6 +90,28 @@ export async function handleAdminRequest(
 
 class BadBody extends Error {}
 
+/** `POST /_emulator/payment_intents/:id/complete_challenge | fail_challenge` → `ChallengeOutcome`. */
+function settleChallenge(
+  res: ServerResponse,
+  emulator: StripeEmulator,
+  rawId: string,
+  complete: boolean,
+): void {
+  let id: string;
+  try {
+    id = decodeURIComponent(rawId);
+  } catch {
+    adminError(res, 400, 'Malformed PaymentIntent id.');
+    return;
+  }
+  try {
+    sendJson(res, 200, complete ? emulator.completeChallenge(id) : emulator.failChallenge(id));
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    adminError(res, 404, err.message);
+  }
+}
+
 function parseJsonObject(rawBody: string): Record<string, unknown> {
   let parsed: unknown;
   try {
@@ -105,11 +130,12 @@ function configOf(state: EmulatorState) {
     idempotencyKeyTtlMs: state.idempotency.ttlMs,
     processingDelayMs: state.processingDelayMs,
     refundDelayMs: state.refundDelayMs,
+    authorizationTtlMs: state.authorizationTtlMs,
   };
 }
 
 function updateConfig(patch: Record<string, unknown>, state: EmulatorState): void {
-  const { latencyMs, idempotencyKeyTtlMs, processingDelayMs, refundDelayMs } = patch;
+  const { latencyMs, idempotencyKeyTtlMs, processingDelayMs, refundDelayMs, authorizationTtlMs } = patch;
   // Validate everything before changing anything.
   if (latencyMs !== undefined && !isValidLatency(latencyMs))
     throw new BadBody(`latencyMs must be a number between 0 and ${MAX_LATENCY_MS}.`);
@@ -123,10 +149,13 @@ function updateConfig(patch: Record<string, unknown>, state: EmulatorState): voi
     throw new BadBody('processingDelayMs must be a non-negative number.');
   if (refundDelayMs !== undefined && !isValidLatency(refundDelayMs))
     throw new BadBody('refundDelayMs must be a non-negative number.');
+  if (authorizationTtlMs !== undefined && !isValidLatency(authorizationTtlMs))
+    throw new BadBody('authorizationTtlMs must be a non-negative number.');
   if (latencyMs !== undefined) state.latencyMs = latencyMs as number;
   if (idempotencyKeyTtlMs !== undefined) state.idempotency.ttlMs = idempotencyKeyTtlMs as number | null;
   if (processingDelayMs !== undefined) state.processingDelayMs = processingDelayMs as number;
   if (refundDelayMs !== undefined) state.refundDelayMs = refundDelayMs as number;
+  if (authorizationTtlMs !== undefined) state.authorizationTtlMs = authorizationTtlMs as number;
 }
 
 /** A ledger (PaymentIntents or refunds, creation order), filtered by `status`, `payment_intent` and `metadata[k]`. */

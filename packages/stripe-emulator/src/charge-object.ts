@@ -85,7 +85,10 @@ export function refundTotals(pi: PaymentIntentObject, refunds: readonly RefundOb
   };
 }
 
-/** The succeeded PaymentIntent's latest charge, with its refunds applied. */
+/**
+ * The PaymentIntent's latest charge, with its refunds applied: of a succeeded PaymentIntent, or of
+ * an expired authorization (uncaptured, its whole amount released, as Stripe shows it).
+ */
 export function chargeObject(pi: PaymentIntentObject, refunds: readonly RefundObject[]): ChargeObject {
   const id = pi.latest_charge ?? '';
   const { refunded } = refundTotals(pi, refunds);
@@ -108,7 +111,8 @@ export function chargeObject(pi: PaymentIntentObject, refunds: readonly RefundOb
       tax_id: null,
     },
     calculated_statement_descriptor: pi.statement_descriptor,
-    captured: true,
+    // An expired authorization's charge (`charge.expired`) was never captured.
+    captured: pi.status === 'succeeded',
     // The emulator does not record when the charge was made; its PaymentIntent's time stands in.
     created: pi.created,
     currency: pi.currency,

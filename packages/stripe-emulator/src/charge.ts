@@ -1,14 +1,15 @@
+import { authorize } from './capture';
 import type { ApiResult } from './context';
 import { docUrl } from './errors';
 import { randomId } from './ids';
+import { ASYNC_CAUSE } from './intent-helpers';
 import { cardOutcome, type FinalOutcome, paymentMethodObject } from './payment-methods';
 import type { EmulatorState, EventCause, PaymentIntentRecord } from './store';
 import type { LastPaymentError } from './types';
 
-const ASYNC_CAUSE: EventCause = { id: null, idempotency_key: null };
-
 /**
- * Charges the test card: success moves the PI on; a decline is a 402 carrying the updated PI; a
+ * Charges the test card (any 3D Secure authentication it asks for is done: three-d-secure.ts
+ * decides that first): success moves the PI on; a decline is a 402 carrying the updated PI; a
  * `processing` card answers 200 with status `processing` and settles later (see `settleProcessing`).
  * Every state change emits its Stripe event.
  */
@@ -51,7 +52,8 @@ export function settleProcessing(state: EmulatorState, record: PaymentIntentReco
   return true;
 }
 
-function applyFinal(
+/** Applies a final outcome to the PaymentIntent's latest charge (declines: a 402 with the PI). */
+export function applyFinal(
   state: EmulatorState,
   record: PaymentIntentRecord,
   paymentMethod: string,
@@ -63,9 +65,7 @@ function applyFinal(
   if (outcome.kind === 'success') {
     pi.last_payment_error = null;
     if (pi.capture_method === 'manual') {
-      pi.status = 'requires_capture';
-      pi.amount_capturable = pi.amount;
-      state.emitEvent('payment_intent.amount_capturable_updated', pi, cause);
+      authorize(state, record, cause);
     } else {
       pi.status = 'succeeded';
       pi.amount_received = pi.amount;

@@ -4,7 +4,8 @@
  *
  *   tsx src/cli.ts [--port N] [--host H] [--latency-ms N] [--state-file PATH] [--seed N]
  *                  [--webhook-url URL] [--webhook-secret whsec_...] [--idempotency-key-ttl-ms N]
- *                  [--processing-delay-ms N] [--refund-delay-ms N] [--faults JSON] [-h | --help]
+ *                  [--processing-delay-ms N] [--refund-delay-ms N] [--authorization-ttl-ms N]
+ *                  [--faults JSON] [-h | --help]
  *
  * `--help` prints the usage and exits 0 without starting anything; an unknown flag or a bad value
  * prints the usage on stderr and exits 2.
@@ -21,7 +22,8 @@ const DEFAULT_PORT = 12111;
 const USAGE =
   'usage: stripe-emulator [--port N] [--host H] [--latency-ms N] [--state-file PATH] [--seed N]\n' +
   '       [--webhook-url URL] [--webhook-secret whsec_...] [--idempotency-key-ttl-ms N]\n' +
-  '       [--processing-delay-ms N] [--refund-delay-ms N] [--faults JSON] [-h | --help]';
+  '       [--processing-delay-ms N] [--refund-delay-ms N] [--authorization-ttl-ms N]\n' +
+  '       [--faults JSON] [-h | --help]';
 
 function fail(message: string): never {
   process.stderr.write(`stripe emulator: ${message}\n${USAGE}\n`);
@@ -46,6 +48,7 @@ const FLAGS = {
   'idempotency-key-ttl-ms': { type: 'string' },
   'processing-delay-ms': { type: 'string' },
   'refund-delay-ms': { type: 'string' },
+  'authorization-ttl-ms': { type: 'string' },
   faults: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -88,6 +91,10 @@ function parseOptions(): EmulatorOptions | null {
   if (processing !== undefined) options.processingDelayMs = toNumber('processing-delay-ms', processing, 0);
   const refundDelay = values['refund-delay-ms'];
   if (refundDelay !== undefined) options.refundDelayMs = toNumber('refund-delay-ms', refundDelay, 0);
+  const authorizationTtl = values['authorization-ttl-ms'];
+  if (authorizationTtl !== undefined) {
+    options.authorizationTtlMs = toNumber('authorization-ttl-ms', authorizationTtl, 0);
+  }
   if (values.faults !== undefined) {
     try {
       options.faults = JSON.parse(values.faults);

@@ -3,6 +3,7 @@ import { FaultEngine, parseFaultPlan } from './faults';
 import { Persistence, readStateFile, restoreState, snapshotState } from './persistence';
 import { Settler } from './settle';
 import { EmulatorState, isValidLatency, toEmulated, toEmulatedRefund } from './store';
+import { settleLatestChallenge } from './three-d-secure';
 import type { EmulatorOptions, StripeEmulator } from './types';
 import { DEFAULT_WEBHOOK_CONFIG, mergeWebhookConfig, randomWebhookSecret } from './webhook-config';
 import { WebhookDispatcher } from './webhooks';
@@ -36,6 +37,9 @@ export function createCore(options: EmulatorOptions): Core {
   const state = new EmulatorState(checkMs('latencyMs', options.latencyMs ?? 0));
   state.processingDelayMs = checkMs('processingDelayMs', options.processingDelayMs ?? 1000);
   state.refundDelayMs = checkMs('refundDelayMs', options.refundDelayMs ?? 1000);
+  if (options.authorizationTtlMs !== undefined) {
+    state.authorizationTtlMs = checkMs('authorizationTtlMs', options.authorizationTtlMs);
+  }
   const ttl = options.idempotencyKeyTtlMs ?? null;
   state.idempotency.ttlMs = ttl === null ? null : checkMs('idempotencyKeyTtlMs', ttl);
   const faults = new FaultEngine(seed);
@@ -59,6 +63,7 @@ export function createCore(options: EmulatorOptions): Core {
     event: (event) => dispatcher.enqueue(event),
     processing: (record) => settler.schedule(record),
     refundSettling: (record) => settler.scheduleRefund(record),
+    authorized: (record) => settler.scheduleExpiry(record),
   };
 
   if (options.stateFile !== undefined) {
@@ -76,6 +81,12 @@ export function createCore(options: EmulatorOptions): Core {
   settler.resume();
   persistence?.saveNow();
 
+  // The handle's and the admin route's Complete / Fail: persisted before the caller hears back.
+  const settleChallengeNow = (id: string, result: 'succeeded' | 'failed') => {
+    const outcome = settleLatestChallenge(state, id, result);
+    if (outcome.changed) persistence?.saveNow();
+    return outcome;
+  };
   const controls = (): EmulatorControls => ({
     paymentIntents: () => state.paymentIntents().map(toEmulated),
     refunds: () => state.refunds().map(toEmulatedRefund),
@@ -111,6 +122,11 @@ export function createCore(options: EmulatorOptions): Core {
     setRefundDelay(ms) {
       state.refundDelayMs = checkMs('refundDelayMs', ms);
     },
+    setAuthorizationTtl(ms) {
+      state.authorizationTtlMs = checkMs('authorizationTtlMs', ms);
+    },
+    completeChallenge: (id) => settleChallengeNow(id, 'succeeded'),
+    failChallenge: (id) => settleChallengeNow(id, 'failed'),
     save: () => persistence?.saveNow(),
   });
 

@@ -3,7 +3,9 @@ export type { AppliedFault, FaultKind, FaultPlan, FaultRule, FaultStatus } from 
 export { createRandom, createRng, type Random, type Rng } from './prng';
 export type { RefundObject, RefundStatus } from './refund-object';
 export { startStripeEmulator } from './server';
+export type { NextAction } from './three-d-secure';
 export type {
+  ChallengeOutcome,
   EmulatedPaymentIntent,
   EmulatedRefund,
   EmulatorOptions,

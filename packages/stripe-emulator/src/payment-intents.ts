@@ -1,19 +1,23 @@
-import { attemptPayment } from './charge';
 import type { ApiContext, ApiResult } from './context';
 import { checkMinimumAmount } from './currencies';
 import { invalidRequest, resourceMissing } from './errors';
 import { nowSeconds } from './ids';
+import { requestCause as cause, findRecord, unexpectedState } from './intent-helpers';
 import { newPaymentIntent, nonEmpty } from './payment-intent-object';
 import { isKnownPaymentMethod } from './payment-methods';
-import type { EventCause, PaymentIntentRecord } from './store';
-import type { Params, PaymentIntentObject } from './types';
+import {
+  type AuthenticationOptions,
+  confirmPayment,
+  requestedThreeDSecure,
+  supersedePending,
+} from './three-d-secure';
+import type { Params } from './types';
 import {
   optionalBoolean,
   optionalEnum,
   optionalString,
   parseAmount,
   parseCurrency,
-  parseInteger,
   parseMetadata,
 } from './validate';
 
@@ -40,8 +44,8 @@ export function createPaymentIntent(ctx: ApiContext): ApiResult {
   checkMinimumAmount(amount, currency);
   const paymentMethod = paymentMethodParam(p);
   const confirm = optionalBoolean(p, 'confirm') ?? false;
-  // Validated only: no emulated test card asks for authentication (requires_action).
-  optionalBoolean(p, 'error_on_requires_action');
+  // Read even without confirm=true (Stripe refuses them then; the emulator ignores them).
+  const authentication = authenticationOptions(p);
   const metadata = parseMetadata(p);
   if (confirm && paymentMethod === null) {
     throw invalidRequest(
@@ -50,9 +54,12 @@ export function createPaymentIntent(ctx: ApiContext): ApiResult {
     );
   }
   const pi = newPaymentIntent(p, { amount, currency, paymentMethod, metadata });
+  pi.payment_method_options.card.request_three_d_secure = requestedThreeDSecure(p) ?? 'automatic';
   const record = ctx.state.addPaymentIntent(pi, ctx.idempotencyKey);
   ctx.state.emitEvent('payment_intent.created', pi, cause(ctx));
-  if (confirm && paymentMethod !== null) return attemptPayment(ctx.state, record, paymentMethod, cause(ctx));
+  if (confirm && paymentMethod !== null) {
+    return confirmPayment(ctx.state, record, paymentMethod, authentication, cause(ctx));
+  }
   return { status: 200, body: pi };
 }
 
@@ -61,11 +68,16 @@ export function retrievePaymentIntent(ctx: ApiContext): ApiResult {
   return { status: 200, body: findRecord(ctx).pi };
 }
 
-/** `POST /v1/payment_intents/:id/confirm` */
+/**
+ * `POST /v1/payment_intents/:id/confirm`: charges the payment method, or asks for 3D Secure
+ * (`requires_action`) when its test card does (see three-d-secure.ts).
+ */
 export function confirmPaymentIntent(ctx: ApiContext): ApiResult {
   const record = findRecord(ctx);
   const { pi } = record;
   const paymentMethod = paymentMethodParam(ctx.params) ?? pi.payment_method;
+  const authentication = authenticationOptions(ctx.params);
+  const requested = requestedThreeDSecure(ctx.params);
   if (!CONFIRMABLE.includes(pi.status)) {
     throw unexpectedState(
       pi,
@@ -78,11 +90,16 @@ export function confirmPaymentIntent(ctx: ApiContext): ApiResult {
       "You cannot confirm this PaymentIntent because it's missing a payment method. Update the PaymentIntent with a payment method and then confirm it again.",
     );
   }
+  if (pi.payment_method !== paymentMethod) delete record.authenticated;
   pi.payment_method = paymentMethod;
-  return attemptPayment(ctx.state, record, paymentMethod, cause(ctx));
+  if (requested !== undefined) pi.payment_method_options.card.request_three_d_secure = requested;
+  return confirmPayment(ctx.state, record, paymentMethod, authentication, cause(ctx));
 }
 
-/** `POST /v1/payment_intents/:id/cancel` */
+/**
+ * `POST /v1/payment_intents/:id/cancel`: from `requires_capture` it releases the authorization
+ * (`amount_capturable` back to 0); a pending 3D Secure challenge no longer counts.
+ */
 export function cancelPaymentIntent(ctx: ApiContext): ApiResult {
   const record = findRecord(ctx);
   const { pi } = record;
@@ -103,34 +120,9 @@ export function cancelPaymentIntent(ctx: ApiContext): ApiResult {
   pi.cancellation_reason = reason ?? null;
   pi.amount_capturable = 0;
   delete record.settleAt;
+  delete record.captureBefore;
+  supersedePending(record);
   ctx.state.emitEvent('payment_intent.canceled', pi, cause(ctx));
-  return { status: 200, body: pi };
-}
-
-/** `POST /v1/payment_intents/:id/capture` (for `capture_method: 'manual'`). */
-export function capturePaymentIntent(ctx: ApiContext): ApiResult {
-  const { pi } = findRecord(ctx);
-  const metadata = parseMetadata(ctx.params, pi.metadata);
-  const raw = ctx.params.amount_to_capture;
-  const amount =
-    raw === undefined || raw === '' ? pi.amount_capturable : parseInteger(raw, 'amount_to_capture');
-  if (pi.status !== 'requires_capture') {
-    throw unexpectedState(
-      pi,
-      `This PaymentIntent could not be captured because it has a status of ${pi.status}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture.`,
-    );
-  }
-  if (amount < 1 || amount > pi.amount_capturable) {
-    throw invalidRequest(`The amount to capture must be between 1 and ${pi.amount_capturable}.`, {
-      param: 'amount_to_capture',
-      code: 'amount_too_large',
-    });
-  }
-  pi.metadata = metadata;
-  pi.status = 'succeeded';
-  pi.amount_received = amount;
-  pi.amount_capturable = 0;
-  ctx.state.emitEvent('payment_intent.succeeded', pi, cause(ctx));
   return { status: 200, body: pi };
 }
 
@@ -142,19 +134,19 @@ function paymentMethodParam(params: Params): string | null {
   return id;
 }
 
-function findRecord(ctx: ApiContext): PaymentIntentRecord {
-  const id = ctx.path.id ?? '';
-  const record = ctx.state.getPaymentIntent(id);
-  if (!record) throw resourceMissing(`No such payment_intent: '${id}'`, 'intent');
-  return record;
-}
-
-function unexpectedState(pi: PaymentIntentObject, message: string) {
-  const error = invalidRequest(message, { code: 'payment_intent_unexpected_state' });
-  error.body.payment_intent = structuredClone(pi);
-  return error;
-}
-
-function cause(ctx: ApiContext): EventCause {
-  return { id: ctx.requestId, idempotency_key: ctx.idempotencyKey };
+/**
+ * `return_url` (checked to be a URL: Stripe's code for a bad one, its wording not recorded here),
+ * and whether a card asking for authentication must fail instead: `error_on_requires_action=true`,
+ * or an off-session payment (`off_session` true / `one_off` / `recurring`), which has nobody to ask.
+ */
+function authenticationOptions(params: Params): AuthenticationOptions {
+  const returnUrl = nonEmpty(optionalString(params, 'return_url'));
+  if (returnUrl !== null && !URL.canParse(returnUrl)) {
+    throw invalidRequest('Not a valid URL', { param: 'return_url', code: 'url_invalid' });
+  }
+  const errorOnRequiresAction = optionalBoolean(params, 'error_on_requires_action') ?? false;
+  const offSession = params.off_session;
+  const failInsteadOfAction =
+    errorOnRequiresAction || offSession === 'true' || offSession === 'one_off' || offSession === 'recurring';
+  return { returnUrl, failInsteadOfAction };
 }

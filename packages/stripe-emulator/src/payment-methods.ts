@@ -14,18 +14,28 @@ export type CardOutcome = FinalOutcome | { kind: 'processing'; settlesTo: FinalO
  */
 export type RefundBehaviour = 'succeeds' | 'pending_then_succeeds' | 'succeeds_then_fails';
 
+/**
+ * How a test card answers 3D Secure (https://docs.stripe.com/payments/3d-secure#three-ds-cards):
+ * `required` asks for authentication on every payment, `optional` only when the PaymentIntent
+ * requests it (`payment_method_options[card][request_three_d_secure]` `any` / `challenge`); every
+ * other card is not enrolled and never asks.
+ */
+export type ThreeDSecure = 'required' | 'optional';
+
 interface TestCard {
   brand: string;
   last4: string;
   funding: 'credit' | 'debit';
+  /** For a card that asks for 3D Secure: the outcome once the customer has authenticated. */
   outcome: CardOutcome;
   refund?: RefundBehaviour;
+  threeDSecure?: ThreeDSecure;
 }
 
 const SUCCESS: FinalOutcome = { kind: 'success' };
 const GENERIC_DECLINE_MESSAGE = 'Your card was declined.';
 
-function decline(code: string, declineCode: string, message = GENERIC_DECLINE_MESSAGE): FinalOutcome {
+export function decline(code: string, declineCode: string, message = GENERIC_DECLINE_MESSAGE): FinalOutcome {
   return { kind: 'decline', code, declineCode, message };
 }
 
@@ -49,6 +59,35 @@ const TEST_CARDS: Record<string, TestCard> = {
     funding: 'credit',
     outcome: SUCCESS,
     refund: 'succeeds_then_fails',
+  },
+  // 3D Secure (https://docs.stripe.com/testing#regulatory-cards and #three-ds-cards).
+  pm_card_threeDSecure2Required: {
+    brand: 'visa',
+    last4: '3220',
+    funding: 'credit',
+    outcome: SUCCESS,
+    threeDSecure: 'required',
+  },
+  pm_card_authenticationRequired: {
+    brand: 'visa',
+    last4: '3184',
+    funding: 'credit',
+    outcome: SUCCESS,
+    threeDSecure: 'required',
+  },
+  pm_card_threeDSecureRequiredChargeDeclined: {
+    brand: 'visa',
+    last4: '1629',
+    funding: 'credit',
+    outcome: decline('card_declined', 'generic_decline'),
+    threeDSecure: 'required',
+  },
+  pm_card_threeDSecureOptional: {
+    brand: 'visa',
+    last4: '3055',
+    funding: 'credit',
+    outcome: SUCCESS,
+    threeDSecure: 'optional',
   },
   // Emulator-only (Stripe's cards settle synchronously): a charge that is `processing` before it
   // settles, so `payment_intent.processing` and a later succeeded / payment_failed event happen.
@@ -124,6 +163,10 @@ export function isKnownPaymentMethod(id: string): boolean {
 
 export function cardOutcome(id: string): CardOutcome {
   return TEST_CARDS[id]?.outcome ?? SUCCESS;
+}
+
+export function threeDSecure(id: string): ThreeDSecure | null {
+  return TEST_CARDS[id]?.threeDSecure ?? null;
 }
 
 export function refundBehaviour(id: string | null): RefundBehaviour {

@@ -1,3 +1,4 @@
+import { capturePaymentIntent } from './capture';
 import type { ApiHandler } from './context';
 import { ApiError, parameterUnknown } from './errors';
 import { listEvents, retrieveEvent } from './events';
@@ -19,7 +20,6 @@ import {
 import { type ParamSpecs, unknownParams } from './params';
 import {
   cancelPaymentIntent,
-  capturePaymentIntent,
   confirmPaymentIntent,
   createPaymentIntent,
   retrievePaymentIntent,

@@ -2,11 +2,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { handleAdminRequest } from './admin';
 import { handleApiRequest } from './api';
+import { handleChallengeRequest } from './challenge-page';
 import { createCore } from './core';
 import { ApiError, invalidRequest, unrecognizedUrl, withRequestLog } from './errors';
 import { BodyTooLargeError, errorJson, readBody, sendJson } from './http';
 import { nowSeconds, randomId } from './ids';
 import { isValidLatency, MAX_LATENCY_MS } from './store';
+import { CHALLENGE_PATH } from './three-d-secure';
 import type { EmulatorOptions, StripeEmulator } from './types';
 
 export function checkLatency(ms: unknown): number {
@@ -83,6 +85,8 @@ export async function startStripeEmulator(options: EmulatorOptions = {}): Promis
         untilClientGone: (r) => delays.untilClientGone(r),
         persist: () => core.persistence?.saveNow(),
       });
+    } else if (isAdmin && url.pathname.startsWith(CHALLENGE_PATH)) {
+      handleChallengeRequest(req, res, url, { state, persist: () => core.persistence?.saveNow() });
     } else if (isAdmin && emulator) {
       await handleAdminRequest(req, res, url, rawBody, { state, emulator });
     } else {
@@ -107,11 +111,12 @@ export async function startStripeEmulator(options: EmulatorOptions = {}): Promis
   }
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  state.baseUrl = `http://${urlHost}:${port}`;
 
   let closing: Promise<void> | null = null;
   emulator = {
     ...core.controls(),
-    url: `http://${urlHost}:${port}`,
+    url: state.baseUrl,
     port,
     host,
     setLatency(ms: number) {

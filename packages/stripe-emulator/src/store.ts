@@ -1,6 +1,7 @@
 import { IdempotencyStore } from './idempotency';
 import { nowSeconds, randomId } from './ids';
 import type { RefundObject } from './refund-object';
+import type { Challenge } from './three-d-secure';
 import type {
   EmulatedPaymentIntent,
   EmulatedRefund,
@@ -16,6 +17,12 @@ export interface PaymentIntentRecord {
   idempotencyKey: string | null;
   /** For a PI in `processing`: when (ms since epoch) it settles to its final outcome. */
   settleAt?: number;
+  /** For a PI in `requires_capture`: when (ms since epoch) its authorization expires. */
+  captureBefore?: number;
+  /** Its 3D Secure challenges, oldest first (at most the last one is pending). */
+  challenges?: Challenge[];
+  /** The payment method whose authentication succeeded (manual confirmation charges it next). */
+  authenticated?: string;
 }
 
 export interface RefundRecord {
@@ -47,7 +54,12 @@ export interface StateListeners {
   processing(record: PaymentIntentRecord): void;
   /** A refund that will change status at `record.settleAt`. */
   refundSettling(record: RefundRecord): void;
+  /** An authorization that expires at `record.captureBefore` unless captured or canceled first. */
+  authorized(record: PaymentIntentRecord): void;
 }
+
+/** Stripe's window for capturing an online card authorization (Visa, customer-initiated). */
+export const DEFAULT_AUTHORIZATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** All mutable emulator state. */
 export class EmulatorState {
@@ -56,10 +68,19 @@ export class EmulatorState {
   processingDelayMs = 1000;
   /** How long a test card's refund stays in its first status before it settles (see refunds.ts). */
   refundDelayMs = 1000;
+  /** How long an authorization can be captured (see capture.ts). */
+  authorizationTtlMs = DEFAULT_AUTHORIZATION_TTL_MS;
+  /** Where the emulator listens ('http://127.0.0.1:<port>'): challenge URLs start with it. */
+  baseUrl = '';
   eventApiVersion = DEFAULT_EVENT_API_VERSION;
   requests = 0;
   readonly idempotency = new IdempotencyStore();
-  listeners: StateListeners = { event: () => {}, processing: () => {}, refundSettling: () => {} };
+  listeners: StateListeners = {
+    event: () => {},
+    processing: () => {},
+    refundSettling: () => {},
+    authorized: () => {},
+  };
   private records: PaymentIntentRecord[] = [];
   private byId = new Map<string, PaymentIntentRecord>();
   private seq = 0;

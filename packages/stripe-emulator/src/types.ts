@@ -2,6 +2,7 @@
 import type { ChargeObject } from './charge-object';
 import type { FaultPlan, FaultRule, FaultStatus } from './faults';
 import type { RefundObject } from './refund-object';
+import type { NextAction } from './three-d-secure';
 
 export interface EmulatorOptions {
   /** 0 or undefined = any free port. */
@@ -23,6 +24,11 @@ export interface EmulatorOptions {
    * status (`pending` / `succeeded`) before it becomes `succeeded` / `failed` (default 1000 ms).
    */
   refundDelayMs?: number;
+  /**
+   * How long a manual-capture authorization (`requires_capture`) can be captured before it is
+   * canceled with `cancellation_reason: 'automatic'` (default 7 days, Stripe's online card window).
+   */
+  authorizationTtlMs?: number;
   /** Persist state here (atomically, temp file + rename) and load it at start. */
   stateFile?: string;
   /** Where webhook events are POSTed (default: none, events are only recorded). */
@@ -97,7 +103,7 @@ export interface EmulatedPaymentIntent {
   id: string;
   amount: number;
   currency: string;
-  /** 'succeeded' | 'requires_payment_method' | 'requires_confirmation' | 'requires_capture' | 'canceled' */
+  /** 'succeeded' | 'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'requires_capture' | 'processing' | 'canceled' */
   status: string;
   payment_method: string | null;
   metadata: Record<string, string>;
@@ -164,10 +170,26 @@ export interface StripeEmulator {
   setProcessingDelay(ms: number): void;
   /** Change `refundDelayMs` (for refunds created from now on). */
   setRefundDelay(ms: number): void;
+  /** Change `authorizationTtlMs` (for authorizations made from now on). */
+  setAuthorizationTtl(ms: number): void;
+  /** What the challenge page's Complete button does, for the PaymentIntent's pending 3D Secure challenge. */
+  completeChallenge(paymentIntentId: string): ChallengeOutcome;
+  /** What the challenge page's Fail button does. */
+  failChallenge(paymentIntentId: string): ChallengeOutcome;
   /** Write the state file now (no-op without `stateFile`). Writes also happen on every change. */
   save(): void;
   /** Stop listening; destroys open sockets so it never hangs on in-flight or slow requests. */
   close(): Promise<void>;
+}
+
+/** What settling a 3D Secure challenge (page, handle or admin route) did. */
+export interface ChallengeOutcome {
+  /** The PaymentIntent after it. */
+  paymentIntent: PaymentIntentObject;
+  /** False when no challenge was pending (already settled, superseded, canceled): nothing changed. */
+  changed: boolean;
+  /** Where the page redirects: `return_url` with Stripe's query parameters; null without one. */
+  redirectUrl: string | null;
 }
 
 /** A decoded form / query value: Stripe's bracket nesting yields strings, arrays and objects. */
@@ -210,7 +232,7 @@ export interface PaymentIntentObject {
   livemode: false;
   managed_payments: { enabled: boolean };
   metadata: Record<string, string>;
-  next_action: null;
+  next_action: NextAction | null;
   on_behalf_of: null;
   /** Optional in Stripe's schema and absent from its card PaymentIntents; served with nulls. */
   payment_details: { customer_reference: string | null; order_reference: string | null };
@@ -257,12 +279,13 @@ export interface ShippingDetails {
   tracking_number: string | null;
 }
 
+/** A decline (`card_error`, with its charge) or a failed 3D Secure authentication (no charge). */
 export interface LastPaymentError {
-  type: 'card_error';
+  type: 'card_error' | 'invalid_request_error';
   code: string;
   decline_code?: string;
   message: string;
   doc_url: string;
-  charge: string;
+  charge?: string;
   payment_method: Record<string, unknown>;
 }

@@ -37,17 +37,20 @@ describe('cli flags', () => {
     }
   });
 
-  it.each([['--bogus'], ['--port', 'abc'], ['--port', '0', 'stray'], ['--refund-delay-ms', '-5']])(
-    'answers %j with the usage on stderr and exit 2, no stack trace',
-    async (...args) => {
-      const { output, exited } = runCli(args);
-      expect(await exited).toBe(2);
-      expect(output.stderr).toMatch(USAGE_LINE);
-      expect(output.stderr).toMatch(/^stripe emulator: /);
-      expect(output.stderr).not.toMatch(/\n\s+at /); // no stack frames
-      expect(output.stdout).toBe('');
-    },
-  );
+  it.each([
+    ['--bogus'],
+    ['--port', 'abc'],
+    ['--port', '0', 'stray'],
+    ['--refund-delay-ms', '-5'],
+    ['--authorization-ttl-ms', 'soon'],
+  ])('answers %j with the usage on stderr and exit 2, no stack trace', async (...args) => {
+    const { output, exited } = runCli(args);
+    expect(await exited).toBe(2);
+    expect(output.stderr).toMatch(USAGE_LINE);
+    expect(output.stderr).toMatch(/^stripe emulator: /);
+    expect(output.stderr).not.toMatch(/\n\s+at /); // no stack frames
+    expect(output.stdout).toBe('');
+  });
 
   it('takes the flags after the literal `--` that `pnpm ... start -- --port N` passes', async () => {
     const { child, output, exited } = runCli([

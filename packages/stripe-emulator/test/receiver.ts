@@ -1,6 +1,9 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll } from 'vitest';
+import type Stripe from 'stripe';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import type { StripeEmulator } from '../src/index';
+import { useEmulator } from './helpers';
 
 export interface Received {
   body: string;
@@ -67,4 +70,48 @@ export async function deadUrl(): Promise<string> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}/webhooks/stripe`;
+}
+
+export interface ReceivingEnv {
+  emulator: StripeEmulator;
+  stripe: Stripe;
+  receiver: Receiver;
+  /** Every event the receiver got (signatures verified), once all deliveries are done. */
+  delivered(): Promise<Stripe.Event[]>;
+}
+
+/**
+ * A receiver and one emulator delivering to it, signed with `secret` (retries 5 ms apart), for the
+ * whole file. Before each test, once the previous test's deliveries are done (so none lands in the
+ * next test's receiver): reset, no faults, an empty receiver, then `each`.
+ */
+export function useReceivingEmulator(
+  secret: string,
+  assign: (env: ReceivingEnv) => void,
+  each?: (emulator: StripeEmulator) => void,
+): void {
+  let receiver: Receiver;
+  let emulator: StripeEmulator;
+  let stripe: Stripe;
+  const delivered = async () => {
+    await emulator.drainWebhooks();
+    return receiver.received.map((r) => stripe.webhooks.constructEvent(r.body, r.signature, secret));
+  };
+  useReceiver((r) => {
+    receiver = r;
+  });
+  useEmulator(
+    (e) => {
+      ({ emulator, stripe } = e);
+      assign({ emulator, stripe, receiver, delivered });
+    },
+    { start: () => ({ webhookUrl: receiver.url, webhookSecret: secret, webhooks: { retryBaseMs: 5 } }) },
+  );
+  beforeEach(async () => {
+    await emulator.drainWebhooks();
+    emulator.reset();
+    emulator.clearFaults();
+    receiver.received.length = 0;
+    each?.(emulator);
+  });
 }

@@ -64,6 +64,7 @@ describe('admin endpoints', () => {
       idempotencyKeyTtlMs: null,
       processingDelayMs: 1000,
       refundDelayMs: 1000,
+      authorizationTtlMs: 7 * 24 * 60 * 60 * 1000,
     };
     expect(set.json).toEqual(config);
     expect((await raw(emulator, '/_emulator/config', { auth: null })).json).toEqual(config);
