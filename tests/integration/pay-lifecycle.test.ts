@@ -106,6 +106,25 @@ describe('orders.pay lifecycle', () => {
     });
   });
 
+  it('a card that requires 3-D Secure is declined (authentication_required), never parked awaiting a challenge', async () => {
+    // chargeonce confirms with error_on_requires_action until it carries customers through a challenge.
+    const user = await env.newUser();
+    const order = await user.client.orders.create.mutate({
+      amount: 700,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_threeDSecure2Required',
+    });
+    const declined = await trpcError(user.client.orders.pay.mutate({ orderId: order.id }));
+    expect(declined).toMatchObject({ code: 'PAYMENT_REQUIRED', declineCode: 'authentication_required' });
+    expect((await attemptsOf(order.id)).map((a) => a.status)).toEqual(['failed']);
+    expect(env.paymentIntentsFor(order.id).map((pi) => pi.status)).toEqual(['requires_payment_method']);
+    const retried = await user.client.orders.pay.mutate({
+      orderId: order.id,
+      paymentMethodId: 'pm_card_visa',
+    });
+    expect(retried.outcome).toBe('charged');
+  });
+
   it('a payment method the provider does not know is rejected with nothing charged, order payable', async () => {
     const user = await env.newUser();
     const order = await user.client.orders.create.mutate({
@@ -172,7 +191,7 @@ describe('database guards', () => {
     });
   });
 
-  it('two paid orders cannot share a PaymentIntent', async () => {
+  it('two paid orders cannot share a PaymentIntent, refunded since or not', async () => {
     const user = await env.newUser();
     const a = await user.client.orders.create.mutate({
       amount: 100,
@@ -188,6 +207,12 @@ describe('database guards', () => {
     const pi = paid.outcome === 'charged' ? paid.paymentIntentId : 'missing';
     await expect(
       env.db.db.update(orders).set({ status: 'paid', paymentIntentId: pi }).where(eq(orders.id, b.id)),
+    ).rejects.toMatchObject({ cause: { code: '23505', constraint_name: 'orders_payment_intent_paid_uq' } });
+    await expect(
+      env.db.db
+        .update(orders)
+        .set({ status: 'refunded', paymentIntentId: pi, refundedAmount: 100 })
+        .where(eq(orders.id, b.id)),
     ).rejects.toMatchObject({ cause: { code: '23505', constraint_name: 'orders_payment_intent_paid_uq' } });
   });
 
