@@ -126,11 +126,22 @@ describe('a partial refund through the amount field', () => {
     expect(order).toMatchObject({ status: 'partially_refunded', refundedAmount: 1050 });
     expect(await ui.refundedAmount.textContent()).toBe('$10.50');
     expect(await ui.refundRows.count()).toBe(1);
-    // The form is cleared for the next refund: by default, all that is left.
+    // The form keeps what it sent: a press again after the answer (a slow double click) sends the
+    // same key and input, and the server replays the refund instead of refunding again.
+    expect(await ui.refundAmount.inputValue()).toBe('10.50');
+    const sentBefore = refunds.sent;
+    await ui.refundButton.click();
+    await expect
+      .poll(() => tab.calls('orders.refund').sent, { message: 'the late press sent' })
+      .toBeGreaterThan(sentBefore);
+    await allAnswered(tab.calls('orders.refund'), 'refund');
+    expect(new Set(tab.calls('orders.refund').keys).size).toBe(1);
+    expect((await refundsMade(paid.id)).atProvider).toHaveLength(1);
+    // Another refund starts with an edit (a new key): emptied, the form offers all that is left.
+    await ui.refundAmount.fill('');
     await expect
       .poll(() => ui.refundButton.textContent(), { message: 'the rest offered' })
       .toBe('Refund $31.50');
-    expect(await ui.refundAmount.inputValue()).toBe('');
     expect(await ui.alerts.count()).toBe(0);
     expect(tab.consoleErrors).toEqual([]);
   });

@@ -48,8 +48,8 @@ export function isWorthRetrying(error: unknown): boolean {
 /**
  * Whether the server gave the request its definite answer: the same idempotency key again would
  * only get it again, so the next request (a new action) needs a new key. Any domain error is one
- * (PROVIDER_UNAVAILABLE too: no money moved, and a refund under the key stays failed), as is any
- * other answer below 500. Not so for no answer, a 5xx without a domain code (the outcome is not
+ * (PROVIDER_UNAVAILABLE too: no money moved; the server would also take a retry under the key), as
+ * is any other answer below 500. Not so for no answer, a 5xx without a domain code (the outcome is not
  * known), or IDEMPOTENCY_KEY_IN_USE (the first request still runs): then sending the same key again
  * is the safe way to ask once more.
  */

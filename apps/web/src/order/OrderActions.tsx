@@ -45,12 +45,10 @@ export function OrderActions({ order, paying }: Props) {
         <RefundPanel
           order={order}
           refunding={refund.isPending}
+          unsure={refundKey.unsure}
           onEdit={refundKey.renew}
-          onRefund={(request, done) =>
-            refund.mutate(
-              { orderId: order.id, ...request, idempotencyKey: refundKey.key },
-              { onSuccess: done },
-            )
+          onRefund={(request) =>
+            refund.mutate({ orderId: order.id, ...request, idempotencyKey: refundKey.key })
           }
         />
       ) : null}

@@ -11,10 +11,14 @@ export interface RefundRequest {
 interface Props {
   order: Order;
   refunding: boolean;
+  /**
+   * The last press got no definite answer: the form is locked (an edit would make another refund
+   * while the first may have been made) until pressing again with the same key tells.
+   */
+  unsure: boolean;
   /** The form now describes another refund: the next press is another action (a new key). */
   onEdit: () => void;
-  /** `done` runs once this refund succeeded: the form is cleared for the next one. */
-  onRefund: (request: RefundRequest, done: () => void) => void;
+  onRefund: (request: RefundRequest) => void;
 }
 
 /**
@@ -22,7 +26,7 @@ interface Props {
  * first: integer minor units, more than 0, at most what is left). The button is disabled while a
  * refund is under way; a second press before that (the same key) is answered by the first refund.
  */
-export function RefundPanel({ order, refunding, onEdit, onRefund }: Props) {
+export function RefundPanel({ order, refunding, unsure, onEdit, onRefund }: Props) {
   const id = useId();
   const [amount, setAmount] = useState('');
   const [reason, setReason] = useState<RefundReason | ''>('');
@@ -41,11 +45,11 @@ export function RefundPanel({ order, refunding, onEdit, onRefund }: Props) {
       return;
     }
     setAmountError(undefined);
-    onRefund({ amount: check.amount, reason: reason || undefined }, () => {
-      setAmount('');
-      setReason('');
-    });
+    // The form keeps what it sent: pressing again (same key, same input) replays this refund's
+    // answer; another refund starts with an edit (a new key).
+    onRefund({ amount: check.amount, reason: reason || undefined });
   };
+  const locked = refunding || unsure;
 
   const describedBy = [`${id}-amount-hint`, amountError ? `${id}-amount-error` : ''].join(' ').trim();
   return (
@@ -64,6 +68,7 @@ export function RefundPanel({ order, refunding, onEdit, onRefund }: Props) {
           placeholder={plainAmount(refundableAmount(order), order.currency)}
           value={amount}
           onChange={(e) => edited(() => setAmount(e.target.value))}
+          disabled={locked}
           aria-invalid={amountError ? true : undefined}
           aria-describedby={describedBy}
         />
@@ -80,6 +85,7 @@ export function RefundPanel({ order, refunding, onEdit, onRefund }: Props) {
           id={`${id}-reason`}
           value={reason}
           onChange={(e) => edited(() => setReason(e.target.value as RefundReason | ''))}
+          disabled={locked}
         >
           <option value="">No reason given</option>
           {Object.entries(REFUND_REASONS).map(([value, words]) => (
@@ -88,6 +94,12 @@ export function RefundPanel({ order, refunding, onEdit, onRefund }: Props) {
             </option>
           ))}
         </select>
+        {unsure && !refunding ? (
+          <p className="hint" role="status">
+            We could not confirm whether this refund was made. Press Refund again to check: it will not refund
+            twice.
+          </p>
+        ) : null}
         <button type="submit" className="primary" data-refund-button="" disabled={refunding}>
           {refunding
             ? 'Refunding…'

@@ -7,25 +7,32 @@ import { type Order, type Refund, withAnswer } from './view';
 
 /**
  * One idempotency key per action a person means, as the New-order form keeps one per order: every
- * press until the action has its answer sends the same key, so a double click (or a press again
- * after a lost answer) is one refund, one cancel. A definite answer (a success, or a refusal:
- * `isFinalAnswer`) or an edit of what the action is (`renew`) makes the next press another action,
- * with a new key; no answer or an unknown 5xx keeps the key, so pressing again asks about the same one.
+ * press sends the same key until the person changes what the action is (`renew`, on an edit of the
+ * form), so a double click, a press again after a lost answer, or a press again *after* a success
+ * (the form still describes that refund) is one refund, one cancel: the server replays its answer. A
+ * refusal (`isFinalAnswer`) renews the key too: the same key would only replay it. No answer, or a
+ * 5xx without a domain code, keeps the key and marks the outcome `unsure`: the form is locked until
+ * pressing again (with the same key, so it cannot act twice) has told what happened.
  */
 export interface ActionKey {
   key: string;
+  /** The last press got no definite answer: money may have moved. Ask again before anything else. */
+  unsure: boolean;
   renew: () => void;
   settled: (error: unknown) => void;
 }
 
 export function useActionKey(): ActionKey {
   const [key, setKey] = useState(newIdempotencyKey);
+  const [unsure, setUnsure] = useState(false);
   const renew = () => setKey(newIdempotencyKey());
   return {
     key,
+    unsure,
     renew,
     settled: (error) => {
-      if (!error || isFinalAnswer(error)) renew();
+      setUnsure(Boolean(error) && !isFinalAnswer(error));
+      if (error && isFinalAnswer(error)) renew();
     },
   };
 }
