@@ -35,6 +35,7 @@ export function RefundPanel({ order, refunding, unsure, onEdit, onRefund }: Prop
   const check = checkRefundAmount(amount, order);
   const edited = (change: () => void) => {
     change();
+    setAmountError(undefined);
     onEdit();
   };
 
