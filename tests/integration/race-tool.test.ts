@@ -99,6 +99,9 @@ it('pnpm race --op refund counts money back at the provider: a refund still pend
     '2',
     '--card',
     'pm_card_pendingRefund',
+    // Pending for the whole run, however slow the machine (the default 1 s settled it once in CI).
+    '--refund-delay-ms',
+    '600000',
     '--json',
   );
   expect(run.code).toBe(1);

@@ -28,7 +28,8 @@ import { ORDER_AMOUNT, type Race, reasonOf } from './shared';
 
 const cli = {
   usage: `usage: pnpm race -- [--op pay|create|refund|cancel-vs-pay] [--clicks N] [--instances K]
-                    [--card pm_...] [--partial-of P] [--trials T] [--latency-ms L] [--json]
+                    [--card pm_...] [--partial-of P] [--refund-delay-ms D] [--trials T]
+                    [--latency-ms L] [--json]
   --op pay            concurrent orders.pay calls on one order (the default)
   --op create         concurrent orders.create calls with one idempotency key
   --op refund         one order, paid first, then concurrent orders.refund calls on it, each its
@@ -42,6 +43,8 @@ const cli = {
                       (default pm_card_visa)
   --partial-of P      refund: each call refunds ${ORDER_AMOUNT}/P of the ${ORDER_AMOUNT} order; P must divide
                       ${ORDER_AMOUNT} and be at most N (default: full refunds)
+  --refund-delay-ms D refund: how long the emulator keeps a pm_card_pendingRefund refund pending
+                      (and a pm_card_refundFail one succeeded) before it settles (default 1000)
   --trials T          cancel-vs-pay: trials, each on a fresh order (default 200)
   --latency-ms L      Stripe emulator latency per request (default 0; cancel-vs-pay
                       ${CANCEL_VS_PAY_LATENCY_MS}, so a cancel can meet the payment in flight)
@@ -58,6 +61,7 @@ no PaymentIntent or paid with one (cancel-vs-pay). Exit status 2 on a bad comman
     'latency-ms': { type: 'string' },
     card: { type: 'string' },
     'partial-of': { type: 'string' },
+    'refund-delay-ms': { type: 'string' },
     trials: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
@@ -68,6 +72,7 @@ const ONLY_FOR: Partial<Record<keyof typeof cli.options, readonly (typeof OPS)[n
   clicks: ['pay', 'create', 'refund'],
   card: ['pay', 'create', 'refund'],
   'partial-of': ['refund'],
+  'refund-delay-ms': ['refund'],
   trials: ['cancel-vs-pay'],
 };
 const values = parseCommandLine(cli);
@@ -85,6 +90,10 @@ const latencyMs = integerFlag(cli, 'latency-ms', values['latency-ms'] ?? String(
   min: 0,
   max: 60_000,
 });
+const refundDelayMs =
+  values['refund-delay-ms'] === undefined
+    ? undefined
+    : integerFlag(cli, 'refund-delay-ms', values['refund-delay-ms'], { min: 0, max: 86_400_000 });
 const trials = integerFlag(cli, 'trials', values.trials ?? '200', { min: 1, max: 10_000 });
 const partialOf =
   values['partial-of'] === undefined
@@ -120,6 +129,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 async function main(): Promise<number> {
   log(`starting PostgreSQL, the Stripe emulator and ${instances} server process(es)...`);
   stack = await startStack({ instances, emulatorLatencyMs: latencyMs });
+  if (refundDelayMs !== undefined) stack.emulator.setRefundDelay(refundDelayMs);
   const race: Race = { stack, instances, card, json: values.json, log };
   switch (op) {
     case 'create':
