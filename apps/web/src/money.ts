@@ -1,22 +1,47 @@
 /** Amounts are integers in minor units; only display divides, parsing never goes through floats. */
 
+/**
+ * Stripe's zero-decimal and three-decimal currencies (https://docs.stripe.com/currencies): every
+ * other currency's amounts are in hundredths, whatever the browser's `Intl` data says (Chromium gives
+ * huf, idr, cop, isk, ... no decimals; Stripe counts them in hundredths). The server's amounts are
+ * Stripe's minor units, so this page must count them the same way. (The web client imports no server
+ * code; the emulator keeps the same zero-decimal list for the provider's side.)
+ */
+const ZERO_DECIMAL = new Set([
+  'bif',
+  'clp',
+  'djf',
+  'gnf',
+  'jpy',
+  'kmf',
+  'krw',
+  'mga',
+  'pyg',
+  'rwf',
+  'ugx',
+  'vnd',
+  'vuv',
+  'xaf',
+  'xof',
+  'xpf',
+]);
+const THREE_DECIMAL = new Set(['bhd', 'jod', 'kwd', 'omr', 'tnd']);
+
 export function minorDigits(currency: string): number {
-  try {
-    return (
-      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
-      2
-    );
-  } catch {
-    return 2;
-  }
+  const code = currency.toLowerCase();
+  return ZERO_DECIMAL.has(code) ? 0 : THREE_DECIMAL.has(code) ? 3 : 2;
 }
 
 export function formatMoney(amount: number, currency: string): string {
   const code = currency.toUpperCase();
   try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency: code }).format(
-      amount / 10 ** minorDigits(code),
-    );
+    const digits = minorDigits(code);
+    return new Intl.NumberFormat(undefined, {
+      style: 'currency',
+      currency: code,
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    }).format(amount / 10 ** digits);
   } catch {
     return `${amount} ${code} (minor units)`;
   }

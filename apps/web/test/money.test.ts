@@ -16,6 +16,15 @@ describe('parseMoney', () => {
     expect(parseMoney('500', 'jpy')).toBe(500);
     expect(parseMoney('500.5', 'jpy')).toBeUndefined();
   });
+  it('counts decimals as Stripe does, not as the browser: huf, idr and isk in hundredths, kwd in thousandths', () => {
+    // Chromium's Intl says 0 decimals for these; Stripe's amounts are hundredths (HUF's minimum
+    // charge, 175.00 Ft, is 17500). Typing 50 must mean 50 Ft (5000), never 0.50 Ft.
+    for (const code of ['huf', 'HUF', 'idr', 'isk', 'cop']) expect(minorDigits(code), code).toBe(2);
+    expect(parseMoney('50', 'huf')).toBe(5000);
+    expect(minorDigits('kwd')).toBe(3);
+    expect(parseMoney('1.5', 'kwd')).toBe(1500);
+    expect(minorDigits('krw')).toBe(0);
+  });
   it('refuses what is not an amount', () => {
     for (const input of ['', '0', '0.00', '-1', '1.234', 'abc', '1e3', '1.2.3', '123456789']) {
       expect(parseMoney(input, 'usd'), input).toBeUndefined();
@@ -28,6 +37,7 @@ describe('formatMoney', () => {
     expect(formatMoney(4200, 'usd')).toMatch(/42\.00/);
     expect(formatMoney(500, 'jpy')).toMatch(/500/);
     expect(formatMoney(500, 'jpy')).not.toMatch(/5\.00/);
+    expect(formatMoney(17500, 'huf')).toMatch(/175\.00/);
   });
   it('an unknown currency code still shows the amount', () => {
     expect(formatMoney(123, 'zz1')).toBe('123 ZZ1 (minor units)');
