@@ -1,6 +1,6 @@
 /**
  * `pnpm recover [--json]`: one recovery pass (the same the server's worker runs), then exit.
- * Exit status 1 while attempts remain whose outcome the provider still cannot tell.
+ * Exit status 1 while attempts or refunds remain whose outcome the provider still cannot tell.
  */
 import { parseCommandLine } from '@chargeonce/cli';
 import { runRecovery } from '@chargeonce/payments';
@@ -8,8 +8,9 @@ import { connect, fail } from './connect';
 
 const cli = {
   usage: `usage: pnpm recover -- [--json]
-  --json   the last line is one JSON object: { leased, results }
-One recovery pass over attempts in flight longer than CHARGEONCE_RECOVERY_GRACE_MS, against
+  --json   the last line is one JSON object: { leased, results, refunds: { leased, results } }
+One recovery pass over attempts in flight and refunds pending longer than
+CHARGEONCE_RECOVERY_GRACE_MS, against
 DATABASE_URL and STRIPE_SECRET_KEY (+ STRIPE_API_BASE), or the running \`pnpm start\` of this checkout.
 Exit status 1 while an outcome is still unknown, 2 on a usage or configuration error.`,
   options: { json: { type: 'boolean', default: false } },
