@@ -17,6 +17,9 @@ export const ORDER_STATUSES = [
   'canceled',
   'partially_refunded',
   'refunded',
+  'authorized',
+  'capturing',
+  'voiding',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
@@ -27,12 +30,27 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 export const REFUND_STATUSES = ['pending', 'succeeded', 'failed'] as const;
 export type RefundStatus = (typeof REFUND_STATUSES)[number];
 
-/** One payment attempt per claim: `processing` until the provider's outcome is known. */
-export const ATTEMPT_STATUSES = ['processing', 'succeeded', 'failed', 'requires_action'] as const;
+/**
+ * One payment attempt per claim: `processing` until the provider's outcome is known. A manual-capture
+ * attempt that the provider authorized is `authorized` (the funds held) until it is captured
+ * (`succeeded`) or the hold is released (`canceled`: voided, or lapsed at the provider).
+ */
+export const ATTEMPT_STATUSES = [
+  'processing',
+  'succeeded',
+  'failed',
+  'requires_action',
+  'authorized',
+  'canceled',
+] as const;
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 
 /** PostgreSQL refuses any value outside these sets. */
 export const orderStatus = pgEnum('order_status', ORDER_STATUSES);
+/** `manual`: `orders.pay` only authorizes (holds the funds); `orders.capture` takes them later. */
+export const CAPTURE_METHODS = ['automatic', 'manual'] as const;
+export type CaptureMethod = (typeof CAPTURE_METHODS)[number];
+export const captureMethod = pgEnum('capture_method', CAPTURE_METHODS);
 export const attemptStatus = pgEnum('attempt_status', ATTEMPT_STATUSES);
 export const refundStatus = pgEnum('refund_status', REFUND_STATUSES);
 
@@ -43,9 +61,13 @@ export const refundStatus = pgEnum('refund_status', REFUND_STATUSES);
  */
 export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   pending: ['processing', 'canceled'],
-  processing: ['paid', 'failed', 'requires_action'],
+  processing: ['paid', 'failed', 'requires_action', 'authorized'],
   failed: ['processing', 'canceled'],
-  requires_action: ['paid', 'failed'],
+  requires_action: ['paid', 'failed', 'authorized'],
+  // A hold: captured (by us, or outside chargeonce), voided, or lapsed (payable again).
+  authorized: ['capturing', 'voiding', 'paid', 'failed'],
+  capturing: ['paid', 'authorized', 'failed'],
+  voiding: ['canceled', 'authorized', 'paid'],
   paid: ['partially_refunded', 'refunded'],
   partially_refunded: ['paid', 'partially_refunded', 'refunded'],
   refunded: ['paid', 'partially_refunded'],
@@ -60,10 +82,12 @@ export const REFUND_TRANSITIONS: Readonly<Record<RefundStatus, readonly RefundSt
 };
 
 export const ATTEMPT_TRANSITIONS: Readonly<Record<AttemptStatus, readonly AttemptStatus[]>> = {
-  processing: ['succeeded', 'failed', 'requires_action'],
-  requires_action: ['succeeded', 'failed'],
+  processing: ['succeeded', 'failed', 'requires_action', 'authorized'],
+  requires_action: ['succeeded', 'failed', 'authorized'],
+  authorized: ['succeeded', 'canceled'],
   succeeded: [],
   failed: [],
+  canceled: [],
 };
 
 export interface Move<S extends string> {
@@ -108,7 +132,11 @@ export const SETTLE = {
     order: { from: ['processing'], to: 'requires_action' },
     attempt: { from: ['processing'], to: 'requires_action' },
   },
-} as const satisfies Record<Exclude<AttemptStatus, 'processing'>, PairedMove>;
+  authorized: {
+    order: { from: ORDER_IN_FLIGHT, to: 'authorized' },
+    attempt: { from: ATTEMPT_IN_FLIGHT, to: 'authorized' },
+  },
+} as const satisfies Record<'succeeded' | 'failed' | 'requires_action' | 'authorized', PairedMove>;
 
 /**
  * How many moves an attempt in each in-flight state has made since its claim. Every move of an
@@ -121,8 +149,59 @@ export const MOVES_SINCE_CLAIM = {
   requires_action: 1,
 } as const satisfies Record<(typeof ATTEMPT_IN_FLIGHT)[number], number>;
 
+/**
+ * What becomes of an authorization (an order `authorized` by its attempt's hold), keyed by what
+ * the provider says of its PaymentIntent: captured (by our capture, or outside chargeonce), released
+ * because we voided it, or released otherwise (the hold lapsed, or was canceled outside
+ * chargeonce: the order may be paid again). Each moves the order, its authorized attempt and the
+ * pending capture or void of it in one statement.
+ */
+export const AUTHORIZATION_SETTLE = {
+  captured: {
+    order: { from: ['authorized', 'capturing', 'voiding'], to: 'paid' },
+    attempt: { from: ['authorized'], to: 'succeeded' },
+  },
+  voided: {
+    order: { from: ['voiding'], to: 'canceled' },
+    attempt: { from: ['authorized'], to: 'canceled' },
+  },
+  lapsed: {
+    order: { from: ['authorized', 'capturing'], to: 'failed' },
+    attempt: { from: ['authorized'], to: 'canceled' },
+  },
+} as const satisfies Record<string, PairedMove>;
+
+/** A capture or a void takes an authorized order: one conditional statement, so one of them wins. */
+export const CAPTURE_START = { from: ['authorized'], to: 'capturing' } as const satisfies Move<OrderStatus>;
+export const VOID_START = { from: ['authorized'], to: 'voiding' } as const satisfies Move<OrderStatus>;
+/** The provider refused a capture or void before executing it and the hold is still open. */
+export const AUTHORIZATION_REOPEN = {
+  from: ['capturing', 'voiding'],
+  to: 'authorized',
+} as const satisfies Move<OrderStatus>;
+
+/** Orders holding an authorization (captured or released later), and those a capture or void is deciding. */
+export const AUTHORIZED_STATUSES: readonly OrderStatus[] = ['authorized', 'capturing', 'voiding'];
+
+/** One row per capture or void requested of an authorization, `pending` until the provider's outcome is known. */
+export const CAPTURE_STATUSES = ['pending', 'succeeded', 'failed'] as const;
+export type CaptureStatus = (typeof CAPTURE_STATUSES)[number];
+export const captureStatus = pgEnum('capture_status', CAPTURE_STATUSES);
+export const CAPTURE_KINDS = ['capture', 'void'] as const;
+export type CaptureKind = (typeof CAPTURE_KINDS)[number];
+export const captureKind = pgEnum('capture_kind', CAPTURE_KINDS);
+export const CAPTURE_TRANSITIONS: Readonly<Record<CaptureStatus, readonly CaptureStatus[]>> = {
+  pending: ['succeeded', 'failed'],
+  succeeded: [],
+  failed: [],
+};
+
 /** Every move a statement makes, for the test that walks them against the transition tables. */
-export const MOVES: readonly PairedMove[] = [CLAIM, ...Object.values(SETTLE)];
+export const MOVES: readonly PairedMove[] = [
+  CLAIM,
+  ...Object.values(SETTLE),
+  ...Object.values(AUTHORIZATION_SETTLE),
+];
 
 /** Cancel: an order nobody is paying, or whose payment failed, is closed; nothing claims it again. */
 export const CANCEL = { from: ['pending', 'failed'], to: 'canceled' } as const satisfies Move<OrderStatus>;
@@ -161,7 +240,7 @@ export const IN_FLIGHT_REFUND_STATUSES: readonly RefundStatus[] = ['pending'];
  * The order status for a refunded amount (SQL over the order's columns): `paid` with nothing
  * refunded, `refunded` with all of it, `partially_refunded` between.
  */
-export function refundedStatusFor(refundedAmount: SQL | AnyColumn, amount: AnyColumn): SQL {
+export function refundedStatusFor(refundedAmount: SQL | AnyColumn, amount: SQL | AnyColumn): SQL {
   return sql`(case when ${refundedAmount} = 0 then ${status(REFUNDED_STATUS.none)} when ${refundedAmount} = ${amount} then ${status(REFUNDED_STATUS.all)} else ${status(REFUNDED_STATUS.part)} end)::order_status`;
 }
 
@@ -178,6 +257,7 @@ export const isPayable = (s: OrderStatus) => PAYABLE_STATUSES.includes(s);
 export const isPaid = (s: OrderStatus) => PAID_STATUSES.includes(s);
 export const isOrderInFlight = (s: OrderStatus) => IN_FLIGHT_ORDER_STATUSES.includes(s);
 export const isAttemptInFlight = (s: AttemptStatus) => IN_FLIGHT_ATTEMPT_STATUSES.includes(s);
+export const isAuthorized = (s: OrderStatus) => AUTHORIZED_STATUSES.includes(s);
 
 export function canTransition<S extends string>(
   table: Readonly<Record<S, readonly S[]>>,
@@ -191,14 +271,16 @@ const KNOWN: ReadonlySet<string> = new Set<string>([
   ...ORDER_STATUSES,
   ...ATTEMPT_STATUSES,
   ...REFUND_STATUSES,
+  ...CAPTURE_STATUSES,
 ]);
+type AnyStatus = OrderStatus | AttemptStatus | RefundStatus | CaptureStatus;
 
 /**
  * A status as an SQL literal. Literals, not parameters: the planner must see the constant to use
  * a partial index (`WHERE status = 'processing'`), and the statement text stays the same for every
  * call (one prepared statement).
  */
-export function status(value: OrderStatus | AttemptStatus | RefundStatus): SQL {
+export function status(value: AnyStatus): SQL {
   if (!KNOWN.has(value)) throw new Error(`not a status: ${value}`);
   return sql.raw(`'${value}'`);
 }
@@ -215,10 +297,7 @@ export function expectedOrderVersion(attemptStatus: AnyColumn, claimVersion: Any
 }
 
 /** `column in ('a', 'b')` over a set of statuses (`false` for an empty set). */
-export function statusIn(
-  column: AnyColumn | SQL,
-  values: readonly (OrderStatus | AttemptStatus | RefundStatus)[],
-): SQL {
+export function statusIn(column: AnyColumn | SQL, values: readonly AnyStatus[]): SQL {
   if (values.length === 0) return sql`false`;
   return sql`${column} in (${sql.join(values.map(status), sql`, `)})`;
 }

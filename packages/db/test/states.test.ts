@@ -8,10 +8,16 @@ import { describe, expect, it } from 'vitest';
 import {
   ATTEMPT_STATUSES,
   ATTEMPT_TRANSITIONS,
+  AUTHORIZATION_REOPEN,
+  AUTHORIZATION_SETTLE,
+  AUTHORIZED_STATUSES,
   attemptStatus,
   CANCEL,
+  CAPTURE_START,
+  CAPTURE_TRANSITIONS,
   CLAIM,
   canTransition,
+  captureStatus,
   IN_FLIGHT_ATTEMPT_STATUSES,
   IN_FLIGHT_ORDER_STATUSES,
   MOVES,
@@ -27,6 +33,7 @@ import {
   SETTLE,
   status,
   statusIn,
+  VOID_START,
 } from '../src/states';
 
 describe('the state machines', () => {
@@ -62,13 +69,37 @@ describe('the state machines', () => {
     };
     for (const s of IN_FLIGHT_ORDER_STATUSES) expect(left.order.has(s), `order ${s}`).toBe(true);
     for (const s of IN_FLIGHT_ATTEMPT_STATUSES) expect(left.attempt.has(s), `attempt ${s}`).toBe(true);
-    // Every state a move enters is either in flight (left above), final, or payable again.
+    // Every state a move enters is either in flight (left above), final (paid, canceled), or left
+    // by a move (payable again, authorized).
     for (const move of MOVES) {
       const to = move.order.to;
-      expect(IN_FLIGHT_ORDER_STATUSES.includes(to) || left.order.has(to) || to === 'paid', to).toBe(true);
+      const final = to === 'paid' || to === 'canceled';
+      expect(IN_FLIGHT_ORDER_STATUSES.includes(to) || left.order.has(to) || final, to).toBe(true);
     }
     expect(SETTLE.succeeded.order.from).toContain('requires_action');
     expect(SETTLE.failed.attempt.from).toContain('requires_action');
+  });
+
+  it('leave no authorization open that no statement can settle, and allow its moves', () => {
+    const orderMoves = [CAPTURE_START, VOID_START, AUTHORIZATION_REOPEN];
+    for (const move of orderMoves) {
+      for (const from of move.from) {
+        expect(canTransition(ORDER_TRANSITIONS, from, move.to), `order ${from} -> ${move.to}`).toBe(true);
+      }
+    }
+    const leftByOrderMoves = new Set([
+      ...orderMoves.flatMap((m) => m.from),
+      ...MOVES.flatMap((m) => m.order.from),
+    ]);
+    for (const s of AUTHORIZED_STATUSES) expect(leftByOrderMoves.has(s), `order ${s}`).toBe(true);
+    // A capture or a void ends the hold either way; a lapse makes the order payable again.
+    expect(AUTHORIZATION_SETTLE.captured.order.from).toEqual(
+      expect.arrayContaining([...AUTHORIZED_STATUSES]),
+    );
+    expect(AUTHORIZATION_SETTLE.lapsed.order.to).toBe(CLAIM.order.from[1]);
+    expect(MOVES.flatMap((m) => m.attempt.from)).toContain('authorized');
+    expect(SETTLE.authorized.attempt.from).toContain('requires_action');
+    expect(Object.keys(CAPTURE_TRANSITIONS).sort()).toEqual([...captureStatus.enumValues].sort());
   });
 
   it('allow the moves of cancel and refunds, and a refunded amount moves a paid order only among its own', () => {

@@ -1,4 +1,12 @@
-export { attemptStatus, orderStatus, refundStatus } from '../states';
+export {
+  attemptStatus,
+  captureKind,
+  captureMethod,
+  captureStatus,
+  orderStatus,
+  refundStatus,
+} from '../states';
+export * from './captures';
 export * from './idempotency-keys';
 export * from './orders';
 export * from './payment-attempts';

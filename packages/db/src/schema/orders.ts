@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { orderStatus, PAID_STATUSES, statusIn } from '../states';
+import { captureMethod, orderStatus, PAID_STATUSES, statusIn } from '../states';
 import { idempotencyKeys } from './idempotency-keys';
 import { users } from './users';
 
@@ -19,6 +19,15 @@ export const orders = pgTable(
     /** Bumped by every state change; each change is conditional on the version it saw. */
     version: integer('version').notNull().default(1),
     paymentIntentId: text('payment_intent_id'),
+    /** `manual`: paying only authorizes; `orders.capture` takes the money later (or `orders.void` releases it). */
+    captureMethod: captureMethod('capture_method').notNull().default('automatic'),
+    /** When the provider authorized the payment (manual capture), minor units held until then. */
+    authorizedAt: timestamp('authorized_at', { withTimezone: true }),
+    /**
+     * What was taken: the amount for an automatic charge, the captured amount (at most the amount)
+     * for a manual one; null until paid. Refunds are bounded by it.
+     */
+    capturedAmount: integer('captured_amount'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     paidAt: timestamp('paid_at', { withTimezone: true }),
@@ -44,7 +53,11 @@ export const orders = pgTable(
     check('orders_currency_format', sql`${t.currency} ~ '^[a-z]{3}$'`),
     check(
       'orders_refunded_amount_range',
-      sql`${t.refundedAmount} >= 0 and ${t.refundedAmount} <= ${t.amount}`,
+      sql`${t.refundedAmount} >= 0 and ${t.refundedAmount} <= coalesce(${t.capturedAmount}, ${t.amount})`,
+    ),
+    check(
+      'orders_captured_amount_range',
+      sql`${t.capturedAmount} is null or (${t.capturedAmount} > 0 and ${t.capturedAmount} <= ${t.amount})`,
     ),
     // A paid order (refunded since or not) names its PaymentIntent.
     check(

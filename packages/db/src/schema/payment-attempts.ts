@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, pgTable, text, timestamp, unique, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import { attemptStatus, IN_FLIGHT_ATTEMPT_STATUSES, status, statusIn } from '../states';
+import { attemptStatus, captureMethod, IN_FLIGHT_ATTEMPT_STATUSES, status, statusIn } from '../states';
 import { orders } from './orders';
 
 /**
@@ -21,6 +21,15 @@ export const paymentAttempts = pgTable(
     amount: integer('amount').notNull(),
     currency: text('currency').notNull(),
     paymentMethodId: text('payment_method_id').notNull(),
+    /** Copied from the order by the claim: what the provider request asks for, on every retry. */
+    captureMethod: captureMethod('capture_method').notNull().default('automatic'),
+    /**
+     * Where the customer's browser returns after a 3-D Secure challenge, fixed by the claim (every
+     * retry with the key sends the same request); null: no customer to send anywhere (3-D Secure fails).
+     */
+    returnUrl: text('return_url'),
+    /** The challenge the customer must complete (`next_action.redirect_to_url.url`) while `requires_action`. */
+    actionUrl: text('action_url'),
     paymentIntentId: text('payment_intent_id').unique('payment_attempts_payment_intent_uq'),
     errorCode: text('error_code'),
     declineCode: text('decline_code'),
@@ -38,9 +47,14 @@ export const paymentAttempts = pgTable(
     unique('payment_attempts_order_claim_uq').on(t.orderId, t.claimVersion),
     // Last line of defence: at most one successful payment per order, enforced by PostgreSQL.
     // (Column unqualified, as when the index was first made: drizzle-kit sees nothing to rebuild.)
+    // An open authorization counts: an order holds at most one hold or one charge.
     uniqueIndex('payment_attempts_one_success_per_order_uq')
       .on(t.orderId)
-      .where(sql`${sql.raw(t.status.name)} = ${status('succeeded')}`),
+      .where(statusIn(sql.raw(t.status.name), ['succeeded', 'authorized'])),
+    // Recovery re-reads open authorizations (did the hold lapse?); metrics count them.
+    index('payment_attempts_authorized_idx')
+      .on(t.completedAt)
+      .where(sql`${t.status} = ${status('authorized')}`),
     // The recovery worker scans attempts left in flight.
     index('payment_attempts_in_flight_idx')
       .on(t.claimedAt)
