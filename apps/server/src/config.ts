@@ -74,6 +74,20 @@ const envSchema = z.object({
   // create that is still running.
   CHARGEONCE_RECOVERY_LEASE_MS: int(DEFAULT_RECOVERY_POLICY.leaseMs, 1),
   CHARGEONCE_PROVIDER_KEY_WINDOW_MS: int(DEFAULT_RECOVERY_POLICY.keyWindowMs, 1),
+  // 3-D Secure: where the customer's browser comes back (`{orderId}` replaced); default the web
+  // client's order page on this server. How long a challenge may stay open, and when an open
+  // authorization is first re-read for a lapsed hold.
+  CHARGEONCE_RETURN_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine((u) => URL.canParse(u.replaceAll('{orderId}', 'x')) && /^https?:/.test(u), {
+        message: 'CHARGEONCE_RETURN_URL must be an http(s) URL (with {orderId} where the order id goes)',
+      })
+      .optional(),
+  ),
+  CHARGEONCE_CHALLENGE_TIMEOUT_MS: int(DEFAULT_RECOVERY_POLICY.challengeTimeoutMs, 1),
+  CHARGEONCE_AUTHORIZATION_CHECK_AFTER_MS: int(DEFAULT_RECOVERY_POLICY.authorizationCheckAfterMs),
   CHARGEONCE_RECONCILE_INTERVAL_MS: int(0),
   CHARGEONCE_RECONCILE_WINDOW_MS: int(DEFAULT_RECONCILE_WINDOW_MS, 1),
   // How long a request holds its idempotency key (see checkRecoverySafety), how long keys are kept
@@ -103,6 +117,8 @@ export interface Config {
   pay: PayPolicy;
   /** The recovery worker's period (0 disables it in this instance) and its policy. */
   recovery: { intervalMs: number; policy: RecoveryPolicy };
+  /** Where a customer returns after 3-D Secure (`{orderId}` replaced); unset: this server's order page. */
+  returnUrl: string | undefined;
   /** Periodic reconciliation of the last `windowMs`; interval 0 = off (use `pnpm reconcile`). */
   reconcile: { intervalMs: number; windowMs: number };
   /** Caller idempotency keys: the lease a request holds one for, retention, the reaper's period. */
@@ -188,8 +204,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
         graceMs: e.CHARGEONCE_RECOVERY_GRACE_MS,
         leaseMs: e.CHARGEONCE_RECOVERY_LEASE_MS,
         keyWindowMs: e.CHARGEONCE_PROVIDER_KEY_WINDOW_MS,
+        challengeTimeoutMs: e.CHARGEONCE_CHALLENGE_TIMEOUT_MS,
+        authorizationCheckAfterMs: e.CHARGEONCE_AUTHORIZATION_CHECK_AFTER_MS,
       },
     },
+    returnUrl: e.CHARGEONCE_RETURN_URL,
     reconcile: { intervalMs: e.CHARGEONCE_RECONCILE_INTERVAL_MS, windowMs: e.CHARGEONCE_RECONCILE_WINDOW_MS },
     idempotency: {
       leaseMs: e.CHARGEONCE_IDEMPOTENCY_LEASE_MS,

@@ -7,7 +7,19 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  */
 type Backlog = () => Promise<{ count: number; oldestAgeSeconds: number }>;
 
-export function createMetrics(options: { processingAttempts?: Backlog; pendingRefunds?: Backlog } = {}) {
+type OpenAuthorizations = () => Promise<{
+  authorizations: number;
+  oldestAgeSeconds: number;
+  challenges: number;
+}>;
+
+export function createMetrics(
+  options: {
+    processingAttempts?: Backlog;
+    pendingRefunds?: Backlog;
+    openAuthorizations?: OpenAuthorizations;
+  } = {},
+) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'chargeonce_' });
   const registers = [registry];
@@ -125,6 +137,37 @@ export function createMetrics(options: { processingAttempts?: Backlog; pendingRe
     },
   );
 
+  const openAuthorizations = options.openAuthorizations;
+  backlogGauges(
+    openAuthorizations &&
+      (async () => {
+        const open = await openAuthorizations();
+        return { count: open.authorizations, oldestAgeSeconds: open.oldestAgeSeconds };
+      }),
+    { count: 'chargeonce_authorizations_open', oldest: 'chargeonce_authorization_open_oldest_age_seconds' },
+    {
+      count: 'Authorizations holding funds, not captured or voided yet (all instances).',
+      oldest:
+        'Age of the oldest open authorization; alert well before the card network lets it lapse (7 days for Stripe cards).',
+    },
+  );
+  new Gauge({
+    name: 'chargeonce_challenges_open',
+    help: 'Payments waiting for the customer to complete a 3-D Secure challenge (all instances).',
+    registers,
+    async collect() {
+      // As for the backlogs: NaN (missing data) while the database cannot say.
+      this.set(
+        openAuthorizations
+          ? await openAuthorizations().then(
+              (o) => o.challenges,
+              () => Number.NaN,
+            )
+          : 0,
+      );
+    },
+  });
+
   const payHooks: PayHooks = {
     claimConflict: () => claimConflicts.inc(),
     retry: () => claimRetries.inc(),
@@ -153,6 +196,8 @@ export function createMetrics(options: { processingAttempts?: Backlog; pendingRe
     retrieve: (id) => timed('payment_intents.retrieve', () => gateway.retrieve(id)),
     findByAttempt: (id, options) => timed('payment_intents.lookup', () => gateway.findByAttempt(id, options)),
     listPaymentIntents: (window) => gateway.listPaymentIntents(window),
+    capture: (request) => timed('payment_intents.capture', () => gateway.capture(request)),
+    cancel: (request) => timed('payment_intents.cancel', () => gateway.cancel(request)),
     refund: (request) => timed('refunds.create', () => gateway.refund(request)),
     retrieveRefund: (id) => timed('refunds.retrieve', () => gateway.retrieveRefund(id)),
     listRefunds: (paymentIntentId) =>

@@ -17,7 +17,14 @@ export function paymentsDeps(
   gateway: PaymentGateway,
   extra: Partial<Pick<PaymentsDeps, 'hooks' | 'instanceId'>> = {},
 ): PaymentsDeps {
-  return { db, gateway, instanceId: config.instanceId, policy: config.pay, ...extra };
+  return {
+    db,
+    gateway,
+    instanceId: config.instanceId,
+    policy: config.pay,
+    returnUrl: config.returnUrl,
+    ...extra,
+  };
 }
 
 export interface OpenProvider {

@@ -5,6 +5,7 @@ import {
   createWebhookVerifier,
   type PaymentGateway,
   type PaymentsDeps,
+  summarizeOpenAuthorizations,
   summarizePendingRefunds,
   summarizeProcessingAttempts,
 } from '@chargeonce/payments';
@@ -61,6 +62,7 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
     const metrics = createMetrics({
       processingAttempts: () => summarizeProcessingAttempts(db),
       pendingRefunds: () => summarizePendingRefunds(db),
+      openAuthorizations: () => summarizeOpenAuthorizations(db),
     });
     const payments = paymentsDeps(config, db, metrics.instrumentGateway(provider.gateway), {
       hooks: metrics.payHooks,
@@ -97,6 +99,8 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
     await app.listen({ port: config.port, host: config.host });
     resources.add(() => app.close());
     const url = `http://${config.host}:${(app.server.address() as { port: number }).port}`;
+    // Unconfigured, a customer comes back from 3-D Secure to this server's order page.
+    payments.returnUrl ??= `${url}/orders/{orderId}`;
     const metricsUrl = config.metrics
       ? await startMetricsServer(config.metrics, metrics, resources)
       : undefined;

@@ -39,8 +39,9 @@ export function every(intervalMs: number, task: () => Promise<void>): Periodic {
 }
 
 /**
- * The recovery worker: settles attempts whose outcome is unknown and refunds still pending (see
- * payments/recover.ts and refund-recover.ts).
+ * The recovery worker: settles attempts whose outcome is unknown (and abandoned challenges), refunds,
+ * captures and voids still pending, and open authorizations that may have lapsed (see
+ * payments/recover.ts, refund-recover.ts and capture-recover.ts).
  */
 export function startRecoveryWorker(options: {
   payments: PaymentsDeps;
@@ -57,6 +58,9 @@ export function startRecoveryWorker(options: {
       }
       for (const [result, count] of Object.entries(report.refunds.results)) {
         if (count > 0) metrics?.recoveryRuns.inc({ result: `refund_${result}` }, count);
+      }
+      for (const [result, count] of Object.entries(report.captures.results)) {
+        if (count > 0) metrics?.recoveryRuns.inc({ result: `capture_${result}` }, count);
       }
       metrics?.recoveryRuns.inc({ result: 'pass' });
     } catch (err) {

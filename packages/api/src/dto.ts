@@ -1,5 +1,12 @@
-import { attemptStatus, orderStatus, refundStatus } from '@chargeonce/db';
-import type { Order, PaymentAttempt, Refund } from '@chargeonce/payments';
+import {
+  attemptStatus,
+  captureKind,
+  captureMethod,
+  captureStatus,
+  orderStatus,
+  refundStatus,
+} from '@chargeonce/db';
+import type { Capture, Order, PaymentAttempt, Refund } from '@chargeonce/payments';
 import { z } from 'zod';
 
 export const orderIdSchema = z.uuid({ message: 'orderId must be a UUID' });
@@ -28,6 +35,11 @@ export const orderDto = z.object({
   refundedAmount: z.number().int().default(0),
   refundedAt: z.string().nullable().default(null),
   canceledAt: z.string().nullable().default(null),
+  /** `manual`: paying authorizes; `orders.capture` takes the money (or `orders.void` releases it). */
+  captureMethod: z.enum(captureMethod.enumValues).default('automatic'),
+  authorizedAt: z.string().nullable().default(null),
+  /** What was taken (minor units): the amount, or less after a partial capture; null until paid. */
+  capturedAmount: z.number().int().nullable().default(null),
 });
 export type OrderDto = z.infer<typeof orderDto>;
 
@@ -39,6 +51,8 @@ export const attemptDto = z.object({
   paymentIntentId: z.string().nullable(),
   errorCode: z.string().nullable(),
   declineCode: z.string().nullable(),
+  /** The 3-D Secure challenge page while the attempt awaits the customer. */
+  actionUrl: z.string().nullable().default(null),
   claimedAt: z.string(),
   completedAt: z.string().nullable(),
 });
@@ -59,6 +73,9 @@ export function toOrderDto(order: Order): OrderDto {
     refundedAmount: order.refundedAmount,
     refundedAt: order.refundedAt?.toISOString() ?? null,
     canceledAt: order.canceledAt?.toISOString() ?? null,
+    captureMethod: order.captureMethod,
+    authorizedAt: order.authorizedAt?.toISOString() ?? null,
+    capturedAmount: order.capturedAmount,
   };
 }
 
@@ -71,6 +88,7 @@ export function toAttemptDto(attempt: PaymentAttempt): z.infer<typeof attemptDto
     paymentIntentId: attempt.paymentIntentId,
     errorCode: attempt.errorCode,
     declineCode: attempt.declineCode,
+    actionUrl: attempt.actionUrl,
     claimedAt: attempt.claimedAt.toISOString(),
     completedAt: attempt.completedAt?.toISOString() ?? null,
   };
@@ -102,5 +120,31 @@ export function toRefundDto(refund: Refund): RefundDto {
     errorCode: refund.errorCode,
     createdAt: refund.createdAt.toISOString(),
     completedAt: refund.completedAt?.toISOString() ?? null,
+  };
+}
+
+export const captureDto = z.object({
+  id: z.string(),
+  orderId: z.string(),
+  kind: z.enum(captureKind.enumValues),
+  /** A capture's requested amount; null: all of it (always for a void). */
+  amount: z.number().int().nullable(),
+  status: z.enum(captureStatus.enumValues),
+  errorCode: z.string().nullable(),
+  createdAt: z.string(),
+  completedAt: z.string().nullable(),
+});
+export type CaptureDto = z.infer<typeof captureDto>;
+
+export function toCaptureDto(capture: Capture): CaptureDto {
+  return {
+    id: capture.id,
+    orderId: capture.orderId,
+    kind: capture.kind,
+    amount: capture.amount,
+    status: capture.status,
+    errorCode: capture.errorCode,
+    createdAt: capture.createdAt.toISOString(),
+    completedAt: capture.completedAt?.toISOString() ?? null,
   };
 }

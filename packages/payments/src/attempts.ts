@@ -11,7 +11,15 @@ import type { PaymentAttempt } from './orders';
 export function chargeRequestFor(
   attempt: Pick<
     PaymentAttempt,
-    'id' | 'orderId' | 'claimVersion' | 'idempotencyKey' | 'amount' | 'currency' | 'paymentMethodId'
+    | 'id'
+    | 'orderId'
+    | 'claimVersion'
+    | 'idempotencyKey'
+    | 'amount'
+    | 'currency'
+    | 'paymentMethodId'
+    | 'captureMethod'
+    | 'returnUrl'
   >,
 ): ChargeRequest {
   return {
@@ -19,6 +27,8 @@ export function chargeRequestFor(
     currency: attempt.currency,
     paymentMethodId: attempt.paymentMethodId,
     idempotencyKey: attempt.idempotencyKey,
+    captureMethod: attempt.captureMethod,
+    returnUrl: attempt.returnUrl,
     metadata: {
       order_id: attempt.orderId,
       attempt_id: attempt.id,

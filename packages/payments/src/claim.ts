@@ -47,6 +47,11 @@ export interface ClaimParams {
   waitedOn?: number | undefined;
   /** A decline of the same payment method this recent blocks a new claim (its answer is replayed). */
   declineCooldownMs: number;
+  /**
+   * Where the customer returns after a 3-D Secure challenge, `{orderId}` replaced by the order's id;
+   * fixed on the attempt by the claim. Null or absent: 3-D Secure fails as a decline.
+   */
+  returnUrl?: string | null | undefined;
 }
 
 export interface ClaimResult {
@@ -70,6 +75,7 @@ const p = {
   paymentMethodId: sql.placeholder('paymentMethodId'),
   waitedOn: sql.placeholder('waitedOn'),
   cooldownSeconds: sql.placeholder('cooldownSeconds'),
+  returnUrl: sql.placeholder('returnUrl'),
 };
 
 /**
@@ -139,9 +145,10 @@ const claimStatement = preparedStatement('co_claim', (db) => {
     );
   // drizzle's insert-select wants every column; the rest take their defaults here.
   const attempt = db.$with('attempt', getTableColumns(a)).as(sql`
-    insert into ${a} (${columns(a.orderId, a.claimVersion, a.idempotencyKey, a.status, a.amount, a.currency, a.paymentMethodId, a.claimedBy)})
+    insert into ${a} (${columns(a.orderId, a.claimVersion, a.idempotencyKey, a.status, a.amount, a.currency, a.paymentMethodId, a.captureMethod, a.returnUrl, a.claimedBy)})
     select ${claimed.id}, ${claimed.version}, ${idempotencyKeySql(claimed.id, claimed.version)},
            ${status(CLAIM.attempt.to)}, ${claimed.amount}, ${claimed.currency}, ${claimed.paymentMethodId},
+           ${claimed.captureMethod}, replace(${p.returnUrl}::text, '{orderId}', ${claimed.id}::text),
            ${p.claimedBy}
       from ${claimed}
     returning *`);
@@ -162,6 +169,7 @@ export async function claimOrder(db: Executor, params: ClaimParams): Promise<Cla
     paymentMethodId: params.paymentMethodId ?? null,
     waitedOn: params.waitedOn ?? null,
     cooldownSeconds: params.declineCooldownMs / 1000,
+    returnUrl: params.returnUrl ?? null,
   });
   if (!row) return { order: undefined, statusAgeMs: 0, attempt: undefined, answer: undefined };
   const { statusAgeMs, ...before } = row.cur;

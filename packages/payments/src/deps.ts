@@ -51,6 +51,11 @@ export interface PaymentsDeps {
   gateway: PaymentGateway;
   /** Recorded as `claimed_by` on every attempt this process claims. */
   instanceId: string;
+  /**
+   * Where a customer's browser returns after a 3-D Secure challenge (`{orderId}` is replaced by the
+   * order's id). Absent: a card that asks for 3-D Secure is declined (`authentication_required`).
+   */
+  returnUrl?: string | undefined;
   policy?: PayPolicy;
   logger?: Logger;
   hooks?: PayHooks;

@@ -14,6 +14,12 @@ export type DomainErrorDetails =
   | { code: 'REFUND_FAILED'; orderId: string; refundId: string; reason: string; providerMessage: string }
   | { code: 'ORDER_NOT_CANCELABLE'; orderId: string; status: string }
   | { code: 'PAYMENT_IN_PROGRESS'; orderId: string }
+  | { code: 'ORDER_NOT_CAPTURABLE'; orderId: string; status: string }
+  | { code: 'ORDER_NOT_VOIDABLE'; orderId: string; status: string }
+  | { code: 'CAPTURE_EXCEEDS_AUTHORIZED'; orderId: string; requested: number; authorized: number }
+  | { code: 'CAPTURE_FAILED'; orderId: string; reason: string; status: string }
+  | { code: 'VOID_FAILED'; orderId: string; reason: string; status: string }
+  | { code: 'AUTHORIZATION_EXPIRED'; orderId: string }
   | { code: 'IDEMPOTENCY_KEY_REUSED'; procedure: string; firstProcedure: string }
   | { code: 'IDEMPOTENCY_KEY_IN_USE'; retryAfterMs: number };
 
@@ -39,6 +45,24 @@ const MESSAGES: { [C in DomainErrorCode]: (d: Extract<DomainErrorDetails, { code
     `Order cannot be canceled in status "${d.status}"${d.status === 'canceled' ? '' : ': refund it instead'}.`,
   PAYMENT_IN_PROGRESS: () =>
     'A payment of this order is in progress; nothing was changed. Wait for its outcome.',
+  ORDER_NOT_CAPTURABLE: (d) =>
+    d.status === 'voiding' || d.status === 'canceled'
+      ? `Order cannot be captured: its authorization is ${d.status === 'voiding' ? 'being voided' : 'voided'}.`
+      : `Order cannot be captured in status "${d.status}": only an order authorized to capture later can.`,
+  ORDER_NOT_VOIDABLE: (d) =>
+    d.status === 'capturing' || d.status === 'paid'
+      ? `Order cannot be voided: its authorization is ${d.status === 'capturing' ? 'being captured' : 'captured'}; refund it instead.`
+      : `Order cannot be voided in status "${d.status}": only an authorized order can${d.status === 'pending' || d.status === 'failed' ? ' (cancel it instead)' : ''}.`,
+  CAPTURE_EXCEEDS_AUTHORIZED: (d) =>
+    `Cannot capture ${d.requested}: only ${d.authorized} was authorized; nothing was captured.`,
+  CAPTURE_FAILED: (d) =>
+    `The payment provider refused the capture (${d.reason}); nothing was captured and the authorization is still open.`,
+  VOID_FAILED: (d) =>
+    d.status === 'paid'
+      ? `The authorization was captured before the void (${d.reason}); refund it instead.`
+      : `The payment provider refused the void (${d.reason}); the authorization is still open.`,
+  AUTHORIZATION_EXPIRED: () =>
+    'The authorization expired before it was captured; nothing was charged. The order can be paid again.',
   IDEMPOTENCY_KEY_REUSED: (d) =>
     `This idempotency key was first used ${d.firstProcedure === d.procedure ? 'with different input' : `for ${d.firstProcedure}`}; nothing was executed. A new request needs a new key.`,
   IDEMPOTENCY_KEY_IN_USE: () =>

@@ -10,11 +10,25 @@ export interface ChargeRequest {
   /** Derived from order id + claim version: every retry of one claim sends the same key. */
   idempotencyKey: string;
   metadata: Record<string, string>;
+  /** `manual`: authorize only (the PaymentIntent waits in `requires_capture`). */
+  captureMethod: 'automatic' | 'manual';
+  /**
+   * Where the customer returns after a 3-D Secure challenge. Null: nobody can complete one, so a
+   * card that asks for it fails as a decline (`authentication_required`).
+   */
+  returnUrl: string | null;
 }
 
 export type ChargeResult =
-  /** Money moved. */
-  | { kind: 'succeeded'; paymentIntentId: string }
+  /** Money moved (`amountReceived`: what was taken, less than the amount after a partial capture). */
+  | { kind: 'succeeded'; paymentIntentId: string; amountReceived?: number | undefined }
+  /** Manual capture: the funds are held (`requires_capture`) until captured or released. */
+  | { kind: 'authorized'; paymentIntentId: string; amountCapturable: number }
+  /**
+   * The PaymentIntent was canceled: nothing is charged or held any more (`reason`: Stripe's
+   * `cancellation_reason`, e.g. `automatic` when a hold lapsed, `abandoned`, `requested_by_customer`).
+   */
+  | { kind: 'canceled'; paymentIntentId: string; reason: string }
   /** The issuer said no. Terminal for this attempt; nothing was charged. */
   | {
       kind: 'declined';
@@ -30,8 +44,8 @@ export type ChargeResult =
    * was charged, and it is an outage on our side, not the customer's problem.
    */
   | { kind: 'unavailable'; reason: string }
-  /** The customer must act (3-D Secure); the outcome arrives later. */
-  | { kind: 'requires_action'; paymentIntentId: string }
+  /** The customer must act (3-D Secure) at `redirectUrl`; the outcome arrives later. */
+  | { kind: 'requires_action'; paymentIntentId: string; redirectUrl: string | null }
   /**
    * We do not know whether money moved: timeout, connection reset, provider 5xx, the key still in
    * use by another request. Resolved later with the same idempotency key, never reported as a failure.
@@ -90,7 +104,22 @@ export interface RefundGateway {
   listRefunds(paymentIntentId: string): Promise<ProviderRefund[] | { kind: 'unknown'; reason: string }>;
 }
 
-export interface PaymentGateway extends RefundGateway {
+/** A capture or a release of an authorization, keyed from its `captures` row. */
+export interface AuthorizationRequest {
+  paymentIntentId: string;
+  idempotencyKey: string;
+}
+
+export interface AuthorizationGateway {
+  /** Captures a held PaymentIntent (`amount`: part of it, the rest released; absent: all of it). */
+  capture(request: AuthorizationRequest & { amount: number | null }): Promise<ChargeResult>;
+  /** Cancels a PaymentIntent that holds funds or awaits the customer, releasing it. */
+  cancel(
+    request: AuthorizationRequest & { reason: 'requested_by_customer' | 'abandoned' },
+  ): Promise<ChargeResult>;
+}
+
+export interface PaymentGateway extends RefundGateway, AuthorizationGateway {
   /** Creates and confirms a PaymentIntent with the request's idempotency key. */
   charge(request: ChargeRequest): Promise<ChargeResult>;
   /** The PaymentIntent's current state: what counts when webhooks arrive late or out of order. */
@@ -109,6 +138,8 @@ export interface ProviderPaymentIntent {
   id: string;
   status: string;
   amount: number;
+  /** What was taken (less than `amount` after a partial capture). */
+  amountReceived: number;
   currency: string;
   created: number;
   metadata: Record<string, string>;

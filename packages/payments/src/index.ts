@@ -1,6 +1,22 @@
 export { chargeRequestFor, summarizeProcessingAttempts } from './attempts';
 export { type BackoffPolicy, fullJitterDelay } from './backoff';
 export { type CancelAnswer, cancelOrder } from './cancel';
+export { type CaptureAnswer, type CaptureInput, captureOrder, voidOrder } from './capture';
+export {
+  type CaptureRecoveryReport,
+  type CaptureRecoveryResult,
+  runCaptureRecovery,
+  summarizeOpenAuthorizations,
+} from './capture-recover';
+export {
+  type AuthorizationOutcome,
+  type Capture,
+  captureKeyFor,
+  capturesOf,
+  findCapture,
+  settleAuthorization,
+} from './capture-store';
+export { currentChallenge, refreshChallenge } from './challenge';
 export { MAXIMUM_CHARGE, minimumChargeAmount } from './charge-limits';
 export { type ClaimParams, type ClaimResult, claimOrder, idempotencyKeyFor } from './claim';
 export {
@@ -13,6 +29,8 @@ export {
 } from './deps';
 export { DomainError, type DomainErrorCode, type DomainErrorDetails, isDomainError } from './errors';
 export type {
+  AuthorizationGateway,
+  AuthorizationRequest,
   ChargeRequest,
   ChargeResult,
   LookupResult,

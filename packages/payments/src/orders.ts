@@ -19,6 +19,8 @@ export async function createOrder(
     amount: number;
     currency: string;
     paymentMethodId: string;
+    /** `manual`: paying only authorizes (capture later). Default `automatic`. */
+    captureMethod?: 'automatic' | 'manual' | undefined;
     idempotencyKeyId?: string | undefined;
   },
 ): Promise<Order> {
@@ -31,6 +33,7 @@ export async function createOrder(
       amount: params.amount,
       currency: params.currency,
       paymentMethodId: params.paymentMethodId,
+      captureMethod: params.captureMethod ?? 'automatic',
       idempotencyKeyId: params.idempotencyKeyId ?? null,
     })
     .onConflictDoNothing({ target: orders.idempotencyKeyId })

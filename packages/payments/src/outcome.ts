@@ -18,7 +18,22 @@ export function attemptOutcome(
 ): AttemptOutcome | undefined {
   switch (result.kind) {
     case 'succeeded':
-      return { status: 'succeeded', paymentIntentId: result.paymentIntentId };
+      return {
+        status: 'succeeded',
+        paymentIntentId: result.paymentIntentId,
+        amountReceived: result.amountReceived,
+      };
+    case 'authorized':
+      return { status: 'authorized', paymentIntentId: result.paymentIntentId };
+    case 'canceled':
+      // Canceled before it charged (an abandoned challenge, a cancel outside chargeonce): nothing
+      // taken, and no decline of the card, so paying again with it is not held back.
+      return {
+        status: 'failed',
+        paymentIntentId: result.paymentIntentId,
+        errorCode: canceledCode(result.reason),
+        declineCode: null,
+      };
     case 'declined':
       return {
         status: 'failed',
@@ -40,7 +55,11 @@ export function attemptOutcome(
             declineCode: null,
           };
     case 'requires_action':
-      return { status: 'requires_action', paymentIntentId: result.paymentIntentId };
+      return {
+        status: 'requires_action',
+        paymentIntentId: result.paymentIntentId,
+        actionUrl: result.redirectUrl,
+      };
     case 'not_found':
       // Looked up (consistently) past the key window and the provider never created a PaymentIntent
       // for it: nothing was charged, so the order may be paid again.
@@ -49,6 +68,9 @@ export function attemptOutcome(
       return undefined;
   }
 }
+
+/** Recorded as `error_code` of an attempt whose PaymentIntent was canceled (`canceled_abandoned`). */
+export const canceledCode = (reason: string) => `canceled_${reason}`;
 
 /** The caller's error for a failed attempt, whether this call made it or waited on it. */
 export function failureError(

@@ -1,6 +1,7 @@
-import { isOrderInFlight, isPaid, isPayable } from '@chargeonce/db';
+import { isAuthorized, isOrderInFlight, isPaid, isPayable } from '@chargeonce/db';
 import { chargeRequestFor } from './attempts';
 import { fullJitterDelay } from './backoff';
+import { currentChallenge } from './challenge';
 import { claimOrder } from './claim';
 import { DEFAULT_PAY_POLICY, noopLogger, type PaymentsDeps } from './deps';
 import { DomainError, type DomainErrorCode } from './errors';
@@ -22,6 +23,15 @@ export type PayOutcome =
   | { outcome: 'charged'; order: Order; paymentIntentId: string }
   /** The order was already paid (by another request); the payment is the existing one. */
   | { outcome: 'already_paid'; order: Order; paymentIntentId: string }
+  /** Manual capture: this call authorized the order (the funds are held until captured or voided). */
+  | { outcome: 'authorized'; order: Order; paymentIntentId: string }
+  /** The order was already authorized (by another request); nothing new is held. */
+  | { outcome: 'already_authorized'; order: Order; paymentIntentId: string }
+  /**
+   * The customer must complete a 3-D Secure challenge at `redirectUrl` (null: the provider gave no
+   * page to send them to). The order settles from the webhook, the return, or recovery.
+   */
+  | { outcome: 'requires_action'; order: Order; redirectUrl: string | null }
   /** The outcome is not known yet (provider timeout, or another payer still in flight). Never pay again. */
   | { outcome: 'processing'; order: Order };
 
@@ -53,11 +63,20 @@ export async function payOrder(deps: PaymentsDeps, input: PayInput): Promise<Pay
       paymentMethodId: input.paymentMethodId,
       waitedOn,
       declineCooldownMs: policy.declineCooldownMs,
+      returnUrl: deps.returnUrl,
     });
     if (!order) throw new DomainError({ code: 'ORDER_NOT_FOUND', orderId: input.orderId });
     if (attempt) return chargeClaimed(deps, order, attempt);
     if (isPaid(order.status) && order.paymentIntentId) {
       return finish(deps, { outcome: 'already_paid', order, paymentIntentId: order.paymentIntentId });
+    }
+    if ((order.status === 'authorized' || order.status === 'capturing') && order.paymentIntentId) {
+      return finish(deps, { outcome: 'already_authorized', order, paymentIntentId: order.paymentIntentId });
+    }
+    if (order.status === 'requires_action') {
+      // Another call started a challenge: the customer completes that one (same page, no new attempt).
+      const redirectUrl = await currentChallenge(deps.db, order.id);
+      return finish(deps, { outcome: 'requires_action', order, redirectUrl });
     }
     const inFlight = isOrderInFlight(order.status);
     // Canceled (or refunded): no decline replayed, no waiting; it cannot be paid.
@@ -69,11 +88,7 @@ export async function payOrder(deps: PaymentsDeps, input: PayInput): Promise<Pay
     // In flight, the order's version is the claim version of its attempt.
     if (inFlight) waitedOn ??= order.version;
     const elapsed = now() - startedAt;
-    if (
-      order.status === 'requires_action' ||
-      (inFlight && statusAgeMs >= policy.inflightStaleMs) ||
-      elapsed >= policy.deadlineMs
-    ) {
+    if ((inFlight && statusAgeMs >= policy.inflightStaleMs) || elapsed >= policy.deadlineMs) {
       return finish(deps, { outcome: 'processing', order });
     }
     // Payable but the claim missed: another claim moved the version between our read and write.
@@ -124,28 +139,39 @@ async function chargeClaimed(
   }
   switch (outcome.status) {
     case 'succeeded':
-      return answerCharged(deps, claimed, settled, outcome.paymentIntentId, log);
+    case 'authorized':
+      return answerTaken(deps, claimed, settled, outcome, log);
     case 'requires_action':
-      return finish(deps, { outcome: 'processing', order: settled ?? claimed });
+      return finish(deps, {
+        outcome: 'requires_action',
+        order: settled ?? claimed,
+        redirectUrl: outcome.actionUrl,
+      });
     case 'failed':
       throw failed(deps, failureError(claimed.id, outcome, providerMessage(result)));
   }
 }
 
-/** The charge succeeded: report it, re-reading first when someone else settled the claim. */
-async function answerCharged(
+/**
+ * The charge succeeded or the funds are held: report it, re-reading first when someone else settled
+ * the claim.
+ */
+async function answerTaken(
   deps: PaymentsDeps,
   claimed: Order,
   settled: Order | undefined,
-  paymentIntentId: string,
+  taken: { status: 'succeeded' | 'authorized'; paymentIntentId: string },
   log: Record<string, string>,
 ): Promise<PayOutcome> {
-  if (settled) return finish(deps, { outcome: 'charged', order: settled, paymentIntentId });
+  const { paymentIntentId } = taken;
+  const outcome = taken.status === 'succeeded' ? 'charged' : 'authorized';
+  if (settled) return finish(deps, { outcome, order: settled, paymentIntentId });
   // The conditional update missed: a webhook or recovery settled this claim first. Report what is
-  // true rather than assume.
+  // true rather than assume (a hold may have been captured since: still this call's authorization).
   const current = await findOrder(deps.db, claimed.id).catch(() => undefined);
-  if (current && isPaid(current.status) && current.paymentIntentId === paymentIntentId) {
-    return finish(deps, { outcome: 'charged', order: current, paymentIntentId });
+  const holds = (s: Order['status']) => isPaid(s) || (outcome === 'authorized' && isAuthorized(s));
+  if (current && holds(current.status) && current.paymentIntentId === paymentIntentId) {
+    return finish(deps, { outcome, order: current, paymentIntentId });
   }
   (deps.logger ?? noopLogger).error(
     { ...log, paymentIntentId, status: current?.status },

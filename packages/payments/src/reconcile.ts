@@ -1,7 +1,9 @@
 import { isAttemptInFlight, isPaid, orders, PAID_STATUSES, paymentAttempts } from '@chargeonce/db';
 import { and, eq, gte, inArray, lte, or } from 'drizzle-orm';
+import { settleAuthorization } from './capture-store';
 import { noopLogger, type PaymentsDeps } from './deps';
 import type { ProviderPaymentIntent } from './gateway';
+import { type HoldFindingKind, reconcileHolds } from './reconcile-holds';
 import { type RefundFindingKind, reconcileRefunds } from './refund-reconcile';
 import { finalizeAttempt } from './settle';
 
@@ -19,7 +21,8 @@ export type FindingKind =
   | 'currency_mismatch'
   /** More than one succeeded PaymentIntent for one order: a double charge. */
   | 'multiple_succeeded'
-  | RefundFindingKind;
+  | RefundFindingKind
+  | HoldFindingKind;
 
 export interface Finding {
   kind: FindingKind;
@@ -126,13 +129,22 @@ export async function reconcile(
       });
     }
     if (isPaid(order.status) && order.paymentIntentId === pi.id) continue;
-    if (heal && isAttemptInFlight(attempt.status)) {
-      const healed = await finalizeAttempt(deps.db, {
-        orderId: order.id,
-        attemptId: attempt.id,
-        claimVersion: attempt.claimVersion,
-        outcome: { status: 'succeeded', paymentIntentId: pi.id },
-      });
+    const canHeal = isAttemptInFlight(attempt.status) || attempt.status === 'authorized';
+    if (heal && canHeal) {
+      // Captured while ours was in flight or still held (the capture's answer was lost).
+      const healed =
+        attempt.status === 'authorized'
+          ? await settleAuthorization(deps.db, {
+              orderId: order.id,
+              paymentIntentId: pi.id,
+              outcome: { kind: 'captured', amountReceived: pi.amountReceived },
+            })
+          : await finalizeAttempt(deps.db, {
+              orderId: order.id,
+              attemptId: attempt.id,
+              claimVersion: attempt.claimVersion,
+              outcome: { status: 'succeeded', paymentIntentId: pi.id },
+            });
       if (healed) {
         logger.warn(
           { orderId: order.id, paymentIntentId: pi.id },
@@ -180,6 +192,7 @@ export async function reconcile(
     });
   }
 
+  findings.push(...(await reconcileHolds(deps, intents, { heal })));
   const refunded = await reconcileRefunds(deps, window, { heal });
   findings.push(...refunded.findings);
 
@@ -190,9 +203,11 @@ export async function reconcile(
     paidOrders: paid.length,
     refundedOrders: refunded.orders,
     findings,
-    unexplained: findings.filter((f) => f.kind !== 'orphan_healed' && f.kind !== 'refund_healed').length,
+    unexplained: findings.filter((f) => !HEALED.includes(f.kind)).length,
   };
 }
+
+const HEALED: FindingKind[] = ['orphan_healed', 'refund_healed', 'authorization_healed'];
 
 function isUuid(id: string | undefined): id is string {
   return !!id && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);

@@ -1,6 +1,7 @@
 import { type Executor, IN_FLIGHT_ATTEMPT_STATUSES, paymentAttempts, statusIn } from '@chargeonce/db';
 import { and, eq, getTableColumns, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { chargeRequestFor } from './attempts';
+import { type CaptureRecoveryReport, runCaptureRecovery } from './capture-recover';
 import { noopLogger, type PaymentsDeps } from './deps';
 import type { ChargeResult, LookupResult } from './gateway';
 import type { PaymentAttempt } from './orders';
@@ -25,6 +26,16 @@ export interface RecoveryPolicy {
   keyWindowMs: number;
   /** Attempts taken per run. */
   batchSize: number;
+  /**
+   * A 3-D Secure challenge not completed in this long is abandoned: its PaymentIntent is canceled
+   * and the order may be paid again.
+   */
+  challengeTimeoutMs: number;
+  /**
+   * An open authorization this old is re-read each run (did its hold lapse?). Stripe's card holds
+   * lapse after 7 days; its `payment_intent.canceled` webhook usually says so first.
+   */
+  authorizationCheckAfterMs: number;
 }
 
 export const DEFAULT_RECOVERY_POLICY: RecoveryPolicy = {
@@ -32,6 +43,8 @@ export const DEFAULT_RECOVERY_POLICY: RecoveryPolicy = {
   leaseMs: 120_000,
   keyWindowMs: MAX_KEY_WINDOW_MS,
   batchSize: 50,
+  challengeTimeoutMs: 15 * 60_000,
+  authorizationCheckAfterMs: 7 * 24 * 60 * 60_000,
 };
 
 export type LeasedAttempt = PaymentAttempt & { ageMs: number };
@@ -99,6 +112,7 @@ export type RecoveryResult =
   | 'succeeded'
   | 'failed'
   | 'requires_action'
+  | 'authorized'
   | 'unknown'
   | 'already_final'
   /** Another worker took the attempt over while this one worked through its batch. */
@@ -109,6 +123,8 @@ export interface RecoveryReport {
   results: Record<RecoveryResult, number>;
   /** The same pass over refunds left pending (see refund-recover.ts). */
   refunds: RefundRecoveryReport;
+  /** And over captures and voids left pending, and open authorizations (see capture-recover.ts). */
+  captures: CaptureRecoveryReport;
 }
 
 /** What the provider can tell about a leased attempt now, without ever charging twice. */
@@ -118,7 +134,18 @@ async function askProvider(
   policy: RecoveryPolicy,
 ): Promise<ChargeResult | LookupResult> {
   // The provider answered already (the customer must act): its PaymentIntent's state now.
-  if (attempt.paymentIntentId) return deps.gateway.retrieve(attempt.paymentIntentId);
+  if (attempt.paymentIntentId) {
+    const now = await deps.gateway.retrieve(attempt.paymentIntentId);
+    if (now.kind !== 'requires_action' || attempt.ageMs < policy.challengeTimeoutMs) return now;
+    // Abandoned: cancel it, so a late completion cannot charge an order paid again meanwhile. If
+    // the customer completed it just now, the cancel is refused: read where it stands.
+    const canceled = await deps.gateway.cancel({
+      paymentIntentId: attempt.paymentIntentId,
+      idempotencyKey: `${attempt.idempotencyKey}-abandon`,
+      reason: 'abandoned',
+    });
+    return canceled.kind === 'canceled' ? canceled : deps.gateway.retrieve(attempt.paymentIntentId);
+  }
   if (attempt.ageMs >= policy.keyWindowMs) {
     // Past the window the answer may abandon the attempt: only a consistent lookup will do.
     return deps.gateway.findByAttempt(attempt.id, {
@@ -169,18 +196,20 @@ export async function recoverAttempt(
 }
 
 /**
- * One recovery pass: lease stale attempts and re-drive each, and the same for pending refunds,
- * side by side (a failure of one pass does not keep the other from running). Safe to run anywhere,
+ * One recovery pass: lease stale attempts and re-drive each (abandoned challenges canceled), and
+ * the same for pending refunds, captures and voids, and old open authorizations, side by side (a failure of one pass does not keep the other from running). Safe to run anywhere,
  * any time.
  */
 export async function runRecovery(deps: PaymentsDeps, policy: RecoveryPolicy): Promise<RecoveryReport> {
   const refunds = runRefundRecovery(deps, policy);
+  const captures = runCaptureRecovery(deps, policy);
   try {
     const attempts = await leaseStaleAttempts(deps.db, policy);
     const results: Record<RecoveryResult, number> = {
       succeeded: 0,
       failed: 0,
       requires_action: 0,
+      authorized: 0,
       unknown: 0,
       already_final: 0,
       taken_over: 0,
@@ -188,9 +217,9 @@ export async function runRecovery(deps: PaymentsDeps, policy: RecoveryPolicy): P
     for (const attempt of attempts) {
       results[await recoverAttempt(deps, attempt, policy)]++;
     }
-    return { leased: attempts.length, results, refunds: await refunds };
+    return { leased: attempts.length, results, refunds: await refunds, captures: await captures };
   } finally {
     // Settled either way before the pass returns or throws (no unhandled rejection).
-    await refunds.catch(() => undefined);
+    await Promise.allSettled([refunds, captures]);
   }
 }

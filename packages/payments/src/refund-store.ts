@@ -27,9 +27,12 @@ export function refundKeyFor(refundId: string): string {
  * The one way an order's refunded amount changes (a reservation, a release): the amount, the status
  * that follows it, the version bumped (every change of an order is), and when.
  */
+/** What a refund may give back: what was taken (all of the amount, or less after a partial capture). */
+const taken = sql`coalesce(${orders.capturedAmount}, ${orders.amount})`;
+
 const refundedAmountBecomes = (after: SQL) => ({
   refundedAmount: after,
-  status: refundedStatusFor(after, orders.amount),
+  status: refundedStatusFor(after, taken),
   version: sql`${orders.version} + 1`,
   refundedAt: sql`now()`,
   updatedAt: sql`now()`,
@@ -65,7 +68,7 @@ export async function reserveRefund(
     db
       .select({
         ...getTableColumns(orders),
-        ask: sql<number>`coalesce(${params.amount ?? null}::int, ${orders.amount} - ${orders.refundedAmount})`.as(
+        ask: sql<number>`coalesce(${params.amount ?? null}::int, ${taken} - ${orders.refundedAmount})`.as(
           'ask',
         ),
       })
@@ -83,7 +86,7 @@ export async function reserveRefund(
           eq(orders.id, cur.id),
           statusIn(orders.status, REFUNDABLE_STATUSES),
           sql`${cur.ask} > 0`,
-          sql`${after} <= ${orders.amount}`,
+          sql`${after} <= ${taken}`,
         ),
       )
       .returning({

@@ -140,7 +140,7 @@ async function requestRefund(deps: PaymentsDeps, input: RefundInput): Promise<Re
     if (!(REFUNDABLE_STATUSES as readonly string[]).includes(now.status)) {
       throw new DomainError({ code: 'ORDER_NOT_REFUNDABLE', orderId: now.id, status: now.status });
     }
-    const refundable = now.amount - now.refundedAmount;
+    const refundable = (now.capturedAmount ?? now.amount) - now.refundedAmount;
     if (input.amount === undefined && refundable > 0 && tries < FULL_REFUND_TRIES) continue;
     throw new DomainError({
       code: 'REFUND_EXCEEDS_REFUNDABLE',

@@ -13,9 +13,13 @@ import type { Order } from './orders';
 
 /** How an attempt ended, as recorded on it. */
 export type AttemptOutcome =
-  | { status: 'succeeded'; paymentIntentId: string }
+  /** `amountReceived`: what was taken (the amount, unless a partial capture took less). */
+  | { status: 'succeeded'; paymentIntentId: string; amountReceived?: number | undefined }
   | { status: 'failed'; paymentIntentId: string | null; errorCode: string; declineCode: string | null }
-  | { status: 'requires_action'; paymentIntentId: string };
+  /** `actionUrl`: the challenge the customer must complete, null when the provider gave none. */
+  | { status: 'requires_action'; paymentIntentId: string; actionUrl: string | null }
+  /** Manual capture: the provider holds the funds. */
+  | { status: 'authorized'; paymentIntentId: string };
 
 /** Recorded as `error_code` when the provider refused our credentials (nothing was executed). */
 export const PROVIDER_UNAVAILABLE_CODE = 'provider_unavailable';
@@ -29,6 +33,8 @@ const p = {
   paymentIntentId: sql.placeholder('paymentIntentId'),
   errorCode: sql.placeholder('errorCode'),
   declineCode: sql.placeholder('declineCode'),
+  capturedAmount: sql.placeholder('capturedAmount'),
+  actionUrl: sql.placeholder('actionUrl'),
 };
 
 /** One prepared statement per outcome: each has its own `SETTLE` move. */
@@ -36,6 +42,8 @@ const settleStatement = (outcome: AttemptOutcome['status']) =>
   preparedStatement(`co_settle_${outcome}`, (db) => {
     const move = SETTLE[outcome];
     const paid = outcome === 'succeeded';
+    // The order names its PaymentIntent once it is charged or holds funds.
+    const named = paid || outcome === 'authorized';
     const a = paymentAttempts;
     const theAttempt = and(
       eq(a.id, p.attemptId),
@@ -48,8 +56,10 @@ const settleStatement = (outcome: AttemptOutcome['status']) =>
         .set({
           status: status(move.order.to),
           version: sql`${orders.version} + 1`,
-          paymentIntentId: paid ? sql`${p.paymentIntentId}` : null,
+          paymentIntentId: named ? sql`${p.paymentIntentId}` : null,
           paidAt: paid ? sql`now()` : null,
+          capturedAmount: paid ? sql`coalesce(${p.capturedAmount}::int, ${orders.amount})` : null,
+          authorizedAt: outcome === 'authorized' ? sql`now()` : sql`${orders.authorizedAt}`,
           updatedAt: sql`now()`,
         })
         .where(
@@ -82,6 +92,7 @@ const settleStatement = (outcome: AttemptOutcome['status']) =>
           paymentIntentId: sql`${p.paymentIntentId}`,
           errorCode: sql`${p.errorCode}`,
           declineCode: sql`${p.declineCode}`,
+          actionUrl: sql`${p.actionUrl}`,
           completedAt: sql`now()`,
         })
         .where(
@@ -100,6 +111,7 @@ const statements = {
   succeeded: settleStatement('succeeded'),
   failed: settleStatement('failed'),
   requires_action: settleStatement('requires_action'),
+  authorized: settleStatement('authorized'),
 };
 
 /**
@@ -123,6 +135,8 @@ export async function finalizeAttempt(
     paymentIntentId: outcome.paymentIntentId,
     errorCode: failed?.errorCode ?? null,
     declineCode: failed?.declineCode ?? null,
+    capturedAmount: outcome.status === 'succeeded' ? (outcome.amountReceived ?? null) : null,
+    actionUrl: outcome.status === 'requires_action' ? outcome.actionUrl : null,
   });
   return row;
 }

@@ -37,23 +37,36 @@ export function createStripeGateway(
             currency: request.currency,
             payment_method: request.paymentMethodId,
             confirm: true,
-            // Server-side confirmation only: no redirect-based methods, so no return_url needed.
-            automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
-            // No customer is present to complete 3-D Secure: fail fast as a decline instead of
-            // parking the order in requires_action, so the customer can pay with another card.
-            error_on_requires_action: true,
+            capture_method: request.captureMethod,
+            ...authenticationParams(request.returnUrl),
             metadata: request.metadata,
           },
           { idempotencyKey: request.idempotencyKey },
         ),
       );
-      if (call.ok) return fromPaymentIntent(call.value);
-      const result = classifyStripeError(call.error);
-      // Refused after one of the SDK's retries: an earlier try of this call may have executed.
-      if (result.kind === 'unavailable' && call.tries > 1) {
-        return { kind: 'unknown', reason: `${result.reason}_after_retry` };
-      }
-      return result;
+      return call.ok ? fromPaymentIntent(call.value) : callFailure(call.error, call.tries);
+    },
+
+    async capture(request): Promise<ChargeResult> {
+      const call = await runCall(callTimeoutMs, () =>
+        client.paymentIntents.capture(
+          request.paymentIntentId,
+          request.amount === null ? {} : { amount_to_capture: request.amount },
+          { idempotencyKey: request.idempotencyKey },
+        ),
+      );
+      return call.ok ? fromPaymentIntent(call.value) : authorizationFailure(call.error, call.tries);
+    },
+
+    async cancel(request): Promise<ChargeResult> {
+      const call = await runCall(callTimeoutMs, () =>
+        client.paymentIntents.cancel(
+          request.paymentIntentId,
+          { cancellation_reason: request.reason },
+          { idempotencyKey: request.idempotencyKey },
+        ),
+      );
+      return call.ok ? fromPaymentIntent(call.value) : authorizationFailure(call.error, call.tries);
     },
 
     async retrieve(paymentIntentId: string): Promise<ChargeResult> {
@@ -70,6 +83,7 @@ export function createStripeGateway(
           id: pi.id,
           status: pi.status,
           amount: pi.amount,
+          amountReceived: pi.amount_received,
           currency: pi.currency,
           created: pi.created,
           metadata: pi.metadata ?? {},
@@ -103,6 +117,44 @@ export function createStripeGateway(
   };
 }
 
+/**
+ * With a return URL the customer can complete 3-D Secure: the PaymentIntent waits in
+ * `requires_action` with `next_action.redirect_to_url`. Without one nobody can: fail fast as a
+ * decline (`authentication_required`), so the customer can pay with another card.
+ */
+function authenticationParams(
+  returnUrl: string | null,
+): Pick<
+  Stripe.PaymentIntentCreateParams,
+  'automatic_payment_methods' | 'return_url' | 'error_on_requires_action'
+> {
+  if (returnUrl) return { automatic_payment_methods: { enabled: true }, return_url: returnUrl };
+  return {
+    automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+    error_on_requires_action: true,
+  };
+}
+
+/**
+ * A capture's or cancel's error. A card error here is Stripe refusing the capture (e.g. the hold
+ * lapsed), not the customer's bank: a refusal before executing, as is an unexpected state.
+ */
+function authorizationFailure(err: unknown, tries: number): ChargeResult {
+  const result = callFailure(err, tries);
+  return result.kind === 'declined'
+    ? { kind: 'rejected', code: result.code, message: result.message }
+    : result;
+}
+
+/** A create's, capture's or cancel's error, classified. */
+function callFailure(err: unknown, tries: number): ChargeResult {
+  const result = classifyStripeError(err);
+  // Refused after one of the SDK's retries: an earlier try of this call may have executed.
+  if (result.kind === 'unavailable' && tries > 1)
+    return { kind: 'unknown', reason: `${result.reason}_after_retry` };
+  return result;
+}
+
 /** A read that fails says nothing about the payment: never a decline, always still unknown. */
 function lookupFailure(what: string, err: unknown): ChargeResult {
   const result = classifyStripeError(err);
@@ -113,11 +165,22 @@ function lookupFailure(what: string, err: unknown): ChargeResult {
 export function fromPaymentIntent(intent: Stripe.PaymentIntent): ChargeResult {
   switch (intent.status) {
     case 'succeeded':
-      return { kind: 'succeeded', paymentIntentId: intent.id };
+      return { kind: 'succeeded', paymentIntentId: intent.id, amountReceived: intent.amount_received };
+    case 'requires_capture':
+      return { kind: 'authorized', paymentIntentId: intent.id, amountCapturable: intent.amount_capturable };
     case 'requires_action':
-      return { kind: 'requires_action', paymentIntentId: intent.id };
-    case 'requires_payment_method':
-    case 'canceled': {
+      return {
+        kind: 'requires_action',
+        paymentIntentId: intent.id,
+        redirectUrl: intent.next_action?.redirect_to_url?.url ?? null,
+      };
+    case 'canceled':
+      return {
+        kind: 'canceled',
+        paymentIntentId: intent.id,
+        reason: intent.cancellation_reason ?? 'canceled',
+      };
+    case 'requires_payment_method': {
       const error = intent.last_payment_error;
       return {
         kind: 'declined',
@@ -128,7 +191,6 @@ export function fromPaymentIntent(intent: Stripe.PaymentIntent): ChargeResult {
       };
     }
     case 'processing':
-    case 'requires_capture':
     case 'requires_confirmation':
       // Not final yet: the webhook or the recovery worker settles it.
       return { kind: 'unknown', reason: `payment_intent_${intent.status}`, paymentIntentId: intent.id };

@@ -1,5 +1,7 @@
 import { type Executor, isAttemptInFlight, paymentAttempts, stripeEvents } from '@chargeonce/db';
 import { eq, or } from 'drizzle-orm';
+import { authorizationOutcome } from './capture';
+import { settleAuthorization } from './capture-store';
 import { noopLogger, type PaymentsDeps } from './deps';
 import { attemptOutcome } from './outcome';
 import { applyRefundEvent } from './refund-events';
@@ -76,6 +78,13 @@ export async function applyPaymentIntentEvent(
     return record('unknown_payment_intent');
   }
 
+  if (attempt.status === 'authorized' && attempt.paymentIntentId) {
+    return applyToAuthorization(deps, event, {
+      orderId: attempt.orderId,
+      paymentIntentId: attempt.paymentIntentId,
+    });
+  }
+
   const current = await deps.gateway.retrieve(event.paymentIntentId);
   const outcome = attemptOutcome(current, { keyMayHaveExecuted: true });
   // An attempt still awaiting the customer that the provider says still awaits them: no change.
@@ -84,19 +93,43 @@ export async function applyPaymentIntentEvent(
     // still processing is acknowledged (its final event will come); a failed re-read is not.
     return outcome || (current.kind === 'unknown' && current.paymentIntentId) ? 'pending' : 'retry_later';
   }
-
-  return deps.db.transaction(async (tx) => {
-    if ((await recordEvent(tx, event, 'finalized')) === 'duplicate') return 'duplicate';
-    const finalized = await finalizeAttempt(tx, {
+  return recordAndSettle(deps, event, (tx) =>
+    finalizeAttempt(tx, {
       orderId: attempt.orderId,
       attemptId: attempt.id,
       claimVersion: attempt.claimVersion,
       outcome,
-    });
-    if (finalized) {
-      logger.info(
-        { eventId: event.id, attemptId: attempt.id, status: outcome.status },
-        'webhook finalized attempt',
+    }),
+  );
+}
+
+/**
+ * An event for an open authorization (`payment_intent.succeeded` after a capture, `.canceled`
+ * when the hold lapsed or was voided): the PaymentIntent re-read decides, as for attempts.
+ */
+async function applyToAuthorization(
+  deps: PaymentsDeps,
+  event: PaymentIntentEvent,
+  held: { orderId: string; paymentIntentId: string },
+): Promise<EventResult> {
+  const current = await deps.gateway.retrieve(held.paymentIntentId);
+  const outcome = authorizationOutcome(current);
+  if (!outcome) return current.kind === 'unknown' ? 'retry_later' : 'pending';
+  return recordAndSettle(deps, event, (tx) => settleAuthorization(tx, { ...held, outcome }));
+}
+
+/** Records the event and settles in one transaction: a redelivery (or a racing one) is a no-op. */
+async function recordAndSettle(
+  deps: PaymentsDeps,
+  event: PaymentIntentEvent,
+  settle: (tx: Executor) => Promise<unknown>,
+): Promise<EventResult> {
+  return deps.db.transaction(async (tx) => {
+    if ((await recordEvent(tx, event, 'finalized')) === 'duplicate') return 'duplicate';
+    if (await settle(tx)) {
+      (deps.logger ?? noopLogger).info(
+        { eventId: event.id, type: event.type, paymentIntentId: event.paymentIntentId },
+        'webhook settled the payment',
       );
       return 'finalized';
     }

@@ -5,7 +5,7 @@ import type { PaymentsDeps } from '../src/deps';
 import type { ChargeRequest, PaymentGateway } from '../src/gateway';
 import { createOrder } from '../src/orders';
 import { payOrder } from '../src/pay';
-import { unusedRefunds, useDatabase } from './support';
+import { unusedRefundsAndCaptures, useDatabase } from './support';
 
 /** cancelOrder against real PostgreSQL, alone and racing payOrder, counted at the provider. */
 let handle: DbHandle;
@@ -21,7 +21,7 @@ useDatabase(
 function provider(decline = false) {
   const charges: ChargeRequest[] = [];
   const gateway: PaymentGateway = {
-    ...unusedRefunds,
+    ...unusedRefundsAndCaptures,
     async charge(request) {
       charges.push(request);
       // Let the racing cancel run while the charge is in flight.

@@ -5,7 +5,7 @@ import { claimOrder, idempotencyKeyFor } from '../src/claim';
 import type { PaymentGateway } from '../src/gateway';
 import { createOrder } from '../src/orders';
 import { payOrder } from '../src/pay';
-import { unusedRefunds } from './support';
+import { unusedRefundsAndCaptures } from './support';
 
 /** The claim statement and how it reaches PostgreSQL, on real PostgreSQL with the real migrations. */
 let database: TestDatabase;
@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 const gateway: PaymentGateway = {
-  ...unusedRefunds,
+  ...unusedRefundsAndCaptures,
   charge: async (request) => ({ kind: 'succeeded', paymentIntentId: `pi_${request.idempotencyKey}` }),
   retrieve: () => Promise.reject(new Error('not used')),
   findByAttempt: () => Promise.reject(new Error('not used')),

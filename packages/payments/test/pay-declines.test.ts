@@ -7,7 +7,7 @@ import { DomainError } from '../src/errors';
 import type { ChargeRequest, ChargeResult, PaymentGateway } from '../src/gateway';
 import { createOrder } from '../src/orders';
 import { payOrder } from '../src/pay';
-import { unusedRefunds, useDatabase } from './support';
+import { unusedRefundsAndCaptures, useDatabase } from './support';
 
 /**
  * Declines under concurrency, on real PostgreSQL: a burst of pays with one payment method reaches
@@ -32,7 +32,7 @@ function heldGateway() {
     release = r;
   });
   const gateway: PaymentGateway = {
-    ...unusedRefunds,
+    ...unusedRefundsAndCaptures,
     async charge(request): Promise<ChargeResult> {
       charges.push(request);
       await gate;

@@ -7,7 +7,7 @@ import type { ChargeRequest, ChargeResult, PaymentGateway } from '../src/gateway
 import { createOrder } from '../src/orders';
 import { payOrder } from '../src/pay';
 import { finalizeAttempt } from '../src/settle';
-import { unusedRefunds, useDatabase } from './support';
+import { unusedRefundsAndCaptures, useDatabase } from './support';
 
 /**
  * payOrder against real PostgreSQL with a scripted gateway, for the paths a real provider only
@@ -43,7 +43,7 @@ const newOrder = () =>
 const charges: ChargeRequest[] = [];
 /** A gateway whose charge is scripted; payOrder never looks PaymentIntents up. */
 const chargeOnly = (charge: PaymentGateway['charge']): PaymentGateway => ({
-  ...unusedRefunds,
+  ...unusedRefundsAndCaptures,
   charge,
   retrieve: () => Promise.reject(new Error('payOrder does not retrieve')),
   findByAttempt: () => Promise.reject(new Error('payOrder does not search')),

@@ -6,7 +6,7 @@ import { createOrder, findOrder } from '../src/orders';
 import { DEFAULT_RECOVERY_POLICY, leaseStaleAttempts, recoverAttempt, runRecovery } from '../src/recover';
 import { type AttemptOutcome, finalizeAttempt } from '../src/settle';
 import { applyPaymentIntentEvent } from '../src/webhook';
-import { unusedRefunds, useDatabase } from './support';
+import { unusedRefundsAndCaptures, useDatabase } from './support';
 
 /**
  * Every settle move the state machine declares, run on real PostgreSQL from every state it may
@@ -22,9 +22,14 @@ useDatabase('settle', (db) => {
 let pis = 0;
 const outcomeFor = (status: AttemptOutcome['status']): AttemptOutcome => {
   const paymentIntentId = `pi_settle_${++pis}_${Date.now()}`;
-  return status === 'failed'
-    ? { status, paymentIntentId, errorCode: 'card_declined', declineCode: 'generic_decline' }
-    : { status, paymentIntentId };
+  switch (status) {
+    case 'failed':
+      return { status, paymentIntentId, errorCode: 'card_declined', declineCode: 'generic_decline' };
+    case 'requires_action':
+      return { status, paymentIntentId, actionUrl: 'https://bank.example/challenge' };
+    default:
+      return { status, paymentIntentId };
+  }
 };
 
 /** A claimed order whose attempt is in `from` (moved there by the product's own statements). */
@@ -76,7 +81,7 @@ describe('every settle move, from every state it may start in', () => {
 /** A provider that says every PaymentIntent it is asked about has succeeded. */
 const succeededProvider = (): PaymentGateway & { charges: number } => {
   const gateway = {
-    ...unusedRefunds,
+    ...unusedRefundsAndCaptures,
     charges: 0,
     charge: async () => {
       gateway.charges++;

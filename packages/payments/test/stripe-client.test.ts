@@ -37,6 +37,8 @@ const request = {
   paymentMethodId: 'pm_card_visa',
   idempotencyKey: 'key-1',
   metadata: {},
+  captureMethod: 'automatic' as const,
+  returnUrl: null,
 };
 
 describe('a refused key', () => {

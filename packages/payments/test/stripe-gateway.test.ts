@@ -55,6 +55,8 @@ describe('createStripeGateway against the emulator', () => {
     paymentMethodId,
     idempotencyKey,
     metadata: { order_id: idempotencyKey },
+    captureMethod: 'automatic' as const,
+    returnUrl: null,
   });
 
   it('charges once per idempotency key, however often it is called', async () => {

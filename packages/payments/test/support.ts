@@ -1,7 +1,13 @@
 import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { afterAll, beforeAll } from 'vitest';
-import type { PaymentGateway, RefundGateway, RefundRequest, RefundResult } from '../src/gateway';
+import type {
+  AuthorizationGateway,
+  PaymentGateway,
+  RefundGateway,
+  RefundRequest,
+  RefundResult,
+} from '../src/gateway';
 
 /**
  * A throwaway PostgreSQL with the real migrations for one test file, a pool on it and one user:
@@ -25,11 +31,13 @@ export function useDatabase(
   });
 }
 
-/** The refund half of a gateway, for fakes of tests that never refund. */
-export const unusedRefunds: RefundGateway = {
+/** The refund and capture halves of a gateway, for fakes of tests that never refund or capture. */
+export const unusedRefundsAndCaptures: RefundGateway & AuthorizationGateway = {
   refund: () => Promise.reject(new Error('not used')),
   retrieveRefund: () => Promise.reject(new Error('not used')),
   listRefunds: () => Promise.reject(new Error('not used')),
+  capture: () => Promise.reject(new Error('not used')),
+  cancel: () => Promise.reject(new Error('not used')),
 };
 
 /** Stripe's answer to a refund when all goes well. */
@@ -47,7 +55,7 @@ export function refundingProvider(
 ) {
   const requests: RefundRequest[] = [];
   const gateway: PaymentGateway = {
-    ...unusedRefunds,
+    ...unusedRefundsAndCaptures,
     charge: async (r) => ({ kind: 'succeeded', paymentIntentId: `pi_${r.idempotencyKey}` }),
     retrieve: () => Promise.reject(new Error('not used')),
     findByAttempt: () => Promise.reject(new Error('not used')),

@@ -105,6 +105,13 @@ export interface EmulatedPaymentIntent {
   currency: string;
   /** 'succeeded' | 'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'requires_capture' | 'processing' | 'canceled' */
   status: string;
+  capture_method: string;
+  /** Held and not captured yet (manual capture, `requires_capture`). */
+  amount_capturable: number;
+  /** Taken: the amount once succeeded, or what a partial capture took. */
+  amount_received: number;
+  /** Why it was canceled (`automatic` when a hold lapsed, `abandoned`, ...); null otherwise. */
+  cancellation_reason: string | null;
   payment_method: string | null;
   metadata: Record<string, string>;
   created: number;

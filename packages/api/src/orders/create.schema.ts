@@ -21,6 +21,14 @@ export const createInput = z
       .regex(/^[A-Za-z]{3}$/, { message: 'currency must be a 3-letter ISO code' })
       .transform((c) => c.toLowerCase()),
     paymentMethodId: paymentMethodIdSchema,
+    /**
+     * `manual`: paying only authorizes; capture with `orders.capture` (or release with `orders.void`).
+     * Absent: `automatic` (optional, not defaulted here, so the fingerprint of a request stored under
+     * an idempotency key before this field existed is unchanged).
+     */
+    captureMethod: z
+      .enum(['automatic', 'manual'], { message: 'captureMethod must be automatic or manual' })
+      .optional(),
     /** The customer, when a service creates the order (required then). */
     userId: userIdSchema.optional(),
     ...idempotencyKeyField,

@@ -15,5 +15,9 @@ export const payOutput = z.discriminatedUnion('outcome', [
   z.object({ outcome: z.literal('charged'), order: orderDto, paymentIntentId: z.string() }),
   z.object({ outcome: z.literal('already_paid'), order: orderDto, paymentIntentId: z.string() }),
   z.object({ outcome: z.literal('processing'), order: orderDto }),
+  z.object({ outcome: z.literal('authorized'), order: orderDto, paymentIntentId: z.string() }),
+  z.object({ outcome: z.literal('already_authorized'), order: orderDto, paymentIntentId: z.string() }),
+  /** Send the customer to `redirectUrl` (the bank's 3-D Secure challenge); they come back to the order. */
+  z.object({ outcome: z.literal('requires_action'), order: orderDto, redirectUrl: z.string().nullable() }),
 ]);
 export type PayOutput = z.infer<typeof payOutput>;

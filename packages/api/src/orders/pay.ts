@@ -12,8 +12,12 @@ import { payInput, payOutput } from './pay.schema';
  */
 export const pay = idempotentMutation(
   'orders:pay',
-  // `processing` is no final answer: a retry with the key asks again and gets the outcome.
-  { input: payInput, output: payOutput, isFinal: (out) => out.outcome !== 'processing' },
+  // `processing` and `requires_action` are no final answers: a retry with the key asks again.
+  {
+    input: payInput,
+    output: payOutput,
+    isFinal: (out) => out.outcome !== 'processing' && out.outcome !== 'requires_action',
+  },
   async ({ ctx, input }) => {
     ctx.audit.orderId = input.orderId;
     const result = await payOrder(ctx.payments, {
@@ -23,8 +27,13 @@ export const pay = idempotentMutation(
     });
     ctx.audit.outcome = result.outcome;
     const order = toOrderDto(result.order);
-    return result.outcome === 'processing'
-      ? { outcome: result.outcome, order }
-      : { outcome: result.outcome, order, paymentIntentId: result.paymentIntentId };
+    switch (result.outcome) {
+      case 'processing':
+        return { outcome: result.outcome, order };
+      case 'requires_action':
+        return { outcome: result.outcome, order, redirectUrl: result.redirectUrl };
+      default:
+        return { outcome: result.outcome, order, paymentIntentId: result.paymentIntentId };
+    }
   },
 );

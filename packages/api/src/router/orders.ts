@@ -1,17 +1,27 @@
-import { createOrder, getOrder, listOrders, refundsOf } from '@chargeonce/payments';
+import {
+  capturesOf,
+  createOrder,
+  getOrder,
+  listOrders,
+  refreshChallenge,
+  refundsOf,
+} from '@chargeonce/payments';
 import { z } from 'zod';
 import {
   attemptDto,
+  captureDto,
   orderDto,
   orderIdSchema,
   refundDto,
   toAttemptDto,
+  toCaptureDto,
   toOrderDto,
   toRefundDto,
   userIdSchema,
 } from '../dto';
 import { idempotentMutation } from '../idempotency';
 import { cancel } from '../orders/cancel';
+import { capture, voidAuthorization } from '../orders/capture';
 import { createInput } from '../orders/create.schema';
 import { pay } from '../orders/pay';
 import { refund } from '../orders/refund';
@@ -32,16 +42,36 @@ export const ordersRouter = router({
 
   get: scopedProcedure('orders:read')
     .input(z.strictObject({ orderId: orderIdSchema, userId: userIdSchema.optional() }))
-    .output(z.object({ order: orderDto, attempts: z.array(attemptDto), refunds: z.array(refundDto) }))
+    .output(
+      z.object({
+        order: orderDto,
+        attempts: z.array(attemptDto),
+        refunds: z.array(refundDto),
+        captures: z.array(captureDto),
+      }),
+    )
     .query(async ({ ctx, input }) => {
       ctx.audit.orderId = input.orderId;
       const userId = ownerFor(ctx.principal, input.userId, false);
-      const { order, attempts } = await getOrder(ctx.db, { orderId: input.orderId, userId });
-      const refunds = await refundsOf(ctx.db, order.id);
+      let { order, attempts } = await getOrder(ctx.db, { orderId: input.orderId, userId });
+      // Back from a 3-D Secure challenge (or looking while one is open): the provider's word
+      // settles it now, if the webhook has not yet. A failed read changes nothing.
+      if (order.status === 'requires_action') {
+        const settled = await refreshChallenge(ctx.payments, order.id).catch((err: unknown) => {
+          ctx.logger?.warn({ err, orderId: order.id }, 'could not re-read the challenge');
+          return false;
+        });
+        if (settled) ({ order, attempts } = await getOrder(ctx.db, { orderId: input.orderId, userId }));
+      }
+      const [refunds, captures] = await Promise.all([
+        refundsOf(ctx.db, order.id),
+        capturesOf(ctx.db, order.id),
+      ]);
       return {
         order: toOrderDto(order),
         attempts: attempts.map(toAttemptDto),
         refunds: refunds.map(toRefundDto),
+        captures: captures.map(toCaptureDto),
       };
     }),
 
@@ -69,4 +99,6 @@ export const ordersRouter = router({
   pay,
   refund,
   cancel,
+  capture,
+  void: voidAuthorization,
 });

@@ -1,0 +1,53 @@
+import { type Executor, paymentAttempts, status } from '@chargeonce/db';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import type { PaymentsDeps } from './deps';
+import { attemptOutcome } from './outcome';
+import { finalizeAttempt } from './settle';
+
+/** The challenge page of the order's attempt awaiting the customer, if one is open. */
+export async function currentChallenge(db: Executor, orderId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ actionUrl: paymentAttempts.actionUrl })
+    .from(paymentAttempts)
+    .where(
+      and(
+        eq(paymentAttempts.orderId, orderId),
+        sql`${paymentAttempts.status} = ${status('requires_action')}`,
+      ),
+    )
+    .orderBy(desc(paymentAttempts.claimVersion))
+    .limit(1);
+  return row?.actionUrl ?? null;
+}
+
+/**
+ * The customer is back from a challenge (or someone looks at the order): re-read the PaymentIntent of
+ * the order's attempt awaiting the customer and settle what the provider says, with the same
+ * conditional statement as the webhook and recovery, so whichever comes first settles it once. A
+ * read that fails changes nothing.
+ */
+export async function refreshChallenge(deps: PaymentsDeps, orderId: string): Promise<boolean> {
+  const [attempt] = await deps.db
+    .select()
+    .from(paymentAttempts)
+    .where(
+      and(
+        eq(paymentAttempts.orderId, orderId),
+        sql`${paymentAttempts.status} = ${status('requires_action')}`,
+      ),
+    )
+    .orderBy(desc(paymentAttempts.claimVersion))
+    .limit(1);
+  if (!attempt?.paymentIntentId) return false;
+  const outcome = attemptOutcome(await deps.gateway.retrieve(attempt.paymentIntentId), {
+    keyMayHaveExecuted: true,
+  });
+  if (!outcome || outcome.status === 'requires_action') return false;
+  const settled = await finalizeAttempt(deps.db, {
+    orderId,
+    attemptId: attempt.id,
+    claimVersion: attempt.claimVersion,
+    outcome,
+  });
+  return settled !== undefined;
+}
