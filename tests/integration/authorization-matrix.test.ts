@@ -46,6 +46,8 @@ interface Row {
   answers: Partial<Record<Caller, Answer>>;
   /** The target order is paid first (what a refund needs). */
   paid?: true;
+  /** The target order captures later and is authorized first (what a capture or void needs). */
+  authorized?: true;
 }
 
 const asService = (caller: Caller) => caller.startsWith('service');
@@ -55,6 +57,15 @@ const ON_THE_OWNERS_ORDER: Row['answers'] = {
   'owner by session cookie': 'ok',
   'session cookie without CSRF header': 'FORBIDDEN',
   'other user': 'NOT_FOUND',
+  'service with the scope': 'ok',
+  'service without it': 'FORBIDDEN',
+};
+/** A call only a service with the scope may make: every customer is refused before the order is read. */
+const MERCHANT_ONLY: Row['answers'] = {
+  owner: 'FORBIDDEN',
+  'owner by session cookie': 'FORBIDDEN',
+  'session cookie without CSRF header': 'FORBIDDEN',
+  'other user': 'FORBIDDEN',
   'service with the scope': 'ok',
   'service without it': 'FORBIDDEN',
 };
@@ -125,6 +136,21 @@ const MATRIX: Record<string, Row> = {
     scope: 'orders:write',
     input: (t) => ({ orderId: t.orderId }),
     answers: ON_THE_OWNERS_ORDER,
+  },
+  // The merchant captures or voids (when the goods ship); no customer token carries orders:capture.
+  'orders.capture': {
+    type: 'mutation',
+    scope: 'orders:capture',
+    input: (t) => ({ orderId: t.orderId }),
+    answers: MERCHANT_ONLY,
+    authorized: true,
+  },
+  'orders.void': {
+    type: 'mutation',
+    scope: 'orders:capture',
+    input: (t) => ({ orderId: t.orderId }),
+    answers: MERCHANT_ONLY,
+    authorized: true,
   },
 };
 
@@ -219,7 +245,8 @@ const counts = async () => ({
   ...(
     await env.db.sql`select (select count(*) from orders)::int as orders,
                               (select count(*) from payment_attempts)::int as attempts,
-                              (select count(*) from refunds)::int as refunds`
+                              (select count(*) from refunds)::int as refunds,
+                              (select count(*) from captures)::int as captures`
   )[0],
   paymentIntents: env.emulator.paymentIntents().length,
 });
@@ -242,8 +269,9 @@ describe('the authorization matrix', () => {
       amount: 900,
       currency: 'usd',
       paymentMethodId: 'pm_card_visa',
+      ...(row.authorized ? { captureMethod: 'manual' as const } : {}),
     });
-    if (row.paid) await owner.client.orders.pay.mutate({ orderId: order.id });
+    if (row.paid || row.authorized) await owner.client.orders.pay.mutate({ orderId: order.id });
     const start = (await owner.client.orders.get.query({ orderId: order.id })).order;
     const credentials = await headersFor(caller, row, owner);
     const before = await counts();

@@ -83,6 +83,8 @@ export const KIND: Record<Procedure, 'query' | 'mutation'> = {
   pay: 'mutation',
   refund: 'mutation',
   cancel: 'mutation',
+  capture: 'mutation',
+  void: 'mutation',
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ export const protoObject = fc
 // ---------------------------------------------------------------------------------------------
 // Each procedure's input
 
-export const PROCEDURES = ['create', 'get', 'list', 'pay', 'refund', 'cancel'] as const;
+export const PROCEDURES = ['create', 'get', 'list', 'pay', 'refund', 'cancel', 'capture', 'void'] as const;
 export type Procedure = (typeof PROCEDURES)[number];
 export const SCOPE: Record<Procedure, Scope> = {
   create: 'orders:write',
@@ -157,6 +157,8 @@ export const SCOPE: Record<Procedure, Scope> = {
   pay: 'orders:pay',
   refund: 'orders:refund',
   cancel: 'orders:write',
+  capture: 'orders:capture',
+  void: 'orders:capture',
 };
 
 export interface Generated {
@@ -266,6 +268,17 @@ export function fuzzInputs(weird: fc.Arbitrary<unknown>, oddUuids: readonly stri
       userId: field(optional(userRef), weirdUuid),
       idempotencyKey,
     }),
+    capture: record({
+      orderId: field(fc.oneof(orderRef, fc.constant<Ref>('$FRESH_A')), weirdUuid),
+      amount: field(optional(fc.integer({ min: 1, max: 6_000 }))),
+      userId: field(optional(userRef), weirdUuid),
+      idempotencyKey,
+    }),
+    void: record({
+      orderId: field(fc.oneof(orderRef, fc.constant<Ref>('$FRESH_A')), weirdUuid),
+      userId: field(optional(userRef), weirdUuid),
+      idempotencyKey,
+    }),
   };
   const caseFor = (procedure: Procedure): fc.Arbitrary<Case> =>
     fc.tuple(principal, shaped(INPUTS[procedure])).map(([p, generated]) => ({ principal: p, ...generated }));
@@ -313,6 +326,10 @@ export function mustSucceed(procedure: Procedure, c: Case): boolean {
     case 'cancel':
       // A fresh order is pending: the entitled cancel of it succeeds (others may be paid by now).
       return mayActFor(c.principal, user, false) && seesOrder && order === '$FRESH_A';
+    case 'capture':
+    case 'void':
+      // The fuzzed orders capture automatically: none is authorized, each is refused (CONFLICT).
+      return false;
   }
 }
 
@@ -326,7 +343,15 @@ export function deniedAs(procedure: Procedure, p: PrincipalName): 'UNAUTHORIZED'
  * Domain errors that report a payment or refund the provider was asked for: its attempt (or its
  * failed refund, the reservation given back) is recorded.
  */
-export const EXECUTED = ['PAYMENT_DECLINED', 'PAYMENT_REJECTED', 'PROVIDER_UNAVAILABLE', 'REFUND_FAILED'];
+export const EXECUTED = [
+  'PAYMENT_DECLINED',
+  'PAYMENT_REJECTED',
+  'PROVIDER_UNAVAILABLE',
+  'REFUND_FAILED',
+  'CAPTURE_FAILED',
+  'VOID_FAILED',
+  'AUTHORIZATION_EXPIRED',
+];
 
 // ---------------------------------------------------------------------------------------------
 // The environment: placeholders resolved, and what a call could change
@@ -371,7 +396,7 @@ export async function resolve(env: Env, how: Placeholders, value: unknown): Prom
 }
 
 /**
- * What a call could change: orders and their versions, attempts, refunds, PaymentIntents; and idempotency
+ * What a call could change: orders and their versions, attempts, refunds, captures, PaymentIntents; and idempotency
  * keys still held (none may be, once a call has its answer).
  */
 export async function snapshot(env: Env) {
@@ -382,6 +407,7 @@ export async function snapshot(env: Env) {
     completed: number;
     refunds: number;
     refunded: number;
+    captures: number;
     held_keys: number;
   };
   const [row] = await env.db.sql<Counts[]>`
@@ -391,6 +417,7 @@ export async function snapshot(env: Env) {
            (select count(*) from payment_attempts where completed_at is not null)::int as completed,
            (select count(*) from refunds)::int as refunds,
            (select coalesce(sum(refunded_amount), 0) from orders)::int as refunded,
+           (select count(*) from captures)::int as captures,
            (select count(*) from idempotency_keys where lock_token is not null)::int as held_keys`;
   return { ...row, paymentIntents: env.emulator.paymentIntents().length };
 }

@@ -1,3 +1,4 @@
+import type { Scope } from '@chargeonce/db';
 import { DEFAULT_RECOVERY_POLICY, runRecovery } from '@chargeonce/payments';
 import { describe, expect, it } from 'vitest';
 import { fingerprint } from '../src/idempotency';
@@ -237,6 +238,21 @@ describe('every mutation', () => {
       const order = await api.orders.create(visaOrder);
       return (again, key) => again.orders.cancel({ orderId: order.id, idempotencyKey: key });
     },
+    'orders.capture': async (api) => {
+      const order = await api.orders.create({ ...visaOrder, captureMethod: 'manual' });
+      await api.orders.pay({ orderId: order.id });
+      return (again, key) => again.orders.capture({ orderId: order.id, amount: 1000, idempotencyKey: key });
+    },
+    'orders.void': async (api) => {
+      const order = await api.orders.create({ ...visaOrder, captureMethod: 'manual' });
+      await api.orders.pay({ orderId: order.id });
+      return (again, key) => again.orders.void({ orderId: order.id, idempotencyKey: key });
+    },
+  };
+  /** Mutations only a service may call (the merchant's): made and replayed with a service's token. */
+  const byService: Record<string, readonly Scope[]> = {
+    'orders.capture': ['orders:capture'],
+    'orders.void': ['orders:capture'],
   };
   const mutations = Object.entries(
     appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>,
@@ -253,8 +269,10 @@ describe('every mutation', () => {
     const key = newKey();
     const setup = calls[path] as NonNullable<(typeof calls)[string]>;
     const call = await setup(env.caller(user.token).api);
-    const first = await call(env.caller(user.token).api, key);
-    const again = env.caller(user.token);
+    const scopes = byService[path];
+    const token = scopes ? (await env.newService(scopes)).token : user.token;
+    const first = await call(env.caller(token).api, key);
+    const again = env.caller(token);
     expect(await call(again.api, key)).toEqual(first);
     expect(again.audit.idempotency).toBe('replayed');
   });

@@ -54,6 +54,9 @@ describe('orders.create', () => {
       refundedAmount: 0,
       refundedAt: null,
       canceledAt: null,
+      captureMethod: 'automatic',
+      authorizedAt: null,
+      capturedAmount: null,
     });
   });
 
@@ -124,6 +127,7 @@ describe('orders.get and orders.list', () => {
         paymentIntentId: read.order.paymentIntentId,
         errorCode: null,
         declineCode: null,
+        actionUrl: null,
         claimedAt: iso,
         completedAt: iso,
       },
