@@ -173,6 +173,44 @@ describe('operations', () => {
   });
 });
 
+// After 'operations': its pays must not count in the log-line tests there.
+describe('hold and challenge gauges', () => {
+  it('an open authorization and an open 3-D Secure challenge show in their gauges until they settle', async () => {
+    const user = await env.newUser();
+    const before = await metricsText();
+    const held = await user.client.orders.create.mutate({
+      amount: 700,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+      captureMethod: 'manual',
+    });
+    await user.client.orders.pay.mutate({ orderId: held.id });
+    const challenged = await user.client.orders.create.mutate({
+      amount: 700,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_threeDSecure2Required',
+    });
+    await user.client.orders.pay.mutate({ orderId: challenged.id });
+    const during = await metricsText();
+    expect(sample(during, 'chargeonce_authorizations_open')).toBe(
+      sample(before, 'chargeonce_authorizations_open') + 1,
+    );
+    expect(sample(during, 'chargeonce_challenges_open')).toBe(
+      sample(before, 'chargeonce_challenges_open') + 1,
+    );
+    expect(sample(during, 'chargeonce_authorization_open_oldest_age_seconds')).toBeGreaterThanOrEqual(0);
+    env.emulator.failChallenge(env.paymentIntentsFor(challenged.id)[0]!.id);
+    await user.client.orders.get.query({ orderId: challenged.id });
+    const merchant = await env.newService(['orders:capture']);
+    await merchant.client.orders.void.mutate({ orderId: held.id });
+    const after = await metricsText();
+    expect(sample(after, 'chargeonce_authorizations_open')).toBe(
+      sample(before, 'chargeonce_authorizations_open'),
+    );
+    expect(sample(after, 'chargeonce_challenges_open')).toBe(sample(before, 'chargeonce_challenges_open'));
+  });
+});
+
 describe('when the database goes away', () => {
   // Last in this file: it stops the database under the running server.
   it('/healthz still answers, /readyz says why not ready, /metrics still scrapes', async () => {
