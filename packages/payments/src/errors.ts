@@ -42,7 +42,7 @@ const MESSAGES: { [C in DomainErrorCode]: (d: Extract<DomainErrorDetails, { code
   REFUND_FAILED: (d) =>
     `The payment provider could not refund (${d.reason}); nothing was refunded. ${d.providerMessage}`.trim(),
   ORDER_NOT_CANCELABLE: (d) =>
-    `Order cannot be canceled in status "${d.status}"${d.status === 'canceled' ? '' : ': refund it instead'}.`,
+    `Order cannot be canceled in status "${d.status}"${CANCEL_HINT[d.status] ?? ': refund it instead'}.`,
   PAYMENT_IN_PROGRESS: () =>
     'A payment of this order is in progress; nothing was changed. Wait for its outcome.',
   ORDER_NOT_CAPTURABLE: (d) =>
@@ -67,6 +67,14 @@ const MESSAGES: { [C in DomainErrorCode]: (d: Extract<DomainErrorDetails, { code
     `This idempotency key was first used ${d.firstProcedure === d.procedure ? 'with different input' : `for ${d.firstProcedure}`}; nothing was executed. A new request needs a new key.`,
   IDEMPOTENCY_KEY_IN_USE: () =>
     'A request with this idempotency key is still executing; nothing was executed. Retry with the same key shortly.',
+};
+
+/** What to do instead of canceling an order in these states. */
+const CANCEL_HINT: Record<string, string> = {
+  canceled: '',
+  authorized: ': its authorization is held; void it instead (orders.void)',
+  capturing: ': its authorization is being captured; refund it once captured',
+  voiding: ': its authorization is being voided',
 };
 
 export class DomainError extends Error {

@@ -1,0 +1,218 @@
+import { type DbHandle, orders } from '@chargeonce/db';
+import { eq, sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { captureOrder, voidOrder } from '../src/capture';
+import { settleAuthorization } from '../src/capture-store';
+import type { PaymentsDeps } from '../src/deps';
+import type { ChargeResult, PaymentGateway } from '../src/gateway';
+import { createOrder } from '../src/orders';
+import { payOrder } from '../src/pay';
+import { unusedRefundsAndCaptures, useDatabase } from './support';
+
+/**
+ * captureOrder / voidOrder against real PostgreSQL and a provider that holds funds like Stripe's
+ * manual capture: racing requests (truly concurrent, from many connections) counted at the
+ * provider, and a naive take that the same count catches.
+ */
+let handle: DbHandle;
+let userId: string;
+useDatabase(
+  'capture-test',
+  (db) => {
+    ({ handle, userId } = db);
+  },
+  { max: 12 },
+);
+
+/** A PaymentIntent per key; capture and cancel move a held one once, as Stripe does, and are counted. */
+function holdingProvider(answer?: (op: 'capture' | 'cancel') => ChargeResult | undefined) {
+  const intents = new Map<
+    string,
+    { status: 'held' | 'captured' | 'released'; amount: number; received: number }
+  >();
+  const calls: { op: 'capture' | 'cancel'; paymentIntentId: string; executed: boolean }[] = [];
+  const state = (id: string): ChargeResult => {
+    const pi = intents.get(id);
+    if (!pi) return { kind: 'unknown', reason: 'no such intent' };
+    if (pi.status === 'held') return { kind: 'authorized', paymentIntentId: id, amountCapturable: pi.amount };
+    if (pi.status === 'captured')
+      return { kind: 'succeeded', paymentIntentId: id, amountReceived: pi.received };
+    return { kind: 'canceled', paymentIntentId: id, reason: 'requested_by_customer' };
+  };
+  const move = async (op: 'capture' | 'cancel', id: string, amount: number | null): Promise<ChargeResult> => {
+    // Let the racing request run while this one is at the provider.
+    await new Promise((resolve) => setTimeout(resolve, 3));
+    const pi = intents.get(id);
+    const executed = pi?.status === 'held';
+    calls.push({ op, paymentIntentId: id, executed });
+    const forced = answer?.(op);
+    if (forced) return forced;
+    if (!pi || !executed) return { kind: 'rejected', code: 'payment_intent_unexpected_state', message: '' };
+    if (op === 'capture') Object.assign(pi, { status: 'captured', received: amount ?? pi.amount });
+    else pi.status = 'released';
+    return state(id);
+  };
+  const gateway: PaymentGateway = {
+    ...unusedRefundsAndCaptures,
+    async charge(request) {
+      const id = `pi_${request.idempotencyKey}`;
+      intents.set(id, {
+        status: request.captureMethod === 'manual' ? 'held' : 'captured',
+        amount: request.amount,
+        received: 0,
+      });
+      return state(id);
+    },
+    retrieve: async (id) => state(id),
+    capture: (r) => move('capture', r.paymentIntentId, r.amount),
+    cancel: (r) => move('cancel', r.paymentIntentId, null),
+    findByAttempt: () => Promise.reject(new Error('not used')),
+    listPaymentIntents: () => {
+      throw new Error('not used');
+    },
+  };
+  return { gateway, calls, intents };
+}
+
+const deps = (gateway: PaymentGateway): PaymentsDeps => ({ db: handle.db, gateway, instanceId: 'unit' });
+const merchant = { kind: 'service' as const, id: '00000000-0000-4000-8000-000000000001' };
+async function authorizedOrder(gateway: PaymentGateway, amount = 1000) {
+  const order = await createOrder(handle.db, {
+    userId,
+    amount,
+    currency: 'usd',
+    paymentMethodId: 'pm_card_visa',
+    captureMethod: 'manual',
+  });
+  expect((await payOrder(deps(gateway), { orderId: order.id, userId })).outcome).toBe('authorized');
+  return order;
+}
+
+describe('a capture and a void racing', () => {
+  it('over 30 orders, 4 captures and 4 voids each, fired at once: one request per order reaches the provider', async () => {
+    const { gateway, calls } = holdingProvider();
+    for (let trial = 0; trial < 30; trial++) {
+      const order = await authorizedOrder(gateway);
+      const input = { orderId: order.id, userId: null, requestedBy: merchant };
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) =>
+          i % 2 ? voidOrder(deps(gateway), input) : captureOrder(deps(gateway), input),
+        ),
+      );
+      const done = results.filter((r) => r.status === 'fulfilled' && r.value.outcome === 'done');
+      expect(done).toHaveLength(1);
+      const sent = calls.filter(
+        (c) => c.paymentIntentId === order.paymentIntentId || c.paymentIntentId.includes(order.id),
+      );
+      expect(sent).toHaveLength(1);
+      const [row] = await handle.db.select().from(orders).where(eq(orders.id, order.id));
+      expect(row?.status).toBe(sent[0]?.op === 'capture' ? 'paid' : 'canceled');
+    }
+  });
+
+  it('the same count catches a naive take (read, then write without the conditional guard)', async () => {
+    const { gateway, calls } = holdingProvider();
+    const order = await authorizedOrder(gateway);
+    const [held] = await handle.db.select().from(orders).where(eq(orders.id, order.id));
+    // Naive: each request reads "authorized" and calls the provider; nothing decides a winner first.
+    const naive = async (op: 'capture' | 'cancel') => {
+      const [now] = await handle.db.select().from(orders).where(eq(orders.id, order.id));
+      if (now?.status !== 'authorized') return;
+      const request = {
+        paymentIntentId: held!.paymentIntentId!,
+        idempotencyKey: `naive-${op}-${Math.random()}`,
+      };
+      await (op === 'capture'
+        ? gateway.capture({ ...request, amount: null })
+        : gateway.cancel({ ...request, reason: 'requested_by_customer' }));
+    };
+    await Promise.all([naive('capture'), naive('cancel'), naive('capture'), naive('cancel')]);
+    expect(calls.length).toBeGreaterThan(1);
+  });
+});
+
+describe('captureOrder', () => {
+  it('captures part, once; the order is paid with what was taken', async () => {
+    const { gateway, intents } = holdingProvider();
+    const order = await authorizedOrder(gateway, 5000);
+    const answer = await captureOrder(deps(gateway), {
+      orderId: order.id,
+      userId,
+      amount: 1200,
+      requestedBy: merchant,
+    });
+    expect(answer).toMatchObject({ outcome: 'done', order: { status: 'paid', capturedAmount: 1200 } });
+    expect([...intents.values()].find((pi) => pi.status === 'captured')?.received).toBe(1200);
+  });
+
+  it('a refusal with the hold still open gives the order back to authorized (CAPTURE_FAILED); another capture may follow', async () => {
+    let refuse = true;
+    const { gateway } = holdingProvider((op) =>
+      op === 'capture' && refuse
+        ? { kind: 'rejected', code: 'amount_too_small', message: 'too small' }
+        : undefined,
+    );
+    const order = await authorizedOrder(gateway);
+    const input = { orderId: order.id, userId, requestedBy: merchant };
+    await expect(captureOrder(deps(gateway), input)).rejects.toMatchObject({
+      code: 'CAPTURE_FAILED',
+      details: { reason: 'amount_too_small' },
+    });
+    refuse = false;
+    expect((await captureOrder(deps(gateway), input)).outcome).toBe('done');
+  });
+
+  it('an unknown outcome leaves it pending (capturing); a second request answers pending and sends nothing', async () => {
+    const { gateway, calls } = holdingProvider((op) =>
+      op === 'capture' ? { kind: 'unknown', reason: 'timeout' } : undefined,
+    );
+    const order = await authorizedOrder(gateway);
+    const input = { orderId: order.id, userId, requestedBy: merchant };
+    expect(await captureOrder(deps(gateway), input)).toMatchObject({
+      outcome: 'pending',
+      order: { status: 'capturing' },
+    });
+    expect((await captureOrder(deps(gateway), input)).outcome).toBe('pending');
+    await expect(voidOrder(deps(gateway), input)).rejects.toMatchObject({ code: 'ORDER_NOT_VOIDABLE' });
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe('settleAuthorization', () => {
+  it('moves an order only from the states its outcome may come from, and only for its own PaymentIntent', async () => {
+    const { gateway } = holdingProvider();
+    const order = await authorizedOrder(gateway);
+    const [row] = await handle.db.select().from(orders).where(eq(orders.id, order.id));
+    const pi = row!.paymentIntentId!;
+    const other = await settleAuthorization(handle.db, {
+      orderId: order.id,
+      paymentIntentId: 'pi_someone_else',
+      outcome: { kind: 'captured', amountReceived: 1000 },
+    });
+    expect(other).toBeUndefined();
+    // An authorized order is not "reopened" (no capture or void is deciding it).
+    const reopened = await settleAuthorization(handle.db, {
+      orderId: order.id,
+      paymentIntentId: pi,
+      outcome: { kind: 'reopened', captureId: '00000000-0000-4000-8000-000000000009', errorCode: 'x' },
+    });
+    expect(reopened).toBeUndefined();
+    const lapsed = await settleAuthorization(handle.db, {
+      orderId: order.id,
+      paymentIntentId: pi,
+      outcome: { kind: 'released', reason: 'canceled_automatic' },
+    });
+    expect(lapsed).toMatchObject({ status: 'failed', version: row!.version + 1 });
+    // Settled once: a second settler sees nothing to move.
+    const again = await settleAuthorization(handle.db, {
+      orderId: order.id,
+      paymentIntentId: pi,
+      outcome: { kind: 'captured', amountReceived: 1000 },
+    });
+    expect(again).toBeUndefined();
+    const [attempt] = await handle.db.execute<{ status: string; error_code: string }>(
+      sql`select status, error_code from payment_attempts where order_id = ${order.id}`,
+    );
+    expect(attempt).toMatchObject({ status: 'canceled', error_code: 'canceled_automatic' });
+  });
+});
