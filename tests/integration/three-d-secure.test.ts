@@ -8,11 +8,13 @@ import { type InProcess, startInProcess } from '../support/in-process';
  * webhook, or recovery — once. Effects are counted at the emulator.
  */
 const CARD = 'pm_card_threeDSecure2Required';
+const WEBHOOK_SECRET = 'whsec_3ds_test';
 let env: InProcess;
 beforeAll(async () => {
   env = await startInProcess({
     CHARGEONCE_RECOVERY_INTERVAL_MS: '0',
     CHARGEONCE_RETURN_URL: 'https://shop.example/orders/{orderId}',
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
   });
 });
 afterAll(async () => {
@@ -57,6 +59,24 @@ describe('orders.pay with a card that asks for 3-D Secure', () => {
     expect(now).toMatchObject({ status: 'paid', paymentIntentId: intent.id, capturedAmount: 4200 });
     expect(env.paymentIntentsFor(order.id).map((pi) => pi.status)).toEqual(['succeeded']);
     expect((await client.orders.pay.mutate({ orderId: order.id })).outcome).toBe('already_paid');
+  });
+
+  it('completed: the webhook, the return and recovery racing settle it once', async () => {
+    env.emulator.configureWebhooks({ url: `${env.server.url}/webhooks/stripe`, secret: WEBHOOK_SECRET });
+    const { client } = await env.newUser();
+    const { order, intent, answer } = await challenged(client);
+    env.emulator.completeChallenge(intent.id);
+    const policy = { ...DEFAULT_RECOVERY_POLICY, graceMs: 0 };
+    await Promise.all([
+      ...Array.from({ length: 4 }, () => client.orders.get.query({ orderId: order.id })),
+      runRecovery(env.paymentsDeps('recovery-3ds-race'), policy),
+      env.emulator.drainWebhooks(),
+    ]);
+    const { order: now } = await client.orders.get.query({ orderId: order.id });
+    // One settle: the version moved once past the challenge's.
+    expect(now).toMatchObject({ status: 'paid', version: answer.order.version + 1 });
+    expect(env.paymentIntentsFor(order.id).map((pi) => pi.status)).toEqual(['succeeded']);
+    env.emulator.configureWebhooks({ url: null });
   });
 
   it('completed for an order to capture later: authorized', async () => {
