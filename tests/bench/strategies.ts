@@ -64,6 +64,8 @@ export function providerOnly(env: BenchEnv): PayFn {
       currency: 'usd',
       paymentMethodId: 'pm_card_visa',
       idempotencyKey: `bench-${randomUUID()}`,
+      captureMethod: 'automatic',
+      returnUrl: null,
       metadata: { order_id: orderId },
     });
     return result.kind;

@@ -1,4 +1,4 @@
-import { reconcile, runRecovery } from '@chargeonce/payments';
+import { DEFAULT_RECOVERY_POLICY, reconcile, runRecovery } from '@chargeonce/payments';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trpcError } from '../support/errors';
 import { type InProcess, startInProcess } from '../support/in-process';
@@ -106,6 +106,7 @@ describe('orders.refund', () => {
       expect(answer).toMatchObject({ outcome: 'pending', refund: { status: 'pending' } });
       expect(refundsAtProvider(order.id)).toHaveLength(1);
       const report = await runRecovery(env.paymentsDeps('recovery-test'), {
+        ...DEFAULT_RECOVERY_POLICY,
         graceMs: 0,
         leaseMs: 60_000,
         keyWindowMs: 60 * 60_000,

@@ -30,6 +30,8 @@ export async function chargeBlindly(gateway: PaymentGateway, order: Order): Prom
     currency: order.currency,
     paymentMethodId: order.paymentMethodId,
     idempotencyKey: `naive-${randomUUID()}`,
+    captureMethod: 'automatic',
+    returnUrl: null,
     metadata: { order_id: order.id },
   });
   if (result.kind !== 'succeeded') throw new Error(`charge ${result.kind}`);
