@@ -1,12 +1,16 @@
 import { TRPCClientError } from '@chargeonce/client';
 import { describe, expect, it } from 'vitest';
 import {
+  type CaptureTrialEnd,
   cancelVsPayFailures,
+  captureVsVoidFailures,
+  classifyCaptureTrial,
   classifyTrial,
   providerRefunds,
   type RefundSummary,
   refundAnswerKind,
   refundFailures,
+  summarizeCaptureTrials,
   summarizeTrials,
 } from '../race/verdicts';
 import { runScript, type ToolRun } from '../support/processes';
@@ -141,14 +145,56 @@ it('pnpm race --op cancel-vs-pay: every trial has one winner, and both outcomes 
   expect(summary.paid).toBeGreaterThan(0);
 });
 
+/** The capture-vs-void JSON line a run with `captured` of `trials` won by the capture must print exactly. */
+const captureVsVoidLine = (trials: number, captured: number) =>
+  `{"op":"capture-vs-void","trials":${trials},"captured":${captured},"voided":${trials - captured},` +
+  `"both":0,"neither":0,"provider_captures":${captured},"mismatches":0}`;
+
+it('pnpm race --op capture-vs-void: every authorized order is captured or voided, never both, as the provider says', async () => {
+  const run = await race('--op', 'capture-vs-void', '--trials', '20', '--instances', '2', '--json');
+  expectSuccess(run);
+  const { captured } = JSON.parse(run.lastLine);
+  expect(run.lastLine).toBe(captureVsVoidLine(20, captured));
+  // The race is real: the two calls are fired within a few ms of each other, either wins sometimes.
+  expect(captured).toBeGreaterThan(0);
+  expect(captured).toBeLessThan(20);
+});
+
+it('pnpm race --op capture-vs-void --naive: the same race catches check-then-act capture and void', async () => {
+  const run = await race(
+    '--op',
+    'capture-vs-void',
+    '--naive',
+    '--trials',
+    '20',
+    '--instances',
+    '2',
+    '--json',
+  );
+  expect(run.code).toBe(1);
+  const summary = JSON.parse(run.lastLine);
+  expect(Object.keys(summary)).toEqual(Object.keys(JSON.parse(captureVsVoidLine(20, 0))));
+  expect(summary.captured + summary.voided + summary.both + summary.neither).toBe(20);
+  // Both calls pass the check, both reach Stripe; the one Stripe refuses still answers success.
+  expect(summary.both).toBeGreaterThan(0);
+  expect(run.stderr).toContain('orders were both captured and voided (or both calls won)');
+});
+
 it('pnpm race: a bad command line prints the reason and the usage on stderr and exits 2, starting nothing', async () => {
   const cases: [args: string[], reason: string][] = [
-    [['--op', 'refunds'], '--op must be one of pay|create|refund|cancel-vs-pay (got "refunds")'],
+    [
+      ['--op', 'refunds'],
+      '--op must be one of pay|create|refund|cancel-vs-pay|capture-vs-void (got "refunds")',
+    ],
     [['--op', 'refund', '--partial-of', '9'], '--partial-of must divide the order amount 4200 (got 9)'],
     [['--op', 'refund', '--partial-of', '0'], '--partial-of must be an integer from 1 to 4200 (got "0")'],
     [['--op', 'refund', '--partial-of', '10', '--clicks', '5'], '--partial-of 10 needs at least 10 clicks'],
     [['--partial-of', '2'], '--partial-of is for --op refund, not --op pay'],
-    [['--op', 'refund', '--trials', '5'], '--trials is for --op cancel-vs-pay, not --op refund'],
+    [
+      ['--op', 'refund', '--trials', '5'],
+      '--trials is for --op cancel-vs-pay|capture-vs-void, not --op refund',
+    ],
+    [['--op', 'cancel-vs-pay', '--naive'], '--naive is for --op capture-vs-void, not --op cancel-vs-pay'],
     [
       ['--op', 'cancel-vs-pay', '--clicks', '5'],
       '--clicks is for --op pay|create|refund, not --op cancel-vs-pay',
@@ -165,14 +211,17 @@ it('pnpm race: a bad command line prints the reason and the usage on stderr and 
       stdout: '',
       reason: expect.stringContaining(reason),
     });
-    expect(run.stderr).toContain('usage: pnpm race -- [--op pay|create|refund|cancel-vs-pay]');
+    expect(run.stderr).toContain(
+      'usage: pnpm race -- [--op pay|create|refund|cancel-vs-pay|capture-vs-void]',
+    );
   }
 });
 
 it('pnpm race --help documents every op and flag, and exits 0', async () => {
   const run = await race('--help');
   expect(run.code).toBe(0);
-  for (const flag of ['--op refund', '--op cancel-vs-pay', '--partial-of P', '--trials T', '--clicks N']) {
+  const flags = ['--op refund', '--op cancel-vs-pay', '--op capture-vs-void', '--naive', '--partial-of P'];
+  for (const flag of [...flags, '--trials T', '--clicks N']) {
     expect(run.stdout).toContain(flag);
   }
 });
@@ -278,5 +327,61 @@ describe('the race counts catch what they exist to catch', () => {
       '1 orders ended neither canceled (no PaymentIntent) nor paid (one)',
     ]);
     expect(cancelVsPayFailures({ ...summary, trials: 3 })).toEqual(['2 outcomes counted for 3 trials']);
+  });
+  it('capture-vs-void: money taken under a voided order, both calls winning, a stuck or short one', () => {
+    const pi = (status: string, amount_received = 0, cancellation_reason: string | null = null) => ({
+      status,
+      amount_received,
+      cancellation_reason,
+    });
+    const captured = pi('succeeded', 4200);
+    const voided = pi('canceled', 0, 'requested_by_customer');
+    const end = (
+      status: string,
+      intents: CaptureTrialEnd['intents'],
+      captureAnswer: string,
+      voidAnswer: string,
+    ): CaptureTrialEnd => ({ amount: 4200, status, intents, captureAnswer, voidAnswer });
+    expect(
+      [
+        end('paid', [captured], 'captured', 'ORDER_NOT_VOIDABLE'),
+        end('canceled', [voided], 'ORDER_NOT_CAPTURABLE', 'voided'),
+        end('canceled', [captured], 'captured', 'voided'),
+        end('paid', [captured], 'captured', 'voided'),
+        end('paid', [voided], 'captured', 'ORDER_NOT_VOIDABLE'),
+        end('canceled', [captured], 'ORDER_NOT_CAPTURABLE', 'voided'),
+        end('authorized', [pi('requires_capture')], 'ORDER_NOT_CAPTURABLE', 'ORDER_NOT_VOIDABLE'),
+        end('capturing', [pi('requires_capture')], 'pending', 'ORDER_NOT_VOIDABLE'),
+        end('paid', [pi('succeeded', 2100)], 'captured', 'ORDER_NOT_VOIDABLE'),
+        end('canceled', [pi('canceled', 0, 'automatic')], 'ORDER_NOT_CAPTURABLE', 'voided'),
+        end('paid', [captured, captured], 'captured', 'ORDER_NOT_VOIDABLE'),
+      ].map(classifyCaptureTrial),
+    ).toEqual([
+      'captured',
+      'voided',
+      'both',
+      'both',
+      'both',
+      'both',
+      'neither',
+      'neither',
+      'neither',
+      'neither',
+      'neither',
+    ]);
+    const summary = summarizeCaptureTrials([
+      end('paid', [captured], 'captured', 'ORDER_NOT_VOIDABLE'),
+      end('canceled', [voided], 'ORDER_NOT_CAPTURABLE', 'voided'),
+    ]);
+    expect(JSON.stringify(summary)).toBe(captureVsVoidLine(2, 1));
+    expect(captureVsVoidFailures(summary)).toEqual([]);
+    // The naive code's typical trial: Stripe captured, the void's blind write came last.
+    const naive = summarizeCaptureTrials([end('canceled', [captured], 'captured', 'voided')]);
+    expect(captureVsVoidFailures(naive)).toEqual([
+      '1 orders were both captured and voided (or both calls won)',
+      '1 orders disagree with their PaymentIntent at the provider',
+      'the provider captured 1 PaymentIntents, 0 orders were captured',
+    ]);
+    expect(captureVsVoidFailures({ ...summary, trials: 3 })).toEqual(['2 outcomes counted for 3 trials']);
   });
 });

@@ -1,17 +1,17 @@
-import { randomInt } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { answerOf, finish, ORDER_AMOUNT, type Race, row, Tally } from './shared';
+import {
+  answerOf,
+  finish,
+  fireTogether,
+  ORDER_AMOUNT,
+  PARALLEL_TRIALS,
+  type Race,
+  row,
+  runTrials,
+  share,
+  Tally,
+  TRIAL_JITTER_MS,
+} from './shared';
 import { cancelVsPayFailures, summarizeTrials, type TrialEnd } from './verdicts';
-
-/** Trials run this many at a time (each trial's pay and cancel are in flight together). */
-export const PARALLEL_TRIALS = 8;
-/**
- * The two calls of a trial are fired within this many ms of each other, in random order (0: one
- * right after the other, before anything is awaited), so either may reach the order first.
- */
-export const CANCEL_JITTER_MS = 3;
-/** The provider latency when `--latency-ms` is not given: a cancel may meet the payment in flight. */
-export const CANCEL_VS_PAY_LATENCY_MS = 20;
 
 /**
  * `--op cancel-vs-pay`: per trial a fresh pending order, then one `orders.pay` and one
@@ -23,32 +23,27 @@ export async function raceCancelVsPay(race: Race, trials: number, latencyMs: num
   const { stack, instances, log } = race;
   const user = await stack.newUser('race');
   log(
-    `${trials} trials of one pay and one cancel (fired 0-${CANCEL_JITTER_MS} ms apart, either first) across ` +
+    `${trials} trials of one pay and one cancel (fired 0-${TRIAL_JITTER_MS} ms apart, either first) across ` +
       `${instances} instance(s), ${PARALLEL_TRIALS} trials at a time, provider latency ${latencyMs} ms`,
   );
   const answers = new Tally();
   const cancelAnswers = new Map<string, string>();
-  let next = 0;
-  const runTrials = async () => {
-    for (let t = next++; t < trials; t = next++) {
-      const payer = user.clients[t % instances]!;
-      const canceler = user.clients[(t + 1) % instances]!;
-      const order = await payer.orders.create.mutate({
-        amount: ORDER_AMOUNT,
-        currency: 'usd',
-        paymentMethodId: race.card,
-      });
-      // The cancel's start minus the pay's: negative, the cancel goes first.
-      const offsetMs = randomInt(-CANCEL_JITTER_MS, CANCEL_JITTER_MS + 1);
-      const pay = after(-offsetMs, () => payer.orders.pay.mutate({ orderId: order.id }));
-      const cancel = after(offsetMs, () => canceler.orders.cancel.mutate({ orderId: order.id }));
-      const [paid, canceled] = await Promise.allSettled([pay, cancel]);
-      cancelAnswers.set(order.id, answerOf(canceled));
-      answers.add(`pay ${answerOf(paid)}, cancel ${answerOf(canceled)}`);
-    }
-  };
   const started = performance.now();
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_TRIALS, trials) }, runTrials));
+  await runTrials(trials, async (t) => {
+    const payer = user.clients[t % instances]!;
+    const canceler = user.clients[(t + 1) % instances]!;
+    const order = await payer.orders.create.mutate({
+      amount: ORDER_AMOUNT,
+      currency: 'usd',
+      paymentMethodId: race.card,
+    });
+    const [paid, canceled] = await fireTogether(
+      () => payer.orders.pay.mutate({ orderId: order.id }),
+      () => canceler.orders.cancel.mutate({ orderId: order.id }),
+    );
+    cancelAnswers.set(order.id, answerOf(canceled));
+    answers.add(`pay ${answerOf(paid)}, cancel ${answerOf(canceled)}`);
+  });
   const elapsedMs = performance.now() - started;
 
   const intents = new Map<string, number>();
@@ -63,10 +58,9 @@ export async function raceCancelVsPay(race: Race, trials: number, latencyMs: num
     cancelAnswer: cancelAnswers.get(o.id as string) ?? 'none',
   }));
   const summary = { ...summarizeTrials(ends), trials };
-  const share = (n: number) => `${n} (${((100 * n) / trials).toFixed(0)}%)`;
   log(`done in ${elapsedMs.toFixed(0)} ms`);
-  log(row('canceled', share(summary.canceled)));
-  log(row('paid', share(summary.paid)));
+  log(row('canceled', share(summary.canceled, trials)));
+  log(row('paid', share(summary.paid, trials)));
   log(row('both', summary.both));
   log(row('neither', summary.neither));
   log(row('provider PaymentIntents', summary.provider_payment_intents));
@@ -74,6 +68,3 @@ export async function raceCancelVsPay(race: Race, trials: number, latencyMs: num
   for (const line of answers.lines()) log(line);
   return finish(race, summary, cancelVsPayFailures(summary));
 }
-
-const after = <T>(ms: number, call: () => Promise<T>): Promise<T> =>
-  ms <= 0 ? call() : sleep(ms).then(call);

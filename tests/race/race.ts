@@ -1,5 +1,5 @@
 /**
- * `pnpm race -- [--op pay|create|refund|cancel-vs-pay] ...` (see `--help`)
+ * `pnpm race -- [--op pay|create|refund|cancel-vs-pay|capture-vs-void] ...` (see `--help`)
  *
  * Starts PostgreSQL (embedded, throwaway), the Stripe emulator and K server processes on one
  * database, and fires concurrent calls spread over the instances through `@chargeonce/client`:
@@ -11,32 +11,41 @@
  *   unless exactly one order was made and every other call was answered with its replay.
  * - `--op refund`: N `orders.refund` of one paid order, full or 1/P each (`refund.ts`).
  * - `--op cancel-vs-pay`: T trials of one pay and one cancel of a fresh order (`cancel-vs-pay.ts`).
+ * - `--op capture-vs-void`: T trials of one capture and one void of a fresh authorized order
+ *   (`capture-vs-void.ts`); `--naive` runs them through naive check-then-act code, which must fail.
  */
 
 import { randomUUID } from 'node:crypto';
 import { integerFlag, parseCommandLine, usageError } from '@chargeonce/cli';
 import { type IdempotencyReceipt, TRPCClientError } from '@chargeonce/client';
 import { type Stack, startStack } from '../support/stack';
-import {
-  CANCEL_JITTER_MS,
-  CANCEL_VS_PAY_LATENCY_MS,
-  PARALLEL_TRIALS,
-  raceCancelVsPay,
-} from './cancel-vs-pay';
+import { raceCancelVsPay } from './cancel-vs-pay';
+import { raceCaptureVsVoid } from './capture-vs-void';
 import { raceRefund } from './refund';
-import { ORDER_AMOUNT, type Race, reasonOf } from './shared';
+import {
+  ORDER_AMOUNT,
+  PARALLEL_TRIALS,
+  type Race,
+  reasonOf,
+  TRIAL_JITTER_MS,
+  TRIAL_LATENCY_MS,
+} from './shared';
 
 const cli = {
-  usage: `usage: pnpm race -- [--op pay|create|refund|cancel-vs-pay] [--clicks N] [--instances K]
-                    [--card pm_...] [--partial-of P] [--refund-delay-ms D] [--trials T]
-                    [--latency-ms L] [--json]
+  usage: `usage: pnpm race -- [--op pay|create|refund|cancel-vs-pay|capture-vs-void] [--clicks N]
+                    [--instances K] [--card pm_...] [--partial-of P] [--refund-delay-ms D]
+                    [--trials T] [--naive] [--latency-ms L] [--json]
   --op pay            concurrent orders.pay calls on one order (the default)
   --op create         concurrent orders.create calls with one idempotency key
   --op refund         one order, paid first, then concurrent orders.refund calls on it, each its
                       own request and idempotency key: full refunds, or 1/P each with --partial-of
   --op cancel-vs-pay  per trial a fresh order, then one orders.pay and one orders.cancel in flight
-                      together: fired 0-${CANCEL_JITTER_MS} ms apart in random order, on two instances
+                      together: fired 0-${TRIAL_JITTER_MS} ms apart in random order, on two instances
                       when K > 1; ${PARALLEL_TRIALS} trials at a time
+  --op capture-vs-void
+                      per trial a fresh order with captureMethod manual, paid (authorized), then one
+                      orders.capture and one orders.void by a service with orders:capture, in flight
+                      together as in cancel-vs-pay; each order is checked against its PaymentIntent
   --clicks N          concurrent calls: pay, create, refund (default 200)
   --instances K       server processes sharing one database (default 3)
   --card pm_...       the order's payment method, e.g. pm_card_chargeDeclined: pay, create, refund
@@ -45,15 +54,19 @@ const cli = {
                       ${ORDER_AMOUNT} and be at most N (default: full refunds)
   --refund-delay-ms D refund: how long the emulator keeps a pm_card_pendingRefund refund pending
                       (and a pm_card_refundFail one succeeded) before it settles (default 1000)
-  --trials T          cancel-vs-pay: trials, each on a fresh order (default 200)
-  --latency-ms L      Stripe emulator latency per request (default 0; cancel-vs-pay
-                      ${CANCEL_VS_PAY_LATENCY_MS}, so a cancel can meet the payment in flight)
+  --trials T          cancel-vs-pay, capture-vs-void: trials, each on a fresh order (default 200)
+  --naive             capture-vs-void: the harness's self-check: capture and void by naive
+                      check-then-act code (tests/race/naive-capture.ts), not chargeonce; must fail
+  --latency-ms L      Stripe emulator latency per request (default 0; cancel-vs-pay and
+                      capture-vs-void ${TRIAL_LATENCY_MS}, so the second call can meet the first in flight)
   --json              the last line is one JSON object with the counts
 Exit status 1 unless exactly one PaymentIntent exists for the order (pay); exactly one order was
 made and every other call replayed it (create); exactly one refund (P with --partial-of) succeeded,
 every other call was refused, and the database's refunded_amount and the provider's succeeded
 refunds both equal the order's amount (refund); every trial had exactly one winner, canceled with
-no PaymentIntent or paid with one (cancel-vs-pay). Exit status 2 on a bad command line.`,
+no PaymentIntent or paid with one (cancel-vs-pay); every trial had exactly one winner, paid with
+its PaymentIntent captured in full or canceled with it canceled, and the provider's captures equal
+the captured orders (capture-vs-void). Exit status 2 on a bad command line.`,
   options: {
     op: { type: 'string', default: 'pay' },
     clicks: { type: 'string' },
@@ -63,17 +76,19 @@ no PaymentIntent or paid with one (cancel-vs-pay). Exit status 2 on a bad comman
     'partial-of': { type: 'string' },
     'refund-delay-ms': { type: 'string' },
     trials: { type: 'string' },
+    naive: { type: 'boolean' },
     json: { type: 'boolean', default: false },
   },
 } as const;
-const OPS = ['pay', 'create', 'refund', 'cancel-vs-pay'] as const;
+const OPS = ['pay', 'create', 'refund', 'cancel-vs-pay', 'capture-vs-void'] as const;
 /** The flags only some ops take: any other op refuses them. */
 const ONLY_FOR: Partial<Record<keyof typeof cli.options, readonly (typeof OPS)[number][]>> = {
   clicks: ['pay', 'create', 'refund'],
   card: ['pay', 'create', 'refund'],
   'partial-of': ['refund'],
   'refund-delay-ms': ['refund'],
-  trials: ['cancel-vs-pay'],
+  trials: ['cancel-vs-pay', 'capture-vs-void'],
+  naive: ['capture-vs-void'],
 };
 const values = parseCommandLine(cli);
 const op = OPS.find((o) => o === values.op);
@@ -85,7 +100,7 @@ for (const [flag, ops] of Object.entries(ONLY_FOR)) {
 }
 const clicks = integerFlag(cli, 'clicks', values.clicks ?? '200', { min: 1, max: 10_000 });
 const instances = integerFlag(cli, 'instances', values.instances, { min: 1, max: 16 });
-const defaultLatency = op === 'cancel-vs-pay' ? CANCEL_VS_PAY_LATENCY_MS : 0;
+const defaultLatency = op === 'cancel-vs-pay' || op === 'capture-vs-void' ? TRIAL_LATENCY_MS : 0;
 const latencyMs = integerFlag(cli, 'latency-ms', values['latency-ms'] ?? String(defaultLatency), {
   min: 0,
   max: 60_000,
@@ -138,6 +153,8 @@ async function main(): Promise<number> {
       return raceRefund(race, clicks, partialOf);
     case 'cancel-vs-pay':
       return raceCancelVsPay(race, trials, latencyMs);
+    case 'capture-vs-void':
+      return raceCaptureVsVoid(race, trials, { latencyMs, naive: values.naive === true });
     default:
       return racePay(stack);
   }

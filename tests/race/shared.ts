@@ -1,3 +1,5 @@
+import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TRPCClientError } from '@chargeonce/client';
 import type { Stack } from '../support/stack';
 
@@ -53,3 +55,41 @@ export function finish(race: Race, summary: object, failures: string[]): number 
   if (race.json) console.log(JSON.stringify(summary));
   return failures.length === 0 ? 0 : 1;
 }
+
+/** Trial ops (cancel-vs-pay, capture-vs-void) run this many trials at a time. */
+export const PARALLEL_TRIALS = 8;
+/**
+ * A trial's two calls are fired within this many ms of each other, in random order (0: one right
+ * after the other, before anything is awaited), so either may reach the order first.
+ */
+export const TRIAL_JITTER_MS = 3;
+/** The trial ops' provider latency when `--latency-ms` is not given: a call can meet the other's in flight. */
+export const TRIAL_LATENCY_MS = 20;
+
+/** Runs `trial(0)` ... `trial(trials - 1)`, `PARALLEL_TRIALS` at a time. */
+export async function runTrials(trials: number, trial: (t: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let t = next++; t < trials; t = next++) await trial(t);
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_TRIALS, trials) }, worker));
+}
+
+/**
+ * Two calls in flight together: fired 0-`TRIAL_JITTER_MS` ms apart in random order, neither
+ * awaited before the other is issued; both settled.
+ */
+export function fireTogether<A, B>(
+  first: () => Promise<A>,
+  second: () => Promise<B>,
+): Promise<[PromiseSettledResult<A>, PromiseSettledResult<B>]> {
+  // The second's start minus the first's: negative, the second goes first.
+  const offsetMs = randomInt(-TRIAL_JITTER_MS, TRIAL_JITTER_MS + 1);
+  return Promise.allSettled([after(-offsetMs, first), after(offsetMs, second)]);
+}
+
+const after = <T>(ms: number, call: () => Promise<T>): Promise<T> =>
+  ms <= 0 ? call() : sleep(ms).then(call);
+
+/** `n (p%)` of `total`. */
+export const share = (n: number, total: number) => `${n} (${((100 * n) / total).toFixed(0)}%)`;

@@ -4,7 +4,7 @@
  * count.
  */
 
-import type { EmulatedRefund } from '@chargeonce/stripe-emulator';
+import type { EmulatedPaymentIntent, EmulatedRefund } from '@chargeonce/stripe-emulator';
 import { domainCodeOf } from './shared';
 
 /** The codes of a refund refused because there is nothing (or not enough) left to refund. */
@@ -134,5 +134,111 @@ export function cancelVsPayFailures(s: CancelVsPaySummary): string[] {
   if (s.canceled + s.paid + s.both + s.neither !== s.trials) {
     failures.push(`${s.canceled + s.paid + s.both + s.neither} outcomes counted for ${s.trials} trials`);
   }
+  return failures;
+}
+
+/** What a capture-vs-void trial reads of an order's PaymentIntents at the provider. */
+export type ProviderIntent = Pick<
+  EmulatedPaymentIntent,
+  'status' | 'amount_received' | 'cancellation_reason'
+>;
+
+/** One capture-vs-void trial as it ended: the order in the database, its PaymentIntents, both answers. */
+export interface CaptureTrialEnd {
+  amount: number;
+  status: string;
+  intents: readonly ProviderIntent[];
+  /** `captured`, `already_captured`, `pending`, or the refusal's domain code / error. */
+  captureAnswer: string;
+  /** `voided`, `already_voided`, `pending`, or the refusal's domain code / error. */
+  voidAnswer: string;
+}
+
+export type CaptureTrialKind = 'captured' | 'voided' | 'both' | 'neither';
+
+/** The provider took money: the PaymentIntent succeeded with something received. */
+const providerCaptured = (pi: ProviderIntent) => pi.status === 'succeeded' && pi.amount_received > 0;
+
+/**
+ * The order and the provider agree: it has one PaymentIntent, and the order is paid exactly when
+ * that succeeded with the whole amount received, canceled exactly when it was canceled.
+ */
+export function agreesWithProvider(t: CaptureTrialEnd): boolean {
+  const [pi, ...more] = t.intents;
+  if (!pi || more.length > 0) return false;
+  const taken = pi.status === 'succeeded' && pi.amount_received === t.amount;
+  return (t.status === 'paid') === taken && (t.status === 'canceled') === (pi.status === 'canceled');
+}
+
+/**
+ * Exactly one winner. `captured`: paid, the capture told `captured`, the provider took the whole
+ * amount. `voided`: canceled, the void told `voided`, the PaymentIntent canceled as the void asks
+ * (`requested_by_customer`). `both`: both calls told they won, or money taken at the provider from
+ * an order that is canceled or whose void won, or a PaymentIntent canceled under an order that is
+ * paid or whose capture won. `neither`: anything else (still authorized, stuck capturing or
+ * voiding, no winner, the order and the provider disagreeing otherwise).
+ */
+export function classifyCaptureTrial(t: CaptureTrialEnd): CaptureTrialKind {
+  const captureWon = t.captureAnswer === 'captured';
+  const voidWon = t.voidAnswer === 'voided';
+  const taken = t.intents.some(providerCaptured);
+  const released = t.intents.some((pi) => pi.status === 'canceled');
+  if (
+    (captureWon && voidWon) ||
+    (taken && (voidWon || t.status === 'canceled')) ||
+    (released && (captureWon || t.status === 'paid'))
+  ) {
+    return 'both';
+  }
+  if (!agreesWithProvider(t)) return 'neither';
+  if (captureWon && t.status === 'paid') return 'captured';
+  if (voidWon && t.status === 'canceled' && t.intents[0]?.cancellation_reason === 'requested_by_customer') {
+    return 'voided';
+  }
+  return 'neither';
+}
+
+export interface CaptureVsVoidSummary {
+  op: 'capture-vs-void';
+  trials: number;
+  captured: number;
+  voided: number;
+  both: number;
+  neither: number;
+  /** PaymentIntents of these orders the provider shows captured (money taken). */
+  provider_captures: number;
+  /** Orders that disagree with the provider (`agreesWithProvider`); each is also `both` or `neither`. */
+  mismatches: number;
+}
+
+export function summarizeCaptureTrials(trials: readonly CaptureTrialEnd[]): CaptureVsVoidSummary {
+  const kinds = trials.map(classifyCaptureTrial);
+  const count = (kind: CaptureTrialKind) => kinds.filter((k) => k === kind).length;
+  return {
+    op: 'capture-vs-void',
+    trials: trials.length,
+    captured: count('captured'),
+    voided: count('voided'),
+    both: count('both'),
+    neither: count('neither'),
+    provider_captures: trials.reduce((n, t) => n + t.intents.filter(providerCaptured).length, 0),
+    mismatches: trials.filter((t) => !agreesWithProvider(t)).length,
+  };
+}
+
+/** The capture-vs-void race's invariants: one winner per trial, and the provider agrees with every order. */
+export function captureVsVoidFailures(s: CaptureVsVoidSummary): string[] {
+  const failures: string[] = [];
+  if (s.both > 0) failures.push(`${s.both} orders were both captured and voided (or both calls won)`);
+  if (s.neither > 0) failures.push(`${s.neither} orders ended with neither the capture nor the void winning`);
+  if (s.mismatches > 0)
+    failures.push(`${s.mismatches} orders disagree with their PaymentIntent at the provider`);
+  if (s.provider_captures !== s.captured) {
+    failures.push(
+      `the provider captured ${s.provider_captures} PaymentIntents, ${s.captured} orders were captured`,
+    );
+  }
+  const counted = s.captured + s.voided + s.both + s.neither;
+  if (counted !== s.trials) failures.push(`${counted} outcomes counted for ${s.trials} trials`);
   return failures;
 }
