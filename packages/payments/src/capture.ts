@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type CaptureKind, isPaid } from '@chargeonce/db';
+import { type CaptureKind, isOrderInFlight, isPaid } from '@chargeonce/db';
 import {
   type AuthorizationOutcome,
   type Capture,
@@ -96,6 +96,9 @@ async function answerExisting(deps: PaymentsDeps, kind: CaptureKind, order: Orde
       ? isPaid(order.status) && order.captureMethod === 'manual'
       : order.status === 'canceled' && latest?.status === 'succeeded';
   if (done) return { outcome: 'already_done', order, capture: latest ?? null };
+  // Its payment is still deciding (a pay in flight, a challenge open): no final answer yet.
+  if (isOrderInFlight(order.status))
+    throw new DomainError({ code: 'PAYMENT_IN_PROGRESS', orderId: order.id });
   throw new DomainError({
     code: kind === 'capture' ? 'ORDER_NOT_CAPTURABLE' : 'ORDER_NOT_VOIDABLE',
     orderId: order.id,

@@ -3,6 +3,7 @@ import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { captureOrder, voidOrder } from '../src/capture';
 import { settleAuthorization } from '../src/capture-store';
+import { claimOrder } from '../src/claim';
 import type { PaymentsDeps } from '../src/deps';
 import type { ChargeResult, PaymentGateway } from '../src/gateway';
 import { createOrder } from '../src/orders';
@@ -175,6 +176,30 @@ describe('captureOrder', () => {
     expect((await captureOrder(deps(gateway), input)).outcome).toBe('pending');
     await expect(voidOrder(deps(gateway), input)).rejects.toMatchObject({ code: 'ORDER_NOT_VOIDABLE' });
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe('a capture or void before the authorization', () => {
+  it('while the pay is in flight answers PAYMENT_IN_PROGRESS (no final answer: a retry with the key asks again)', async () => {
+    const { gateway, calls } = holdingProvider();
+    const order = await createOrder(handle.db, {
+      userId,
+      amount: 1000,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+      captureMethod: 'manual',
+    });
+    const { attempt } = await claimOrder(handle.db, {
+      orderId: order.id,
+      userId,
+      claimedBy: 'unit',
+      declineCooldownMs: 0,
+    });
+    expect(attempt).toBeDefined();
+    const input = { orderId: order.id, userId, requestedBy: merchant };
+    await expect(captureOrder(deps(gateway), input)).rejects.toMatchObject({ code: 'PAYMENT_IN_PROGRESS' });
+    await expect(voidOrder(deps(gateway), input)).rejects.toMatchObject({ code: 'PAYMENT_IN_PROGRESS' });
+    expect(calls).toHaveLength(0);
   });
 });
 
