@@ -129,6 +129,28 @@ describe('defaults come from the domain', () => {
   });
 });
 
+describe('3-D Secure and holds', () => {
+  it('the return URL is unset (the server then uses its own order page) or an http(s) URL; timeouts are the policy’s', () => {
+    expect(loadConfig({}).returnUrl).toBeUndefined();
+    const config = loadConfig({
+      CHARGEONCE_RETURN_URL: 'https://shop.example/orders/{orderId}',
+      CHARGEONCE_CHALLENGE_TIMEOUT_MS: '60000',
+      CHARGEONCE_AUTHORIZATION_CHECK_AFTER_MS: '0',
+    });
+    expect(config.returnUrl).toBe('https://shop.example/orders/{orderId}');
+    expect(config.recovery.policy).toMatchObject({
+      challengeTimeoutMs: 60_000,
+      authorizationCheckAfterMs: 0,
+    });
+    for (const bad of ['shop.example/orders', 'javascript:alert(1)', 'ftp://x/{orderId}']) {
+      expect(() => loadConfig({ CHARGEONCE_RETURN_URL: bad }), bad).toThrow(/CHARGEONCE_RETURN_URL/);
+    }
+    expect(() => loadConfig({ CHARGEONCE_CHALLENGE_TIMEOUT_MS: '0' })).toThrow(
+      /CHARGEONCE_CHALLENGE_TIMEOUT_MS/,
+    );
+  });
+});
+
 describe('safe by default', () => {
   it('a real database is not paid with the emulator unless asked for by name', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/app' })).toThrow(
