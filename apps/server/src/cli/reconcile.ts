@@ -12,7 +12,8 @@ const cli = {
   --json     the last line is the report as one JSON object
   --since    start of the window: a number of hours ago, or a date (default: 24 hours before --until)
   --until    end of the window (default: now)
-Compares the provider's PaymentIntents created in the window, and the refunds of orders refunded in
+Compares the provider's PaymentIntents created in the window (held, captured, canceled or failed
+authorizations and challenges too), and the refunds of orders refunded in
 it, with the database, heals what is safe
 to heal and reports the rest, against DATABASE_URL and STRIPE_SECRET_KEY (+ STRIPE_API_BASE), or the
 running \`pnpm start\` of this checkout. Exit status 1 while anything is unexplained, 2 on a usage or
