@@ -6,7 +6,13 @@ import {
   orderStatus,
   refundStatus,
 } from '@chargeonce/db';
-import type { Capture, Order, PaymentAttempt, Refund } from '@chargeonce/payments';
+import {
+  type Capture,
+  MAXIMUM_CHARGE,
+  type Order,
+  type PaymentAttempt,
+  type Refund,
+} from '@chargeonce/payments';
 import { z } from 'zod';
 
 export const orderIdSchema = z.uuid({ message: 'orderId must be a UUID' });
@@ -15,6 +21,13 @@ export const userIdSchema = z.uuid({ message: 'userId must be a UUID' });
 export const paymentMethodIdSchema = z
   .string()
   .regex(/^pm_[A-Za-z0-9_]{1,100}$/, { message: 'paymentMethodId must look like pm_...' });
+
+/** An amount a caller asks to move (a refund, a capture): integer minor units, within Stripe's bounds. */
+export const movedAmountSchema = z
+  .number()
+  .int({ message: 'amount must be an integer number of minor units' })
+  .positive({ message: 'amount must be greater than 0' })
+  .max(MAXIMUM_CHARGE, { message: `amount must be at most ${MAXIMUM_CHARGE}` });
 
 export const orderDto = z.object({
   id: z.string(),

@@ -4,20 +4,21 @@ import type { PaymentsDeps } from './deps';
 import { attemptOutcome } from './outcome';
 import { finalizeAttempt } from './settle';
 
+/** The order's attempt awaiting the customer (a 3-D Secure challenge), if one is open. */
+async function challengedAttempt(db: Executor, orderId: string) {
+  const a = paymentAttempts;
+  const [attempt] = await db
+    .select()
+    .from(a)
+    .where(and(eq(a.orderId, orderId), sql`${a.status} = ${status('requires_action')}`))
+    .orderBy(desc(a.claimVersion))
+    .limit(1);
+  return attempt;
+}
+
 /** The challenge page of the order's attempt awaiting the customer, if one is open. */
 export async function currentChallenge(db: Executor, orderId: string): Promise<string | null> {
-  const [row] = await db
-    .select({ actionUrl: paymentAttempts.actionUrl })
-    .from(paymentAttempts)
-    .where(
-      and(
-        eq(paymentAttempts.orderId, orderId),
-        sql`${paymentAttempts.status} = ${status('requires_action')}`,
-      ),
-    )
-    .orderBy(desc(paymentAttempts.claimVersion))
-    .limit(1);
-  return row?.actionUrl ?? null;
+  return (await challengedAttempt(db, orderId))?.actionUrl ?? null;
 }
 
 /**
@@ -27,17 +28,7 @@ export async function currentChallenge(db: Executor, orderId: string): Promise<s
  * read that fails changes nothing.
  */
 export async function refreshChallenge(deps: PaymentsDeps, orderId: string): Promise<boolean> {
-  const [attempt] = await deps.db
-    .select()
-    .from(paymentAttempts)
-    .where(
-      and(
-        eq(paymentAttempts.orderId, orderId),
-        sql`${paymentAttempts.status} = ${status('requires_action')}`,
-      ),
-    )
-    .orderBy(desc(paymentAttempts.claimVersion))
-    .limit(1);
+  const attempt = await challengedAttempt(deps.db, orderId);
   if (!attempt?.paymentIntentId) return false;
   const outcome = attemptOutcome(await deps.gateway.retrieve(attempt.paymentIntentId), {
     keyMayHaveExecuted: true,

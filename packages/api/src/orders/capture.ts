@@ -1,7 +1,15 @@
-import { type CaptureAnswer, captureOrder, MAXIMUM_CHARGE, voidOrder } from '@chargeonce/payments';
+import { type CaptureAnswer, captureOrder, voidOrder } from '@chargeonce/payments';
 import { z } from 'zod';
 import type { Principal } from '../auth';
-import { captureDto, orderDto, orderIdSchema, toCaptureDto, toOrderDto, userIdSchema } from '../dto';
+import {
+  captureDto,
+  movedAmountSchema,
+  orderDto,
+  orderIdSchema,
+  toCaptureDto,
+  toOrderDto,
+  userIdSchema,
+} from '../dto';
 import { idempotencyKeyField, idempotentMutation } from '../idempotency';
 import { ownerFor } from '../owner';
 
@@ -15,12 +23,7 @@ const target = {
 export const captureInput = z.strictObject({
   ...target,
   /** Minor units: capture part of the authorization (the rest is released); all of it when absent. */
-  amount: z
-    .number()
-    .int({ message: 'amount must be an integer number of minor units' })
-    .positive({ message: 'amount must be greater than 0' })
-    .max(MAXIMUM_CHARGE, { message: `amount must be at most ${MAXIMUM_CHARGE}` })
-    .optional(),
+  amount: movedAmountSchema.optional(),
 });
 export const voidInput = z.strictObject(target);
 

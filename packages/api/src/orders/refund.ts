@@ -1,6 +1,14 @@
-import { MAXIMUM_CHARGE, refundOrder } from '@chargeonce/payments';
+import { refundOrder } from '@chargeonce/payments';
 import { z } from 'zod';
-import { orderDto, orderIdSchema, refundDto, toOrderDto, toRefundDto, userIdSchema } from '../dto';
+import {
+  movedAmountSchema,
+  orderDto,
+  orderIdSchema,
+  refundDto,
+  toOrderDto,
+  toRefundDto,
+  userIdSchema,
+} from '../dto';
 import { idempotencyKeyField, idempotentMutation } from '../idempotency';
 import { ownerFor } from '../owner';
 
@@ -9,12 +17,7 @@ export const REFUND_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer
 export const refundInput = z.strictObject({
   orderId: orderIdSchema,
   /** Minor units; the whole amount still unrefunded when absent. */
-  amount: z
-    .number()
-    .int({ message: 'amount must be an integer number of minor units' })
-    .positive({ message: 'amount must be greater than 0' })
-    .max(MAXIMUM_CHARGE, { message: `amount must be at most ${MAXIMUM_CHARGE}` })
-    .optional(),
+  amount: movedAmountSchema.optional(),
   /** Stripe's refund reasons. */
   reason: z
     .enum(REFUND_REASONS, { message: `reason must be one of ${REFUND_REASONS.join(', ')}` })
