@@ -129,11 +129,11 @@ const att = paymentAttempts;
 const { captured, voided, lapsed } = AUTHORIZATION_SETTLE;
 
 /**
- * Settles an authorization with what the provider says, in ONE statement: the order moves
+ * Settles an authorization with what the provider says: in ONE statement the order moves
  * (`AUTHORIZATION_SETTLE`, `AUTHORIZATION_REOPEN`) only from a state that may lead there and only
- * while its PaymentIntent is this one; its authorized attempt and the capture or void pending on it
- * move with it. Racing settlers (requester, webhook, recovery, reconciliation): one sees the order
- * back, the others `undefined`.
+ * while its PaymentIntent is this one, and its authorized attempt with it; then the captures and
+ * voids pending on this hold are closed by what the provider says. Racing settlers (requester,
+ * webhook, recovery, reconciliation): one sees the order back, the others `undefined`.
  */
 export async function settleAuthorization(
   db: Executor,
@@ -146,7 +146,12 @@ export async function settleAuthorization(
     eq(att.paymentIntentId, params.paymentIntentId),
     sql`${att.status} = ${status('authorized')}`,
   );
-  const pendingRow = and(eq(cap.orderId, params.orderId), sql`${cap.status} = ${status('pending')}`);
+  // The captures and voids pending on this hold (not on an earlier hold of the same order).
+  const pendingRow = and(
+    eq(cap.orderId, params.orderId),
+    eq(cap.paymentIntentId, params.paymentIntentId),
+    sql`${cap.status} = ${status('pending')}`,
+  );
   const done = { completedAt: sql`now()`, updatedAt: sql`now()` };
   const isCapture = sql`${cap.kind} = 'capture'::capture_kind`;
 
@@ -217,20 +222,21 @@ export async function settleAuthorization(
       .where(and(heldAttempt, exists_))
       .returning({ id: att.id }),
   );
-  // The capture or void pending on it: done if it is the kind that happened, failed otherwise.
+  const [settled] = await db.with(order, attempt).select().from(order);
+  // The captures and voids pending on it: done if they are the kind that happened, failed
+  // otherwise. A statement of its own, in a snapshot taken after the order's row lock was waited
+  // for: a capture or void inserted while this settle waited (its take committed first) is seen
+  // and closed too. It rests on what the provider says, which is final for this hold whether or
+  // not the order moved here (another settler may have moved it), so it runs either way.
   const happened = wasCaptured ? isCapture : sql`not (${isCapture})`;
-  const row = db.$with('row').as(
-    db
-      .update(cap)
-      .set({
-        status: sql`(case when ${happened} then ${status('succeeded')} else ${status('failed')} end)::capture_status`,
-        errorCode: sql`case when ${happened} then null else ${wasCaptured ? 'payment_intent_captured' : 'authorization_released'} end`,
-        ...done,
-      })
-      .where(and(pendingRow, exists_))
-      .returning({ id: cap.id }),
-  );
-  const [settled] = await db.with(order, attempt, row).select().from(order);
+  await db
+    .update(cap)
+    .set({
+      status: sql`(case when ${happened} then ${status('succeeded')} else ${status('failed')} end)::capture_status`,
+      errorCode: sql`case when ${happened} then null else ${wasCaptured ? 'payment_intent_captured' : 'authorization_released'} end`,
+      ...done,
+    })
+    .where(pendingRow);
   return settled;
 }
 

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { type DbHandle, orders } from '@chargeonce/db';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { captureOrder, voidOrder } from '../src/capture';
-import { settleAuthorization } from '../src/capture-store';
+import { capturesOf, settleAuthorization, startCapture } from '../src/capture-store';
 import { claimOrder } from '../src/claim';
 import type { PaymentsDeps } from '../src/deps';
 import type { ChargeResult, PaymentGateway } from '../src/gateway';
@@ -204,6 +205,49 @@ describe('a capture or void before the authorization', () => {
 });
 
 describe('settleAuthorization', () => {
+  it('a capture taken while a lapse waited for the order row: the order and that capture both settle', async () => {
+    const { gateway } = holdingProvider();
+    const order = await authorizedOrder(gateway);
+    const [held] = await handle.db.select().from(orders).where(eq(orders.id, order.id));
+    let taken!: () => void;
+    let commit!: () => void;
+    const tookIt = new Promise<void>((resolve) => (taken = resolve));
+    const gate = new Promise<void>((resolve) => (commit = resolve));
+    const take = handle.db.transaction(async (tx) => {
+      await startCapture(tx, {
+        captureId: randomUUID(),
+        kind: 'capture',
+        orderId: order.id,
+        userId: null,
+        amount: null,
+        requestedBy: merchant,
+      });
+      taken();
+      await gate;
+    });
+    await tookIt;
+    // The lapse starts now (its snapshot cannot see the uncommitted capture) and waits for the row.
+    const lapse = settleAuthorization(handle.db, {
+      orderId: order.id,
+      paymentIntentId: held!.paymentIntentId!,
+      outcome: { kind: 'released', reason: 'canceled_automatic' },
+    });
+    await expect
+      .poll(
+        async () =>
+          (
+            await handle.sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock'`
+          )[0]?.n,
+      )
+      .toBeGreaterThan(0);
+    commit();
+    await take;
+    expect(await lapse).toMatchObject({ status: 'failed' });
+    expect(await capturesOf(handle.db, order.id)).toMatchObject([
+      { status: 'failed', errorCode: 'authorization_released' },
+    ]);
+  });
+
   it('moves an order only from the states its outcome may come from, and only for its own PaymentIntent', async () => {
     const { gateway } = holdingProvider();
     const order = await authorizedOrder(gateway);
