@@ -1,11 +1,12 @@
-import { type Executor, IN_FLIGHT_ATTEMPT_STATUSES, paymentAttempts, statusIn } from '@chargeonce/db';
+import { type Executor, IN_FLIGHT_ATTEMPT_STATUSES, paymentAttempts, status, statusIn } from '@chargeonce/db';
 import { and, eq, getTableColumns, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { chargeRequestFor } from './attempts';
 import { type CaptureRecoveryReport, runCaptureRecovery } from './capture-recover';
+import { settleAuthorization } from './capture-store';
 import { noopLogger, type PaymentsDeps } from './deps';
 import type { ChargeResult, LookupResult } from './gateway';
 import type { PaymentAttempt } from './orders';
-import { attemptOutcome } from './outcome';
+import { attemptOutcome, canceledCode } from './outcome';
 import { type RefundRecoveryReport, runRefundRecovery } from './refund-recover';
 import { finalizeAttempt } from './settle';
 import { STRIPE_KEY_RETENTION_MS } from './stripe-client';
@@ -68,7 +69,9 @@ export async function leaseStaleAttempts(db: Executor, policy: RecoveryPolicy): 
     .where(
       and(
         statusIn(a.status, IN_FLIGHT_ATTEMPT_STATUSES),
-        lt(a.claimedAt, sql`now() - make_interval(secs => ${policy.graceMs / 1000})`),
+        // An open challenge is the customer's until its timeout (the webhook and their return
+        // settle it before): re-reading each one every lease would crowd out unknown outcomes.
+        sql`${a.claimedAt} < now() - make_interval(secs => (case when ${a.status} = ${status('requires_action')} then greatest(${policy.challengeTimeoutMs / 1000}::float8, ${policy.graceMs / 1000}::float8) else ${policy.graceMs / 1000}::float8 end))`,
         or(isNull(a.leaseUntil), lt(a.leaseUntil, sql`now()`)),
       ),
     )
@@ -138,7 +141,8 @@ async function askProvider(
     const now = await deps.gateway.retrieve(attempt.paymentIntentId);
     if (now.kind !== 'requires_action' || attempt.ageMs < policy.challengeTimeoutMs) return now;
     // Abandoned: cancel it, so a late completion cannot charge an order paid again meanwhile. If
-    // the customer completed it just now, the cancel is refused: read where it stands.
+    // the customer completed it just now, the cancel of a charge is refused: read where it stands
+    // (a hold is canceled, though: recoverAttempt then releases it).
     const canceled = await deps.gateway.cancel({
       paymentIntentId: attempt.paymentIntentId,
       idempotencyKey: `${attempt.idempotencyKey}-abandon`,
@@ -190,6 +194,15 @@ export async function recoverAttempt(
     claimVersion: attempt.claimVersion,
     outcome,
   });
+  if (!settled && provider.kind === 'canceled') {
+    // The challenge was completed (to a hold) and settled between our read and our cancel, which
+    // then released that hold: the order, authorized now, must follow.
+    await settleAuthorization(deps.db, {
+      orderId: attempt.orderId,
+      paymentIntentId: provider.paymentIntentId,
+      outcome: { kind: 'released', reason: canceledCode(provider.reason) },
+    });
+  }
   if (!settled) return 'already_final';
   logger.info({ ...log, status: outcome.status }, 'attempt recovered');
   return outcome.status;

@@ -98,10 +98,16 @@ const succeededProvider = (): PaymentGateway & { charges: number } => {
 const now = { ...DEFAULT_RECOVERY_POLICY, graceMs: 0 };
 
 describe('an attempt awaiting the customer (requires_action) settles', () => {
-  it('by recovery, which re-reads its PaymentIntent and never creates another', async () => {
+  it('by recovery once its challenge timed out, which re-reads its PaymentIntent and never creates another', async () => {
     const key = await attemptIn('requires_action');
     const gateway = succeededProvider();
-    const report = await runRecovery({ db: handle.db, gateway, instanceId: 'test' }, now);
+    // Within the challenge timeout the challenge is the customer's: recovery leaves it alone.
+    await runRecovery({ db: handle.db, gateway, instanceId: 'test' }, now);
+    expect(await findOrder(handle.db, key.orderId)).toMatchObject({ status: 'requires_action' });
+    const report = await runRecovery(
+      { db: handle.db, gateway, instanceId: 'test' },
+      { ...now, challengeTimeoutMs: 0 },
+    );
     expect(report.results.succeeded).toBeGreaterThanOrEqual(1);
     expect(gateway.charges).toBe(0);
     expect(await findOrder(handle.db, key.orderId)).toMatchObject({ status: 'paid', version: 4 });
