@@ -109,6 +109,13 @@ type Settlement =
 const NOTHING_RAN: ReadonlySet<DomainErrorCode> = new Set(['ORDER_NOT_FOUND', 'USER_NOT_FOUND']);
 /** Refusals that hold only while something else is in flight: a retry with the key asks again. */
 const NOT_FINAL_YET: ReadonlySet<DomainErrorCode> = new Set(['PAYMENT_IN_PROGRESS']);
+/**
+ * A refusal because a capture or void is deciding the order's hold holds only until it is decided
+ * (a refused one gives the order back, authorized): not final either.
+ */
+const DECIDING: ReadonlySet<string> = new Set(['capturing', 'voiding']);
+const notFinalYet = (cause: DomainError) =>
+  NOT_FINAL_YET.has(cause.code) || ('status' in cause.details && DECIDING.has(cause.details.status));
 
 /**
  * Final answers are kept: data the procedure calls final, or a domain error below 500 (a decline,
@@ -131,7 +138,7 @@ function settlementOf(
   const mapped = domainToTRPCError(cause);
   if (mapped && isDomainError(cause)) {
     if (NOTHING_RAN.has(cause.code)) return { kind: 'forget' };
-    if (NOT_FINAL_YET.has(cause.code)) return { kind: 'release' };
+    if (notFinalYet(cause)) return { kind: 'release' };
     const httpStatus = getHTTPStatusCodeFromError(mapped);
     return httpStatus < 500
       ? { kind: 'complete', response: { error: cause.details }, httpStatus }

@@ -220,6 +220,30 @@ describe('orders.cancel with a key', () => {
   });
 });
 
+describe('orders.capture with a key', () => {
+  it('a refusal while a void decides the hold is not final: once the void gave it back, the retry captures', async () => {
+    const user = await env.newUser();
+    const service = await env.newService(['orders:capture']);
+    const api = env.caller(user.token).api;
+    const order = await api.orders.create({ ...visaOrder, captureMethod: 'manual' });
+    await api.orders.pay({ orderId: order.id });
+    // A void deciding the hold (as its take leaves it), then refused (as a reopen settles it).
+    const setStatus = (to: string) => env.db.sql`update orders set status = ${to} where id = ${order.id}`;
+    await setStatus('voiding');
+    const key = newKey();
+    const busy = await trpcError(
+      env.caller(service.token).api.orders.capture({ orderId: order.id, idempotencyKey: key }),
+    );
+    expect(busy.cause).toMatchObject({ code: 'ORDER_NOT_CAPTURABLE', details: { status: 'voiding' } });
+    expect(await keyRow(key)).toMatchObject({ state: 'in_flight', locked_at: null });
+    await setStatus('authorized');
+    const retried = await env
+      .caller(service.token)
+      .api.orders.capture({ orderId: order.id, idempotencyKey: key });
+    expect(retried).toMatchObject({ outcome: 'captured', order: { status: 'paid' } });
+  });
+});
+
 describe('every mutation', () => {
   type Api = ReturnType<ApiEnv['caller']>['api'];
   /** Each mutation called validly with a key (after its setup); one missing here fails below. */
