@@ -9,7 +9,7 @@ import {
   startCapture,
 } from './capture-store';
 import { noopLogger, type PaymentsDeps } from './deps';
-import { DomainError } from './errors';
+import { DomainError, isDomainError } from './errors';
 import type { ChargeResult } from './gateway';
 import { findOrder, type Order } from './orders';
 import { canceledCode } from './outcome';
@@ -67,7 +67,8 @@ async function takeAuthorization(
       requestedBy: input.requestedBy,
     });
     if (!order) throw new DomainError({ code: 'ORDER_NOT_FOUND', orderId: input.orderId });
-    if (capture) return drive(deps, capture, await callProvider(deps, capture));
+    if (capture)
+      return drive(deps, capture, await callProvider(deps, capture), { keyMayHaveExecuted: false }, order);
     if (order.status === 'authorized') {
       if (amount !== null && amount > order.amount) {
         throw new DomainError({
@@ -143,7 +144,29 @@ export async function drive(
   deps: PaymentsDeps,
   row: Capture,
   result: ChargeResult,
-  context: { keyMayHaveExecuted: boolean } = { keyMayHaveExecuted: false },
+  context: { keyMayHaveExecuted: boolean },
+  /** The order as its take left it: the answer when the database cannot be read after the call. */
+  taken?: Order,
+): Promise<CaptureAnswer> {
+  try {
+    return await settleAndAnswer(deps, row, result, context);
+  } catch (err) {
+    // Not recorded (database unreachable?): the row stays pending and recovery settles it with the
+    // same key. The requester hears "not known yet", never a false failure or a 500.
+    if (!taken || isDomainError(err)) throw err;
+    (deps.logger ?? noopLogger).error(
+      { err, orderId: row.orderId, captureId: row.id },
+      `settling the ${row.kind} failed; left for recovery`,
+    );
+    return { outcome: 'pending', order: taken, capture: row };
+  }
+}
+
+async function settleAndAnswer(
+  deps: PaymentsDeps,
+  row: Capture,
+  result: ChargeResult,
+  context: { keyMayHaveExecuted: boolean },
 ): Promise<CaptureAnswer> {
   const refused =
     result.kind === 'rejected' || (result.kind === 'unavailable' && !context.keyMayHaveExecuted);
