@@ -98,9 +98,14 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
     payments.logger = app.log.child({ component: 'payments' });
     await app.listen({ port: config.port, host: config.host });
     resources.add(() => app.close());
-    const url = `http://${config.host}:${(app.server.address() as { port: number }).port}`;
-    // Unconfigured, a customer comes back from 3-D Secure to this server's order page.
-    payments.returnUrl ??= `${url}/orders/{orderId}`;
+    const port = (app.server.address() as { port: number }).port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    // Unconfigured with the emulator (in process, or at STRIPE_API_BASE), a customer comes back from
+    // 3-D Secure to this server's order page. With real Stripe only a configured public URL will
+    // do: unset, 3-D Secure stays off (a card that asks for it is declined
+    // `authentication_required`) rather than send customers to an address they cannot reach.
+    const realStripe = config.stripe !== undefined && config.stripe.apiBase === undefined;
+    if (!realStripe) payments.returnUrl ??= `${publicBase(config.host, url)}/orders/{orderId}`;
     const metricsUrl = config.metrics
       ? await startMetricsServer(config.metrics, metrics, resources)
       : undefined;
@@ -168,4 +173,10 @@ async function startMetricsServer(
   await server.listen({ port: at.port, host: at.host });
   resources.add(() => server.close());
   return `http://${at.host}:${(server.server.address() as { port: number }).port}/metrics`;
+}
+
+/** This server's URL as a browser on this machine reaches it (a wildcard host is reached on loopback). */
+function publicBase(host: string, url: string): string {
+  const port = new URL(url).port;
+  return host === '0.0.0.0' || host === '::' ? `http://127.0.0.1:${port}` : url;
 }
