@@ -27,9 +27,16 @@ export async function currentChallenge(db: Executor, orderId: string): Promise<s
  * conditional statement as the webhook and recovery, so whichever comes first settles it once. A
  * read that fails changes nothing.
  */
-export async function refreshChallenge(deps: PaymentsDeps, orderId: string): Promise<boolean> {
+export async function refreshChallenge(
+  deps: PaymentsDeps,
+  orderId: string,
+  options: { minIntervalMs?: number } = {},
+): Promise<boolean> {
   const attempt = await challengedAttempt(deps.db, orderId);
   if (!attempt?.paymentIntentId) return false;
+  // A page polling the order (or a caller looping) reaches Stripe at most once per interval per
+  // order from this process: the account's read rate limit is shared with every payment.
+  if (!takeRefreshTurn(deps, orderId, options.minIntervalMs ?? REFRESH_INTERVAL_MS)) return false;
   const outcome = attemptOutcome(await deps.gateway.retrieve(attempt.paymentIntentId), {
     keyMayHaveExecuted: true,
   });
@@ -41,4 +48,21 @@ export async function refreshChallenge(deps: PaymentsDeps, orderId: string): Pro
     outcome,
   });
   return settled !== undefined;
+}
+
+/** How often one process re-reads one order's open challenge at most. */
+export const REFRESH_INTERVAL_MS = 2_000;
+const lastRefresh = new WeakMap<PaymentsDeps, Map<string, number>>();
+
+function takeRefreshTurn(deps: PaymentsDeps, orderId: string, minIntervalMs: number): boolean {
+  const now = (deps.now ?? Date.now)();
+  let seen = lastRefresh.get(deps);
+  if (!seen) lastRefresh.set(deps, (seen = new Map()));
+  const last = seen.get(orderId);
+  if (last !== undefined && now - last < minIntervalMs) return false;
+  if (seen.size >= 10_000) {
+    for (const [id, at] of seen) if (now - at >= minIntervalMs) seen.delete(id);
+  }
+  seen.set(orderId, now);
+  return true;
 }
