@@ -84,6 +84,9 @@ export async function payOrder(deps: PaymentsDeps, input: PayInput): Promise<Pay
       throw new DomainError({ code: 'ORDER_NOT_PAYABLE', orderId: order.id, status: order.status });
     }
     if (answer?.status === 'failed') throw failed(deps, failureError(order.id, answer));
+    // The attempt we waited on held funds that were released since (the hold lapsed): the order is
+    // payable again, and this call pays it anew rather than wait on an attempt that is over.
+    if (answer?.status === 'canceled') waitedOn = undefined;
     deps.hooks?.claimConflict?.();
     // In flight, the order's version is the claim version of its attempt.
     if (inFlight) waitedOn ??= order.version;

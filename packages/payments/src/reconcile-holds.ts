@@ -4,6 +4,7 @@ import { authorizationOutcome } from './capture';
 import { settleAuthorization } from './capture-store';
 import type { PaymentsDeps } from './deps';
 import type { ProviderPaymentIntent } from './gateway';
+import { isUuid } from './ids';
 import { attemptOutcome } from './outcome';
 import { finalizeAttempt } from './settle';
 
@@ -63,9 +64,7 @@ export async function reconcileHolds(
 
 function openAttempts(db: Executor, intents: ProviderPaymentIntent[]) {
   const a = paymentAttempts;
-  const attemptIds = intents
-    .map((pi) => pi.metadata.attempt_id)
-    .filter((id): id is string => !!id && /^[0-9a-f-]{36}$/i.test(id));
+  const attemptIds = intents.map((pi) => pi.metadata.attempt_id).filter(isUuid);
   return db
     .select()
     .from(a)

@@ -3,6 +3,7 @@ import { and, eq, gte, inArray, lte, or } from 'drizzle-orm';
 import { settleAuthorization } from './capture-store';
 import { noopLogger, type PaymentsDeps } from './deps';
 import type { ProviderPaymentIntent } from './gateway';
+import { isUuid } from './ids';
 import { type HoldFindingKind, reconcileHolds } from './reconcile-holds';
 import { type RefundFindingKind, reconcileRefunds } from './refund-reconcile';
 import { finalizeAttempt } from './settle';
@@ -143,7 +144,7 @@ export async function reconcile(
               orderId: order.id,
               attemptId: attempt.id,
               claimVersion: attempt.claimVersion,
-              outcome: { status: 'succeeded', paymentIntentId: pi.id },
+              outcome: { status: 'succeeded', paymentIntentId: pi.id, amountReceived: pi.amountReceived },
             });
       if (healed) {
         logger.warn(
@@ -208,7 +209,3 @@ export async function reconcile(
 }
 
 const HEALED: FindingKind[] = ['orphan_healed', 'refund_healed', 'authorization_healed'];
-
-function isUuid(id: string | undefined): id is string {
-  return !!id && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
-}

@@ -37,7 +37,9 @@ export function createStripeGateway(
             currency: request.currency,
             payment_method: request.paymentMethodId,
             confirm: true,
-            capture_method: request.captureMethod,
+            // Sent only when manual: a create made before capture later existed, repeated by recovery
+            // with its key, must carry the same parameters as then.
+            ...(request.captureMethod === 'manual' ? { capture_method: 'manual' as const } : {}),
             ...authenticationParams(request.returnUrl),
             metadata: request.metadata,
           },

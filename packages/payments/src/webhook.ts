@@ -3,6 +3,7 @@ import { eq, or } from 'drizzle-orm';
 import { authorizationOutcome } from './capture';
 import { settleAuthorization } from './capture-store';
 import { noopLogger, type PaymentsDeps } from './deps';
+import { isUuid } from './ids';
 import { attemptOutcome } from './outcome';
 import { applyRefundEvent } from './refund-events';
 import { finalizeAttempt } from './settle';
@@ -37,8 +38,6 @@ export type EventResult =
   /** Not a PaymentIntent event. */
   | 'ignored';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Applies a Stripe `payment_intent.*` event (refund events go to `applyRefundEvent`). Webhooks arrive at least once, late and in any order,
  * so the event is only a hint: the PaymentIntent is re-read (outside any transaction), and the
@@ -65,7 +64,7 @@ export async function applyPaymentIntentEvent(
     .select()
     .from(paymentAttempts)
     .where(
-      attemptId && UUID.test(attemptId)
+      isUuid(attemptId)
         ? or(eq(paymentAttempts.id, attemptId), eq(paymentAttempts.paymentIntentId, event.paymentIntentId))
         : eq(paymentAttempts.paymentIntentId, event.paymentIntentId),
     )
