@@ -226,4 +226,32 @@ describe('when the database goes away', () => {
     expect(text).toMatch(/^chargeonce_attempts_processing nan$/im);
     expect(text).toContain('chargeonce_pay_outcomes_total{outcome="charged"} 1');
   });
+
+  it('every call is answered a retryable 503 DATABASE_UNAVAILABLE with a retry hint, never a 500', async () => {
+    // The database is down (stopped above).
+    const user = { token: 'co_any_token_while_the_database_is_down' };
+    const calls = [
+      fetch(`${env.server.url}/trpc/orders.list`, { headers: { authorization: `Bearer ${user.token}` } }),
+      fetch(`${env.server.url}/trpc/orders.pay`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${user.token}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'k-db-down',
+        },
+        body: JSON.stringify({ orderId: '00000000-0000-4000-8000-000000000001' }),
+      }),
+    ];
+    for (const res of await Promise.all(calls)) {
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      const body = (await res.json()) as { error: { message: string; data: Record<string, unknown> } };
+      expect(body.error.data).toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        domainCode: 'DATABASE_UNAVAILABLE',
+        retryAfterMs: 1000,
+      });
+      expect(body.error.message).toMatch(/Retry/);
+    }
+  });
 });

@@ -1,5 +1,5 @@
-import type { Scope } from '@chargeonce/db';
-import { type DomainError, isDomainError } from '@chargeonce/payments';
+import { isDatabaseUnavailable, type Scope } from '@chargeonce/db';
+import { DomainError, isDomainError } from '@chargeonce/payments';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { ZodError } from 'zod';
 import type { Principal } from './auth';
@@ -27,8 +27,8 @@ const t = initTRPC.context<Context>().create({
           isDomainError(cause) && cause.details.code === 'PAYMENT_DECLINED'
             ? cause.details.declineCode
             : null,
-        // IDEMPOTENCY_KEY_IN_USE: when to retry with the same key.
-        ...(isDomainError(cause) && cause.details.code === 'IDEMPOTENCY_KEY_IN_USE'
+        // IDEMPOTENCY_KEY_IN_USE, DATABASE_UNAVAILABLE: when to retry (with the same key).
+        ...(isDomainError(cause) && 'retryAfterMs' in cause.details
           ? { retryAfterMs: cause.details.retryAfterMs }
           : {}),
         issues:
@@ -71,13 +71,26 @@ function messageFor(error: TRPCError, fallback: string): string {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Domain errors thrown below become their mapped tRPC codes (see errors.ts). */
+/** When a caller is told to come back after a database outage. */
+export const DATABASE_RETRY_AFTER_MS = 1_000;
+
+/**
+ * Domain errors thrown below become their mapped tRPC codes (see errors.ts); a database that cannot
+ * serve (down, restarting, failing over: `isDatabaseUnavailable`) becomes a retryable 503
+ * `DATABASE_UNAVAILABLE` with a retry hint, never a 500 that hides whether anything happened.
+ */
 const mapDomainErrors = t.middleware(async ({ ctx, next }) => {
   const result = await next();
   if (!result.ok) {
-    const mapped = domainToTRPCError(result.error.cause);
+    let cause = result.error.cause;
+    if (result.error.code === 'INTERNAL_SERVER_ERROR' && !isDomainError(cause) && isDatabaseUnavailable(cause)) {
+      ctx.logger?.warn({ err: cause }, 'database unavailable; answered 503');
+      cause = new DomainError({ code: 'DATABASE_UNAVAILABLE', retryAfterMs: DATABASE_RETRY_AFTER_MS });
+      ctx.audit.retryAfterMs = DATABASE_RETRY_AFTER_MS;
+    }
+    const mapped = domainToTRPCError(cause);
     if (mapped) {
-      ctx.audit.outcome = (result.error.cause as DomainError).code.toLowerCase();
+      ctx.audit.outcome = (cause as DomainError).code.toLowerCase();
       throw mapped;
     }
   }

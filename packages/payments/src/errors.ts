@@ -21,7 +21,8 @@ export type DomainErrorDetails =
   | { code: 'VOID_FAILED'; orderId: string; reason: string; status: string }
   | { code: 'AUTHORIZATION_EXPIRED'; orderId: string }
   | { code: 'IDEMPOTENCY_KEY_REUSED'; procedure: string; firstProcedure: string }
-  | { code: 'IDEMPOTENCY_KEY_IN_USE'; retryAfterMs: number };
+  | { code: 'IDEMPOTENCY_KEY_IN_USE'; retryAfterMs: number }
+  | { code: 'DATABASE_UNAVAILABLE'; retryAfterMs: number };
 
 export type DomainErrorCode = DomainErrorDetails['code'];
 
@@ -65,6 +66,8 @@ const MESSAGES: { [C in DomainErrorCode]: (d: Extract<DomainErrorDetails, { code
     'The authorization expired before it was captured; nothing was charged. The order can be paid again.',
   IDEMPOTENCY_KEY_REUSED: (d) =>
     `This idempotency key was first used ${d.firstProcedure === d.procedure ? 'with different input' : `for ${d.firstProcedure}`}; nothing was executed. A new request needs a new key.`,
+  DATABASE_UNAVAILABLE: () =>
+    'The database is unavailable (restarting, failing over, or unreachable); whether this request took effect is not known. Retry it (with the same idempotency key): it will not be applied twice.',
   IDEMPOTENCY_KEY_IN_USE: () =>
     'A request with this idempotency key is still executing; nothing was executed. Retry with the same key shortly.',
 };
