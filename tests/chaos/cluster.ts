@@ -4,6 +4,9 @@ import { createRng, EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
 import { type ServerProcess, spawnServer } from '../support/processes';
 import type { Scenario } from './scenario';
 
+/** The order a request's input names (`{"orderId":"…"}`). */
+const ORDER_ID = /"orderId":"([0-9a-f-]{36})"/;
+
 /** Not a secret: the signing key shared by the emulator and every server of a scenario. */
 export const WEBHOOK_SECRET = 'whsec_chargeonce_chaos';
 
@@ -30,6 +33,8 @@ export class Cluster {
   private readonly clients = new Map<string, ChargeonceClient>();
   /** Requests on their way, by URL without its query (`<server>/trpc/orders.refund`). */
   private readonly inFlight = new Map<string, number>();
+  /** The same, with the order each names (`<server>/trpc/orders.capture <orderId>`). */
+  private readonly inFlightOrders = new Map<string, number>();
   /** Output of the processes killed so far. */
   private readonly retired: string[] = [];
 
@@ -71,6 +76,7 @@ export class Cluster {
       CHARGEONCE_RECOVERY_GRACE_MS: String(s.recovery.graceMs),
       CHARGEONCE_RECOVERY_LEASE_MS: String(s.recovery.leaseMs),
       CHARGEONCE_PROVIDER_KEY_WINDOW_MS: String(s.recovery.keyWindowMs),
+      CHARGEONCE_CHALLENGE_TIMEOUT_MS: String(s.challengeTimeoutMs),
       LOG_LEVEL: 'warn',
     };
   }
@@ -151,7 +157,11 @@ export class Cluster {
   private readonly dropping: typeof fetch = async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const call = url.split('?')[0]!;
+    // Mutations go unbatched (one input per request): the order it names, if any.
+    const orderId = typeof init?.body === 'string' ? ORDER_ID.exec(init.body)?.[1] : undefined;
+    const perOrder = orderId ? `${call} ${orderId}` : undefined;
     this.inFlight.set(call, (this.inFlight.get(call) ?? 0) + 1);
+    if (perOrder) this.inFlightOrders.set(perOrder, (this.inFlightOrders.get(perOrder) ?? 0) + 1);
     try {
       const res = await fetch(input, init);
       if (init?.method !== 'POST' || !this.drops.chance(this.scenario.dropAnswers)) return res;
@@ -160,12 +170,24 @@ export class Cluster {
       throw new TypeError('fetch failed: the answer was dropped on its way back (chaos)');
     } finally {
       this.inFlight.set(call, this.inFlight.get(call)! - 1);
+      if (perOrder) this.inFlightOrders.set(perOrder, this.inFlightOrders.get(perOrder)! - 1);
     }
   };
 
   /** A live slot serving a call of `procedure` (e.g. `orders.refund`) right now, if any. */
   serving(procedure: string): Slot | undefined {
     return this.live().find((s) => (this.inFlight.get(`${s.server!.url}/trpc/${procedure}`) ?? 0) > 0);
+  }
+
+  /** Live slots serving a call of one of `procedures` for an order right now, with the order. */
+  servingOrders(procedures: readonly string[]): { slot: Slot; orderId: string }[] {
+    return this.live().flatMap((slot) =>
+      [...this.inFlightOrders].flatMap(([call, n]) => {
+        const [url, orderId] = call.split(' ');
+        const serves = procedures.some((p) => url === `${slot.server!.url}/trpc/${p}`);
+        return n > 0 && serves && orderId ? [{ slot, orderId }] : [];
+      }),
+    );
   }
 
   /** Before the settle: the webhook slot runs (deliveries can land) and so does a recovery worker. */

@@ -4,13 +4,15 @@ import type { StripeEmulator } from '@chargeonce/stripe-emulator';
 /** At most this many orders are written out in full for one scenario's failure report. */
 const ORDERS_SHOWN = 5;
 
-const iso = (t: Date | null) => (t ? t.toISOString().slice(11, 23) : '-');
+// postgres.js through drizzle's client hands timestamps back as strings (drizzle keeps them raw).
+const iso = (t: Date | string | null) => (t ? new Date(t).toISOString().slice(11, 23) : '-');
 const at = (ms: number) => new Date(ms).toISOString().slice(11, 23);
 
 /**
  * The history of the orders in a violation, for the failure report: their rows (order, attempts,
- * refunds, the events the servers recorded) and the provider's side (PaymentIntents, refunds, the
- * events emitted about them and every delivery attempt's status). Times are UTC, to the millisecond.
+ * refunds, captures and voids, the events the servers recorded) and the provider's side
+ * (PaymentIntents, refunds, the events emitted about them and every delivery attempt's status).
+ * Times are UTC, to the millisecond.
  */
 export async function orderHistory(
   db: DbHandle,
@@ -21,7 +23,7 @@ export async function orderHistory(
   const deliveries = emulator.webhookDeliveries();
   for (const orderId of [...orderIds].slice(0, ORDERS_SHOWN)) {
     const [order] = await db.sql`
-      select status, amount, currency, refunded_amount, payment_intent_id, version, updated_at
+      select status, amount, currency, refunded_amount, captured_amount, payment_intent_id, version, updated_at
         from orders where id = ${orderId}`;
     lines.push(`order ${orderId}: ${JSON.stringify(order ?? null)}`);
     for (const a of await db.sql`
@@ -39,10 +41,21 @@ export async function orderHistory(
           `runs=${r.recovery_runs} created ${iso(r.created_at)} completed ${iso(r.completed_at)} updated ${iso(r.updated_at)}`,
       );
     }
+    for (const c of await db.sql`
+      select id, kind, amount, status, error_code, recovery_runs, created_at, completed_at
+        from captures where order_id = ${orderId} order by created_at`) {
+      lines.push(
+        `  ${c.kind} ${c.id} ${c.amount ?? 'all'} ${c.status} ${c.error_code ?? ''} ` +
+          `runs=${c.recovery_runs} created ${iso(c.created_at)} completed ${iso(c.completed_at)}`,
+      );
+    }
     const intents = emulator.paymentIntents().filter((pi) => pi.metadata.order_id === orderId);
     const ids = new Set(intents.map((pi) => pi.id));
     for (const pi of intents)
-      lines.push(`  provider ${pi.id} ${pi.status} ${pi.amount} key ${pi.idempotency_key}`);
+      lines.push(
+        `  provider ${pi.id} ${pi.status} ${pi.amount} received ${pi.amount_received} ${pi.capture_method} ` +
+          `${pi.cancellation_reason ?? ''} key ${pi.idempotency_key}`,
+      );
     for (const r of emulator.refunds().filter((r) => ids.has(r.payment_intent))) {
       lines.push(
         `  provider ${r.id} ${r.amount} ${r.status} refund ${r.metadata.refund_id} at ${at(r.created * 1000)}`,

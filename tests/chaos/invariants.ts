@@ -9,6 +9,10 @@ export interface OrderRow {
   currency: string;
   /** Refunds reserved or made (pending + succeeded). */
   refunded_amount: number;
+  /** `manual`: paying only authorized (absent: automatic). */
+  capture_method?: string;
+  /** What was taken (the amount, or less after a partial capture); null until paid (absent: unknown). */
+  captured_amount?: number | null;
 }
 
 /** Paid, and possibly refunded since: the order's PaymentIntent stays its payment. */
@@ -68,6 +72,19 @@ export interface Violations {
   refundsStuck: number;
   /** Succeeded PaymentIntents of canceled orders: charged although the cancel won. */
   chargedCanceled: number;
+  /**
+   * Holds (hold-invariants.ts): more taken than authorized (a PaymentIntent's amount_received over
+   * its amount, or unlike the order's captured_amount or the capture asked for).
+   */
+  overCaptures: number;
+  /** An authorization captured and voided, or decided more than once. */
+  capturedAndVoided: number;
+  /** An order charged (a PaymentIntent succeeded with amount_received > 0) that did not end paid, or the reverse. */
+  chargeMismatches: number;
+  /** An order still being captured or voided (or a capture/void still pending) after the settle. */
+  stuckAuthorizations: number;
+  /** A challenge still open at the provider after the settle, or an abandoned one not canceled and payable. */
+  openChallenges: number;
 }
 
 export const noViolations = (): Violations => ({
@@ -80,6 +97,11 @@ export const noViolations = (): Violations => ({
   overRefunds: 0,
   refundsStuck: 0,
   chargedCanceled: 0,
+  overCaptures: 0,
+  capturedAndVoided: 0,
+  chargeMismatches: 0,
+  stuckAuthorizations: 0,
+  openChallenges: 0,
 });
 
 /** Violations found by one audit, one detail line each, and the orders they name. */

@@ -1,4 +1,4 @@
-import { CLAIM, type DbHandle } from '@chargeonce/db';
+import { CAPTURE_START, CLAIM, type DbHandle, VOID_START } from '@chargeonce/db';
 import type { StripeEmulator } from '@chargeonce/stripe-emulator';
 import type { Cluster } from './cluster';
 import { sleep } from './load';
@@ -12,7 +12,10 @@ const TRIGGER_WAIT_MS = 2000;
  * whose provider call for a fresh claim is in flight; `after_charge` kills the instance that
  * claimed an attempt the provider has already charged while the attempt is still `processing` —
  * between the provider's success and the finalize; `refund_in_flight` kills an instance that is
- * serving an `orders.refund` (reserving, at the provider, or settling).
+ * serving an `orders.refund` (reserving, at the provider, or settling); `capture_in_flight` kills
+ * the instance serving a capture or void of an order being captured or voided whose hold is still
+ * open at the provider (its call is there, or on its way), and `after_capture` the one serving a
+ * capture or void the provider has already executed while the order is not settled yet.
  */
 export async function runKills(
   kills: KillPlan[],
@@ -33,7 +36,9 @@ export async function runKills(
           ? await providerCallInFlight(cluster, db)
           : plan.trigger === 'after_charge'
             ? await chargedNotFinalized(cluster, db, emulator)
-            : refundInFlight(cluster);
+            : plan.trigger === 'refund_in_flight'
+              ? refundInFlight(cluster)
+              : await holdDecision(cluster, db, emulator, plan.trigger === 'after_capture');
       if (!victim) await sleep(15);
     }
     const slot = victim ? cluster.slotOf(victim.instanceId) : undefined;
@@ -79,4 +84,30 @@ async function chargedNotFinalized(cluster: Cluster, db: DbHandle, emulator: Str
      order by claimed_at desc limit 1`;
   const row = rows[0];
   return row && { instanceId: row.claimed_by, why: `${row.order_id} charged, attempt not finalized` };
+}
+
+/** Orders being captured or voided: taken by a request, its provider outcome not recorded yet. */
+const DECIDING = [CAPTURE_START.to, VOID_START.to];
+const HOLD_CALLS = ['orders.capture', 'orders.void'];
+
+/**
+ * An instance serving a capture or void of an order that is still being decided in the database:
+ * with `executed`, one whose PaymentIntent the provider has already captured or canceled (the
+ * finalize is what is left); without, one whose hold is still open there (the call is in flight).
+ */
+async function holdDecision(cluster: Cluster, db: DbHandle, emulator: StripeEmulator, executed: boolean) {
+  const serving = cluster.servingOrders(HOLD_CALLS);
+  if (serving.length === 0) return undefined;
+  const rows = await db.sql<{ id: string; payment_intent_id: string | null }[]>`
+    select id, payment_intent_id from orders
+     where id = any(${serving.map((s) => s.orderId)}::uuid[]) and status = any(${DECIDING}::order_status[])`;
+  const atProvider = new Map(emulator.paymentIntents().map((pi) => [pi.id, pi.status]));
+  for (const row of rows) {
+    const held = atProvider.get(row.payment_intent_id ?? '') === 'requires_capture';
+    if (held === executed) continue;
+    const victim = serving.find((s) => s.orderId === row.id)!;
+    const why = executed ? 'executed at the provider, not recorded' : 'at the provider';
+    return { instanceId: victim.slot.instanceId!, why: `hold of ${row.id} ${why}` };
+  }
+  return undefined;
 }

@@ -58,7 +58,8 @@ export async function payPlan(
   await phase('repay', plan.repayCopies > 0 && first.includes('declined') ? plan.repayCopies : 0, VISA);
 }
 
-async function pay(
+/** One pay of an order, retried on another live instance when its server died under it. */
+export async function pay(
   cluster: Cluster,
   token: string,
   orderId: string,

@@ -4,9 +4,11 @@
  * Runs N randomized scenarios (scenario i has seed S+i; `--seed S+i --runs 1` replays it): each
  * starts a throwaway PostgreSQL, the Stripe emulator with a seeded fault plan and webhooks, and
  * 2–3 server processes, creates and pays many orders concurrently (duplicates, declines and
- * re-pays), cancels racing pays on the same orders, and refunds of the paid ones (full and partial,
- * several at once on one order, some with test cards whose refunds go pending or fail later), under
- * provider faults on payments and refunds alike, while SIGKILLing and restarting servers and
+ * re-pays), cancels racing pays on the same orders, refunds of the paid ones (full and partial,
+ * several at once on one order, some with test cards whose refunds go pending or fail later),
+ * orders authorized to capture later (captures and voids racing, partial captures) and 3-D Secure
+ * orders (challenges completed, failed or abandoned by a scripted customer), under provider faults
+ * on payments, refunds and captures alike, while SIGKILLing and restarting servers and
  * dropping a seeded share of the answers on their way back to the callers (who retry through the
  * typed client, with their keys), then lets recovery and webhooks settle and audits the database
  * against the provider's ledger (charges and refunds) and every logical create against the orders
@@ -28,12 +30,18 @@ const cli = {
 Each scenario mixes, on the same orders: creates and pays (duplicated, declined, re-paid); cancels
 racing the pays; refunds of paid orders (full and partial, several at once on one order, each under
 its caller key, some with pm_card_pendingRefund / pm_card_refundFail so they go pending or fail
-later); provider faults on payment_intents.* and refunds.*; duplicate/reordered webhooks; SIGKILLed
-servers; dropped answers. Then recovery and webhooks settle it (pending refunds included).
+later); manual-capture orders captured (all or part) and/or voided by a merchant service, racing;
+3-D Secure orders whose challenge is completed, failed or abandoned (canceled by recovery after a
+2-5 s challenge timeout); provider faults on payment_intents.* and refunds.*; duplicate/reordered
+webhooks; SIGKILLed servers (also mid-capture); dropped answers. Then recovery and webhooks settle it
+(pending refunds, captures and voids, open challenges included).
 Exit status 1 on any duplicate, lost, stuck or mismatched payment, any logical create that made
 more than one order or told its caller of another, any order whose refunds do not add up (provider
 over the amount or unlike the database, refunded_amount unlike its pending + succeeded refunds, one
-refund request made twice), any refund still pending, or any charge of a canceled order.`,
+refund request made twice), any refund still pending, any charge of a canceled order, any capture
+over the authorization, any authorization both captured and voided (or decided twice), any order
+charged but not paid (or paid but not charged), any capture or void still pending, or any
+challenge left open (an abandoned one must end canceled, its order payable).`,
   options: {
     runs: { type: 'string', default: '10' },
     seed: { type: 'string' },
@@ -110,7 +118,8 @@ async function main(): Promise<number> {
       `orders=${summary.orders} creates=${summary.creates} dropped=${summary.dropped} paid=${summary.paid} ` +
       `provider_succeeded=${summary.provider_succeeded} refunds=${summary.refunds} ` +
       `refunds_succeeded=${summary.refunds_succeeded} provider_refunded=${summary.provider_refunded} ` +
-      `cancels=${summary.cancels} canceled=${summary.canceled}`,
+      `cancels=${summary.cancels} canceled=${summary.canceled} authorizations=${summary.authorizations} ` +
+      `captures=${summary.captures} voids=${summary.voids} challenges=${summary.challenges}`,
   );
   if (failed > 0) log(`chaos: FAILED (seed ${seed}; replay one scenario with --seed <its seed> --runs 1)`);
   if (values.json) console.log(toJsonLine(summary));

@@ -1,5 +1,7 @@
-import { IN_FLIGHT_ORDER_STATUSES } from '@chargeonce/db';
+import { AUTHORIZATION_REOPEN, IN_FLIGHT_ORDER_STATUSES } from '@chargeonce/db';
 import type { Cluster } from './cluster';
+import type { ChallengeRecord, HoldAnswer } from './hold-invariants';
+import { challengeLoad, type HoldActors, holdLoad } from './hold-load';
 import type { PayAnswer } from './invariants';
 import { answerCode, count, keyedCall, payPlan, sleep, type Tally } from './load';
 import type { RefundPlan } from './mix';
@@ -20,6 +22,11 @@ export interface Load {
   refunds: RefundAnswer[];
   cancelKeys: Set<string>;
   cancels: CancelAnswer[];
+  /** One key per logical capture / void, what their callers were told, and the challenges met. */
+  captureKeys: Set<string>;
+  voidKeys: Set<string>;
+  holds: HoldAnswer[];
+  challenges: ChallengeRecord[];
 }
 
 export const emptyLoad = (): Load => ({
@@ -29,10 +36,15 @@ export const emptyLoad = (): Load => ({
   refunds: [],
   cancelKeys: new Set(),
   cancels: [],
+  captureKeys: new Set(),
+  voidKeys: new Set(),
+  holds: [],
+  challenges: [],
 });
 
 /**
- * One order's load: its pays (`payPlan`) with its cancel racing the phase it names, then its
+ * One order's load: its pays (`payPlan`) with its cancel racing the phase it names; its 3-D Secure
+ * customer and what the merchant does with its hold, if it has them (hold-load.ts); then its
  * refunds, each under its own key (`<keyPrefix>-refund-<j>`), at their planned offsets.
  */
 export async function orderLoad(
@@ -42,6 +54,7 @@ export async function orderLoad(
   orderId: string,
   plan: OrderPlan,
   load: Load,
+  actors: HoldActors,
 ): Promise<void> {
   const cancel = plan.cancel;
   await payPlan(
@@ -59,6 +72,8 @@ export async function orderLoad(
         }
       : undefined,
   );
+  if (plan.challenge) await challengeLoad(cluster, token, orderId, plan.challenge, actors, load);
+  if (plan.hold) await holdLoad(cluster, token, keyPrefix, orderId, plan.hold, actors, load);
   if (plan.refunds.length === 0) return;
   await paymentSettled(cluster, token, orderId);
   const start = Date.now();
@@ -70,9 +85,12 @@ export async function orderLoad(
   );
 }
 
-/** Until the order is no longer pending or being paid (bounded): a caller refunds what it knows paid. */
+/**
+ * Until the order is no longer pending, being paid, or being captured or voided (bounded): a
+ * caller refunds what it knows paid.
+ */
 async function paymentSettled(cluster: Cluster, token: string, orderId: string): Promise<void> {
-  const unsettled: readonly string[] = ['pending', ...IN_FLIGHT_ORDER_STATUSES];
+  const unsettled: readonly string[] = ['pending', ...IN_FLIGHT_ORDER_STATUSES, ...AUTHORIZATION_REOPEN.from];
   const deadline = Date.now() + PAYMENT_WAIT_MS;
   while (Date.now() < deadline) {
     const got = await cluster

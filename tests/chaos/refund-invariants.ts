@@ -75,7 +75,8 @@ export function auditRefunds(
     const providerTotal = sum(theirs);
     const succeeded = sum(ours.filter((r) => r.status === 'succeeded'));
     const reserved = sum(ours.filter((r) => r.status !== 'failed'));
-    const amount = order?.amount ?? 0;
+    // Refunds are bounded by what was taken (less than the amount after a partial capture).
+    const amount = order?.captured_amount ?? order?.amount ?? 0;
     const wrong: string[] = [];
     if (providerTotal > amount) wrong.push(`provider refunded ${providerTotal} of ${amount}`);
     if (providerTotal !== succeeded)

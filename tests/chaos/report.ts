@@ -17,6 +17,15 @@ export interface Summary extends Violations {
   provider_refunded: number;
   cancels: number;
   canceled: number;
+  authorizations: number;
+  capture_calls: number;
+  void_calls: number;
+  captures: number;
+  voids: number;
+  challenges: number;
+  challenges_completed: number;
+  challenges_failed: number;
+  challenges_abandoned: number;
 }
 
 export function emptySummary(seed: number): Summary {
@@ -35,6 +44,15 @@ export function emptySummary(seed: number): Summary {
     provider_refunded: 0,
     cancels: 0,
     canceled: 0,
+    authorizations: 0,
+    capture_calls: 0,
+    void_calls: 0,
+    captures: 0,
+    voids: 0,
+    challenges: 0,
+    challenges_completed: 0,
+    challenges_failed: 0,
+    challenges_abandoned: 0,
     ...noViolations(),
   };
 }
@@ -54,6 +72,16 @@ export function add(summary: Summary, r: ScenarioResult): void {
   summary.provider_refunded += r.providerRefunded;
   summary.cancels += r.cancels;
   summary.canceled += r.canceled;
+  const h = r.holds;
+  summary.authorizations += h.authorizations;
+  summary.capture_calls += h.captureCalls;
+  summary.void_calls += h.voidCalls;
+  summary.captures += h.captures;
+  summary.voids += h.voids;
+  summary.challenges += h.challenges;
+  summary.challenges_completed += h.challengesCompleted;
+  summary.challenges_failed += h.challengesFailed;
+  summary.challenges_abandoned += h.challengesAbandoned;
   for (const kind of Object.keys(v) as (keyof Violations)[]) summary[kind] += v[kind];
 }
 
@@ -85,6 +113,20 @@ export function toJsonLine(s: Summary): string {
     cancels: s.cancels,
     canceled: s.canceled,
     charged_canceled: s.chargedCanceled,
+    authorizations: s.authorizations,
+    capture_calls: s.capture_calls,
+    void_calls: s.void_calls,
+    captures: s.captures,
+    voids: s.voids,
+    over_captures: s.overCaptures,
+    captured_and_voided: s.capturedAndVoided,
+    charge_mismatches: s.chargeMismatches,
+    stuck_authorizations: s.stuckAuthorizations,
+    challenges: s.challenges,
+    challenges_completed: s.challenges_completed,
+    challenges_failed: s.challenges_failed,
+    challenges_abandoned: s.challenges_abandoned,
+    open_challenges: s.openChallenges,
   });
 }
 
@@ -103,6 +145,20 @@ export function scenarioLine(index: number, seed: number, r: ScenarioResult, ms:
     `duplicate_orders=${v.duplicateOrders} lost_orders=${v.lostOrders} refunds=${r.refunds} ` +
     `refunds_succeeded=${r.refundsSucceeded} provider_refunded=${r.providerRefunded} ` +
     `over_refunds=${v.overRefunds} refunds_stuck=${v.refundsStuck} cancels=${r.cancels} canceled=${r.canceled} ` +
-    `charged_canceled=${v.chargedCanceled} | ${answers}`
+    `charged_canceled=${v.chargedCanceled} ${holdLine(r)} | ${answers}`
+  );
+}
+
+/** The holds' and challenges' part of a scenario's line. */
+function holdLine(r: ScenarioResult): string {
+  const { holds: h, audit } = r;
+  const v = audit.violations;
+  return (
+    `authorizations=${h.authorizations} capture_calls=${h.captureCalls} void_calls=${h.voidCalls} ` +
+    `captures=${h.captures} voids=${h.voids} over_captures=${v.overCaptures} ` +
+    `captured_and_voided=${v.capturedAndVoided} charge_mismatches=${v.chargeMismatches} ` +
+    `stuck_authorizations=${v.stuckAuthorizations} challenges=${h.challenges} ` +
+    `completed=${h.challengesCompleted} failed=${h.challengesFailed} abandoned=${h.challengesAbandoned} ` +
+    `open_challenges=${v.openChallenges}`
   );
 }

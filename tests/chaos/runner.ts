@@ -1,14 +1,9 @@
-import {
-  createDb,
-  createUserWithToken,
-  type DbHandle,
-  IN_FLIGHT_ATTEMPT_STATUSES,
-  IN_FLIGHT_REFUND_STATUSES,
-} from '@chargeonce/db';
+import { createDb, createService, createUserWithToken, type DbHandle, issueToken } from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { type FaultRule, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import { Cluster, WEBHOOK_SECRET } from './cluster';
 import { orderHistory } from './history';
+import { auditHolds, type CaptureRow, type HoldAudit } from './hold-invariants';
 import {
   type Audit,
   audit,
@@ -21,16 +16,16 @@ import {
 } from './invariants';
 import { runKills } from './kills';
 import { createOnce, sleep, type Tally } from './load';
-import { emptyLoad, orderLoad } from './mix-load';
+import { emptyLoad, type Load, orderLoad } from './mix-load';
 import { auditCancels, auditRefunds, type RefundRow } from './refund-invariants';
 import { type Scenario, VISA } from './scenario';
+import { IN_FLIGHT, settle, startPruner } from './settle';
 
-/** Attempts and refunds whose outcome is not settled yet: a settled run has none. */
-const IN_FLIGHT = [...IN_FLIGHT_ATTEMPT_STATUSES];
-const PENDING_REFUNDS = [...IN_FLIGHT_REFUND_STATUSES];
-
-/** How long recovery and webhooks get to settle everything once the load and faults stop. */
-export const SETTLE_TIMEOUT_MS = 60_000;
+/** What the holds and challenges came to (hold-invariants.ts), and the logical captures and voids made. */
+export type HoldCounts = Omit<HoldAudit, 'violations' | 'details' | 'orderIds'> & {
+  captureCalls: number;
+  voidCalls: number;
+};
 
 export interface ScenarioResult {
   audit: Audit;
@@ -47,6 +42,7 @@ export interface ScenarioResult {
   providerRefunded: number;
   cancels: number;
   canceled: number;
+  holds: HoldCounts;
   settled: boolean;
   tally: Tally;
   /** Server warnings/errors about the orders in a violation (empty when there is none). */
@@ -105,6 +101,13 @@ export async function runScenario(
     cluster = new Cluster(scenario, database.url, emulator, log);
     await cluster.start();
     const user = await createUserWithToken(db.db, { name: 'chaos' });
+    // The merchant's back office: captures and voids need a service token (user tokens lack the scope).
+    const merchant = await createService(db.db, { name: 'chaos-merchant' });
+    const { token: merchantToken } = await issueToken(db.db, {
+      owner: { kind: 'service', serviceId: merchant.id },
+      scopes: ['orders:read', 'orders:capture'],
+    });
+    const actors = { merchantToken, emulator };
 
     // Orders first (no provider call), so that slow-order fault rules can name them. Answers are
     // already dropped now and then: each create is under its key, retried until it is answered.
@@ -116,7 +119,12 @@ export async function runScenario(
     for (const [i, plan] of scenario.orders.entries()) {
       const key = `chaos-${scenario.seed}-order-${i}`;
       createKeys.add(key);
-      const input = { amount: plan.amount, currency: plan.currency, paymentMethodId: plan.card };
+      const input = {
+        amount: plan.amount,
+        currency: plan.currency,
+        paymentMethodId: plan.card,
+        ...(plan.captureMethod === 'manual' ? { captureMethod: plan.captureMethod } : {}),
+      };
       const id = await createOnce(cluster, user.token, key, input, 1, createAnswers, tally);
       if (!id) throw new Error(`order ${i} could not be created: ${JSON.stringify(tally)}`);
       orderIds.push(id);
@@ -143,7 +151,7 @@ export async function runScenario(
       ...scenario.orders.map(async (plan, i) => {
         await sleep(loadStart + plan.startMs - Date.now());
         const keyPrefix = `chaos-${scenario.seed}-order-${i}`;
-        await orderLoad(cluster!, user.token, keyPrefix, orderIds[i]!, plan, load);
+        await orderLoad(cluster!, user.token, keyPrefix, orderIds[i]!, plan, load, actors);
       }),
       ...scenario.creates.map(async (plan, j) => {
         await sleep(loadStart + plan.startMs - Date.now());
@@ -162,7 +170,8 @@ export async function runScenario(
     pruner?.stop();
     const orders = [
       ...(await db.sql<OrderRow[]>`
-        select id, status, payment_intent_id, amount, currency, refunded_amount from orders`),
+        select id, status, payment_intent_id, amount, currency, refunded_amount, capture_method, captured_amount
+          from orders`),
     ];
     const stuck = await db.sql<StuckAttempt[]>`
       select id, order_id, claimed_by, idempotency_key from payment_attempts where status = any(${IN_FLIGHT}::attempt_status[])`;
@@ -187,8 +196,12 @@ export async function runScenario(
       load.refunds,
     );
     const cancels = auditCancels(orders, ledger, load.cancels);
+    const captureRows = await db.sql<CaptureRow[]>`
+      select id, order_id, attempt_id, payment_intent_id, kind, amount, status from captures`;
+    const holds = auditHolds(orders, [...captureRows], ledger, load);
     merge(result, refunds);
     merge(result, cancels);
+    merge(result, holds);
     const evidence = cluster
       .output()
       .filter((line) => [...result.orderIds].some((id) => line.includes(id)))
@@ -210,6 +223,7 @@ export async function runScenario(
       providerRefunded: refunds.providerRefunded,
       cancels: load.cancelKeys.size,
       canceled: cancels.canceled,
+      holds: holdCounts(holds, load),
       settled,
       tally,
       evidence,
@@ -221,43 +235,16 @@ export async function runScenario(
   }
 }
 
-/**
- * Faults off, the webhook slot up; then wait (bounded) until no attempt is `processing`, no refund
- * is pending (in the database, or at the provider: a test card's refund before its delay is waited
- * for, not reported), and the emulator has no delivery queued, held or in flight (nor a refund
- * waiting to change status). Recovery and webhooks do the work.
- */
-async function settle(cluster: Cluster, db: DbHandle, emulator: StripeEmulator): Promise<boolean> {
-  emulator.clearFaults();
-  await cluster.ensureSettleable();
-  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-  const unsettled = async () => {
-    const [row] = await db.sql<{ n: number }[]>`
-      select (select count(*) from payment_attempts where status = any(${IN_FLIGHT}::attempt_status[]))::int
-           + (select count(*) from refunds where status = any(${PENDING_REFUNDS}::refund_status[]))::int as n`;
-    return row!.n + emulator.refunds().filter((r) => r.status === 'pending').length;
-  };
-  while (Date.now() < deadline) {
-    if ((await unsettled()) === 0) {
-      const drained = await emulator
-        .drainWebhooks(Math.max(1, Math.min(5000, deadline - Date.now())))
-        .then(() => true)
-        .catch(() => false);
-      if (drained && (await unsettled()) === 0) return true;
-    }
-    await sleep(100);
-  }
-  return false;
-}
-
-/** Prunes keys older than the servers' key window: recovery never repeats a create with one of those. */
-function startPruner(emulator: StripeEmulator, keyWindowMs: number) {
-  let pruned = 0;
-  const timer = setInterval(() => {
-    pruned += emulator.pruneIdempotencyKeys(keyWindowMs);
-  }, 250);
+function holdCounts(h: HoldAudit, load: Load): HoldCounts {
   return {
-    pruned: () => pruned,
-    stop: () => clearInterval(timer),
+    authorizations: h.authorizations,
+    captures: h.captures,
+    voids: h.voids,
+    challenges: h.challenges,
+    challengesCompleted: h.challengesCompleted,
+    challengesFailed: h.challengesFailed,
+    challengesAbandoned: h.challengesAbandoned,
+    captureCalls: load.captureKeys.size,
+    voidCalls: load.voidKeys.size,
   };
 }

@@ -1,6 +1,7 @@
 import { minimumChargeAmount } from '@chargeonce/payments';
 import type { FaultRule } from '@chargeonce/stripe-emulator';
 import { createRng, type Rng } from '@chargeonce/stripe-emulator';
+import { type ChallengePlan, describeHolds, drawHolds, type HoldPlan, type THREE_DS } from './holds';
 import {
   type CancelPlan,
   cancelPlan,
@@ -21,7 +22,12 @@ export const DECLINED = 'pm_card_chargeDeclined';
 export interface OrderPlan {
   amount: number;
   currency: string;
-  card: typeof VISA | typeof DECLINED | typeof PENDING_REFUND | typeof REFUND_FAIL;
+  card: typeof VISA | typeof DECLINED | typeof PENDING_REFUND | typeof REFUND_FAIL | typeof THREE_DS;
+  /** `manual`: paying only authorizes; `hold` says what is done with the hold (holds.ts). */
+  captureMethod: 'automatic' | 'manual';
+  hold: HoldPlan | null;
+  /** The 3-D Secure customer (card `THREE_DS`; null otherwise). */
+  challenge: ChallengePlan | null;
   /** Concurrent pays fired at once, each through a different live instance (duplicates). */
   copies: number;
   /** After a decline, pay again with `pm_card_visa` (this many concurrent pays; 0 = never). */
@@ -55,7 +61,11 @@ export type KillTrigger =
   /** SIGKILL the instance that claimed an attempt the provider has already charged (before finalize). */
   | 'after_charge'
   /** SIGKILL an instance while it serves a refund (the mix's kills, after the pays). */
-  | 'refund_in_flight';
+  | 'refund_in_flight'
+  /** SIGKILL the instance whose capture or void of an order is at the provider (holds.ts). */
+  | 'capture_in_flight'
+  /** SIGKILL the instance whose capture or void the provider executed, before it is recorded. */
+  | 'after_capture';
 
 export interface KillPlan {
   atMs: number;
@@ -96,6 +106,8 @@ export interface Scenario {
   dropAnswers: number;
   /** How long the test cards' refunds keep their first status at the provider. */
   refundDelayMs: number;
+  /** The servers' CHARGEONCE_CHALLENGE_TIMEOUT_MS: abandoned challenges are canceled within the run. */
+  challengeTimeoutMs: number;
 }
 
 const CURRENCIES = ['usd', 'eur', 'gbp', 'jpy'] as const;
@@ -154,6 +166,7 @@ export function generateScenario(seed: number): Scenario {
     creates: [],
     dropAnswers: 0,
     refundDelayMs: 0,
+    challengeTimeoutMs: 0,
   };
   // Drawn last, so that what came before is what the same seed always drew.
   scenario.dropAnswers = p(rng, 0.05, 0.3);
@@ -177,6 +190,8 @@ export function generateScenario(seed: number): Scenario {
   scenario.faults.push(...refundFaultRules(rng, stripeTimeoutMs, hangMaxMs));
   scenario.kills.push(...refundKills(rng, loadMs));
   scenario.kills.sort((a, b) => a.atMs - b.atMs);
+  // Holds (manual capture) and 3-D Secure challenges (holds.ts), drawn last for the same reason.
+  drawHolds(rng, scenario);
   return scenario;
 }
 
@@ -207,6 +222,9 @@ function orderPlan(
           : null,
     refunds: [],
     cancel: null,
+    captureMethod: 'automatic',
+    hold: null,
+    challenge: null,
   };
 }
 
@@ -294,5 +312,6 @@ export function describeScenario(s: Scenario): string {
     `creates=${s.creates.length} (dup ${s.creates.filter((c) => c.copies > 1).length})`,
     `dropAnswers=${s.dropAnswers}`,
     describeMix(s),
+    describeHolds(s),
   ].join(' ');
 }
