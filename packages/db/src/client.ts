@@ -25,6 +25,21 @@ export interface DbOptions {
    * 1.21 in transaction mode); `?prepare=false` in the URL does the same.
    */
   prepare?: boolean;
+  /**
+   * Each statement's bound on the server (`statement_timeout`), sent as a startup parameter; 0 or
+   * absent: the server's own. Not sent in pooler mode (`prepare: false` or `?prepare=false`):
+   * PgBouncer refuses startup parameters it does not know — set it on the role there
+   * (`ALTER ROLE ... SET statement_timeout`).
+   */
+  statementTimeoutMs?: number;
+  /** How long opening a connection may take before the statement fails as unavailable. */
+  connectTimeoutMs?: number;
+}
+
+/** Whether statements go unnamed to a pooler (the option, or `prepare=false` in the URL). */
+export function isPoolerMode(url: string, options: Pick<DbOptions, 'prepare'> = {}): boolean {
+  if (options.prepare !== undefined) return !options.prepare;
+  return /[?&]prepare=false(&|$)/.test(url);
 }
 
 export interface DbHandle {
@@ -38,7 +53,13 @@ export function createDb(url: string, options: DbOptions = {}): DbHandle {
   const sql = postgres(url, {
     max: options.max ?? DEFAULT_POOL_SIZE,
     onnotice: () => {},
-    connection: { application_name: options.applicationName ?? 'chargeonce' },
+    connection: {
+      application_name: options.applicationName ?? 'chargeonce',
+      ...(options.statementTimeoutMs && !isPoolerMode(url, options)
+        ? { statement_timeout: options.statementTimeoutMs }
+        : {}),
+    },
+    ...(options.connectTimeoutMs ? { connect_timeout: options.connectTimeoutMs / 1000 } : {}),
     // Only when given: postgres.js reads `prepare` from the URL unless the option is present at all.
     ...(options.prepare === undefined ? {} : { prepare: options.prepare }),
     ...(options.onQuery ? { debug: (_connection: number, query: string) => options.onQuery?.(query) } : {}),
