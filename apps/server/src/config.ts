@@ -20,12 +20,43 @@ const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(d
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
 
+/** A statement running longer is canceled (`statement_timeout`): the caller gets a retryable 503. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+/** Opening a connection taking longer fails the statement as unavailable (a retryable 503). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * postgres.js accepts several comma-separated hosts (`postgres://u:p@h1:5432,h2:5432/db`, tried in
+ * order, with `target_session_attrs`), which a URL parser refuses: checked with the first host.
+ */
+function isPostgresUrl(url: string): boolean {
+  const m = /^(postgres(?:ql)?:\/\/)([^@/?#]*@)?([^/?#]*)(.*)$/.exec(url);
+  if (!m) return false;
+  const [, scheme, userinfo = '', hosts = '', rest = ''] = m;
+  const first = hosts.split(',')[0] ?? '';
+  return hosts.split(',').every((h) => h.length > 0) && URL.canParse(`${scheme}${userinfo}${first}${rest}`);
+}
+
 /** Every environment variable the server reads, parsed once at the entry point. */
 const envSchema = z.object({
   PORT: int(3000),
   HOST: z.string().default('127.0.0.1'),
-  DATABASE_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine(isPostgresUrl, {
+        message:
+          'DATABASE_URL must be a postgres:// URL (one host, or several: postgres://h1:5432,h2:5432/db)',
+      })
+      .optional(),
+  ),
   DATABASE_POOL_MAX: int(DEFAULT_POOL_SIZE, 1),
+  // `false` behind a pooler that keeps no prepared statements across transactions (PgBouncer < 1.21
+  // in transaction mode); `?prepare=false` in the URL does the same.
+  DATABASE_PREPARE: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).optional()),
+  DATABASE_STATEMENT_TIMEOUT_MS: int(DEFAULT_STATEMENT_TIMEOUT_MS),
+  DATABASE_CONNECT_TIMEOUT_MS: int(DEFAULT_CONNECT_TIMEOUT_MS, 100),
   STRIPE_SECRET_KEY: z.preprocess(
     emptyAsUndefined,
     z
@@ -105,6 +136,8 @@ export interface Config {
   /** Unset: run an embedded PostgreSQL under `dataDir`. */
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  /** Prepared statements (off behind a transaction-mode pooler), timeouts. */
+  database: DatabaseOptions;
   /** Unset: run the Stripe emulator in process. */
   stripe: { secretKey: string; apiBase: string | undefined } | undefined;
   /** How provider calls are bounded (see StripeGatewayConfig). */
@@ -159,13 +192,44 @@ function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.inf
   throw new ConfigError(`invalid configuration: ${problems}`);
 }
 
-/** Only where the database is, for tools that need nothing else (`pnpm admin`). */
+/** How this process talks to the database (every pool it opens). */
+export interface DatabaseOptions {
+  /** Unset: as the URL says (`?prepare=false`), else named prepared statements. */
+  prepare: boolean | undefined;
+  statementTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+const databaseFields = {
+  DATABASE_URL: true,
+  CHARGEONCE_DATA_DIR: true,
+  DATABASE_PREPARE: true,
+  DATABASE_STATEMENT_TIMEOUT_MS: true,
+  DATABASE_CONNECT_TIMEOUT_MS: true,
+} as const;
+
+function databaseOptionsOf(
+  e: z.infer<ReturnType<typeof envSchema.pick<typeof databaseFields>>>,
+): DatabaseOptions {
+  return {
+    prepare: e.DATABASE_PREPARE === undefined ? undefined : e.DATABASE_PREPARE === 'true',
+    statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+  };
+}
+
+/** Only where the database is and how to talk to it, for tools that need nothing else (`pnpm admin`). */
 export function loadDatabaseConfig(env: NodeJS.ProcessEnv): {
   databaseUrl: string | undefined;
   dataDir: string;
+  database: DatabaseOptions;
 } {
-  const e = parseEnv(envSchema.pick({ DATABASE_URL: true, CHARGEONCE_DATA_DIR: true }), env);
-  return { databaseUrl: e.DATABASE_URL, dataDir: e.CHARGEONCE_DATA_DIR ?? DEFAULT_DATA_DIR };
+  const e = parseEnv(envSchema.pick(databaseFields), env);
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.CHARGEONCE_DATA_DIR ?? DEFAULT_DATA_DIR,
+    database: databaseOptionsOf(e),
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
@@ -186,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    database: databaseOptionsOf(e),
     stripe: e.STRIPE_SECRET_KEY ? { secretKey: e.STRIPE_SECRET_KEY, apiBase: e.STRIPE_API_BASE } : undefined,
     stripeCalls,
     emulatorPort: e.STRIPE_EMULATOR_PORT,

@@ -25,14 +25,21 @@ export async function openDatabase(config: Config, resources: Resources): Promis
     url = pg.url;
   }
   await migrate(url);
-  const handle = createDb(url, { max: config.databasePoolMax, applicationName: config.instanceId });
+  const handle = createDb(url, {
+    ...config.database,
+    max: config.databasePoolMax,
+    applicationName: config.instanceId,
+  });
   resources.add(() => handle.close());
   return { url, handle, readiness: () => checkReadiness(handle.sql) };
 }
 
 const READINESS_TIMEOUT_MS = 2_000;
 
-/** Ready = the database answers within a bound and has every committed migration applied. */
+/**
+ * Ready = the database answers within a bound, accepts writes (not a standby, not a primary made
+ * read-only during a failover) and has every committed migration applied.
+ */
 async function checkReadiness(sql: DbHandle['sql']): Promise<Readiness> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<Readiness>((resolve) => {
@@ -43,6 +50,9 @@ async function checkReadiness(sql: DbHandle['sql']): Promise<Readiness> {
   });
   const check = (async (): Promise<Readiness> => {
     try {
+      const [row] = await sql<{ ro: string }[]>`select current_setting('transaction_read_only') as ro`;
+      if (row?.ro === 'on')
+        return { ok: false, reason: 'database is read-only (a standby, or failing over)' };
       const pending = await pendingMigrations(sql);
       // Negative (the database is newer than this build) is fine during a rolling deploy.
       return pending > 0 ? { ok: false, reason: `${pending} migration(s) not applied` } : { ok: true };

@@ -129,6 +129,31 @@ describe('defaults come from the domain', () => {
   });
 });
 
+describe('the database as deployed', () => {
+  it('accepts a multi-host URL (failover), a pooler switch and timeouts; refuses what is not a postgres URL', () => {
+    const multi =
+      'postgres://chargeonce:secret@db1.internal:5432,db2.internal:5432/chargeonce?target_session_attrs=read-write';
+    expect(loadConfig({ DATABASE_URL: multi, CHARGEONCE_STRIPE: 'emulator' }).databaseUrl).toBe(multi);
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://127.0.0.1:6432/chargeonce',
+      CHARGEONCE_STRIPE: 'emulator',
+      DATABASE_PREPARE: 'false',
+      DATABASE_STATEMENT_TIMEOUT_MS: '5000',
+      DATABASE_CONNECT_TIMEOUT_MS: '2000',
+    });
+    expect(config.database).toEqual({ prepare: false, statementTimeoutMs: 5000, connectTimeoutMs: 2000 });
+    expect(loadConfig({}).database).toEqual({
+      prepare: undefined,
+      statementTimeoutMs: 30_000,
+      connectTimeoutMs: 5_000,
+    });
+    for (const bad of ['mysql://x/db', 'postgres://', 'postgres://h1:5432,,h2/db', 'not a url']) {
+      expect(() => loadConfig({ DATABASE_URL: bad }), bad).toThrow(/DATABASE_URL/);
+    }
+    expect(() => loadConfig({ DATABASE_PREPARE: 'no' })).toThrow(/DATABASE_PREPARE/);
+  });
+});
+
 describe('3-D Secure and holds', () => {
   it('the return URL is unset (the server then uses its own order page) or an http(s) URL; timeouts are the policy’s', () => {
     expect(loadConfig({}).returnUrl).toBeUndefined();

@@ -23,7 +23,7 @@ export function connect(tool: string): { config: Config; deps: PaymentsDeps; han
         'or run it while `pnpm start` is serving this checkout with nothing configured',
     );
   }
-  const handle = createDb(databaseUrl, { max: 2, applicationName: tool });
+  const handle = createDb(databaseUrl, { ...config.database, max: 2, applicationName: tool });
   const deps = paymentsDeps(config, handle.db, createGateway(config, stripe), {
     instanceId: `${tool}:${process.pid}`,
   });
@@ -36,10 +36,10 @@ export function connect(tool: string): { config: Config; deps: PaymentsDeps; han
  * (and migrated) for the tool and stopped by `close()`.
  */
 export async function connectDatabase(tool: string): Promise<{ handle: DbHandle; close(): Promise<void> }> {
-  const { databaseUrl, dataDir } = loadDatabaseConfig(process.env);
+  const { databaseUrl, dataDir, database } = loadDatabaseConfig(process.env);
   const url = databaseUrl ?? readLocalEndpoints(dataDir)?.databaseUrl;
   if (url) {
-    const handle = createDb(url, { max: 2, applicationName: tool });
+    const handle = createDb(url, { ...database, max: 2, applicationName: tool });
     return { handle, close: () => handle.close() };
   }
   const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), persistent: true });
@@ -49,7 +49,7 @@ export async function connectDatabase(tool: string): Promise<{ handle: DbHandle;
     await pg.stop();
     throw err;
   }
-  const handle = createDb(pg.url, { max: 2, applicationName: tool });
+  const handle = createDb(pg.url, { ...database, max: 2, applicationName: tool });
   return {
     handle,
     close: async () => {
