@@ -85,16 +85,31 @@ const NOT_DECLINES: Record<string, string> = {
   abandoned: 'the payment never reached the bank',
   provider_unavailable: 'the payment service was unavailable',
   resource_missing: 'the card was not recognised',
+  // 3-D Secure: the cardholder did not pass the bank's check, or never finished it.
+  payment_intent_authentication_failure: 'your bank could not confirm the payment (3-D Secure check failed)',
+  canceled_abandoned: 'the check with your bank was not completed in time',
 };
+
+/**
+ * A PaymentIntent canceled for another reason (`canceled_<reason>`): a hold released before it was
+ * captured (it lapsed, or was released outside this page).
+ */
+const RELEASED_PREFIX = 'canceled_';
+const RELEASED = 'the hold on the card was released before it was charged';
+
+const notADecline = (code: string) => Object.hasOwn(NOT_DECLINES, code) || code.startsWith(RELEASED_PREFIX);
 
 /** Whether a failure code is the bank declining the card (else the payment failed before it). */
 export function isCardDecline(code: string | null | undefined): boolean {
-  return !code || !(code in NOT_DECLINES);
+  return !code || !notADecline(code);
 }
 
 /** A decline (or other failure) code in words, for people. */
 export function declineInWords(code: string | null | undefined): string {
-  return (code && (DECLINES[code] ?? NOT_DECLINES[code])) ?? 'the bank declined the card';
+  if (!code) return 'the bank declined the card';
+  if (Object.hasOwn(NOT_DECLINES, code)) return NOT_DECLINES[code]!;
+  if (code.startsWith(RELEASED_PREFIX)) return RELEASED;
+  return (Object.hasOwn(DECLINES, code) ? DECLINES[code] : undefined) ?? 'the bank declined the card';
 }
 
 type DomainCode = NonNullable<NonNullable<ApiError['data']>['domainCode']>;

@@ -23,6 +23,10 @@ describe('what the order page offers', () => {
       partially_refunded: 'refund',
       refunded: null,
       canceled: null,
+      // An open hold is the merchant's to capture or release: the customer can neither cancel nor refund it.
+      authorized: null,
+      capturing: null,
+      voiding: null,
     };
     for (const [status, offer] of Object.entries(offers)) {
       const refundedAmount = status === 'partially_refunded' ? 1000 : status === 'refunded' ? 4200 : 0;

@@ -1,6 +1,8 @@
 import { TRPCClientError } from '@trpc/client';
 import type { Attempt, Order, OrderWithAttempts, Refund } from '../src/order/view';
 
+type Capture = OrderWithAttempts['captures'][number];
+
 /** An order as `orders.get` answers it: $42.00, pending, unless told otherwise. */
 export const order = (over: Partial<Order> = {}): Order => ({
   id: 'o1',
@@ -17,6 +19,9 @@ export const order = (over: Partial<Order> = {}): Order => ({
   refundedAmount: 0,
   refundedAt: null,
   canceledAt: null,
+  captureMethod: 'automatic',
+  authorizedAt: null,
+  capturedAmount: null,
   ...over,
 });
 
@@ -28,6 +33,7 @@ export const attempt = (claimVersion: number, over: Partial<Attempt> = {}): Atte
   paymentIntentId: null,
   errorCode: 'card_declined',
   declineCode: 'generic_decline',
+  actionUrl: null,
   claimedAt: '2026-12-01T10:00:00.000Z',
   completedAt: '2026-12-01T10:00:01.000Z',
   ...over,
@@ -47,11 +53,25 @@ export const refund = (id: string, over: Partial<Refund> = {}): Refund => ({
   ...over,
 });
 
-/** The page's data: the order with its attempts and refunds (none unless told). */
+/** A capture or void of the order's hold, as `orders.get` lists it: a full capture that succeeded, unless told. */
+export const capture = (id: string, over: Partial<Capture> = {}): Capture => ({
+  id,
+  orderId: 'o1',
+  kind: 'capture',
+  amount: null,
+  status: 'succeeded',
+  errorCode: null,
+  createdAt: '2026-12-01T12:00:00.000Z',
+  completedAt: '2026-12-01T12:00:01.000Z',
+  ...over,
+});
+
+/** The page's data: the order with its attempts, refunds and captures (none unless told). */
 export const data = (o: Order, more: Partial<Omit<OrderWithAttempts, 'order'>> = {}): OrderWithAttempts => ({
   order: o,
   attempts: [],
   refunds: [],
+  captures: [],
   ...more,
 });
 

@@ -3,12 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ChargeonceClient, createChargeonceClient } from '@chargeonce/client';
 import { type Browser, chromium } from 'playwright-core';
-import { type ServerProcess, spawnServer } from '../../support/processes';
+import { runScript, type ServerProcess, spawnServer } from '../../support/processes';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium';
 
 export interface EmulatedIntent {
   id: string;
   status: string;
+  /** `manual` for an order to capture later. */
+  capture_method?: string;
+  cancellation_reason?: string | null;
   metadata: Record<string, string>;
 }
 
@@ -41,14 +44,24 @@ export interface BrowserStack {
   setProviderLatency(ms: number): Promise<void>;
   /** How long a `pm_card_pendingRefund` refund stays pending at the provider (default 1000 ms). */
   setRefundDelay(ms: number): Promise<void>;
+  /**
+   * The merchant's back office: a service token with `orders:capture` (which no customer has),
+   * issued by `pnpm admin` against this server's database, as an operator would.
+   */
+  merchant(): Promise<ChargeonceClient>;
   stop(): Promise<void>;
+}
+
+export interface BrowserStackOptions {
+  /** Added to the server's environment (e.g. short recovery and challenge timeouts). */
+  env?: Record<string, string>;
 }
 
 /**
  * `pnpm start` as a person runs it (one server process with embedded PostgreSQL, the in-process
  * emulator and the built web client), in a private data dir on a free port, plus one Chromium.
  */
-export async function startBrowserStack(): Promise<BrowserStack> {
+export async function startBrowserStack(options: BrowserStackOptions = {}): Promise<BrowserStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'chargeonce-browser-'));
   const server = await spawnServer({
     CHARGEONCE_DATA_DIR: dataDir,
@@ -58,6 +71,7 @@ export async function startBrowserStack(): Promise<BrowserStack> {
     STRIPE_API_BASE: '',
     CHARGEONCE_DEMO: 'on',
     LOG_LEVEL: 'warn',
+    ...options.env,
   });
   let browser: Browser | undefined;
   const stop = async () => {
@@ -101,6 +115,25 @@ export async function startBrowserStack(): Promise<BrowserStack> {
       refundsFor: (orderId) => ledgerFor<EmulatedRefund>('refunds', orderId),
       setProviderLatency: (ms) => configure({ latencyMs: ms }),
       setRefundDelay: (ms) => configure({ refundDelayMs: ms }),
+      merchant: async () => {
+        const run = await runScript(
+          'apps/server/src/cli/admin.ts',
+          [
+            '--',
+            'tokens',
+            'create',
+            '--service',
+            'shop-back-office',
+            '--scopes',
+            'orders:read,orders:capture',
+            '--json',
+          ],
+          { CHARGEONCE_DATA_DIR: dataDir, DATABASE_URL: '' },
+        );
+        if (run.code !== 0) throw new Error(`pnpm admin tokens create: ${run.code}\n${run.stderr}`);
+        const { token: serviceToken } = JSON.parse(run.lastLine) as { token: string };
+        return createChargeonceClient({ url: server.url, token: serviceToken });
+      },
       stop,
     };
   } catch (err) {

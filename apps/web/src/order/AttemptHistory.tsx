@@ -1,30 +1,21 @@
 import { cardLabel } from '../cards';
 import { type Column, HistoryTable, when } from '../components/HistoryTable';
 import { declineInWords } from '../errors';
+import { attemptResult } from './status-text';
 import type { Attempt } from './view';
 
-const RESULT: Record<Attempt['status'], string> = {
-  processing: 'Being confirmed',
-  succeeded: 'Succeeded',
-  failed: 'Declined',
-  requires_action: 'Being confirmed',
-};
+function detail(a: Attempt) {
+  if (a.status === 'failed') return declineInWords(a.declineCode ?? a.errorCode);
+  // A released hold: its PaymentIntent was canceled (voided, or lapsed at the provider).
+  if (a.status === 'canceled') return declineInWords(a.errorCode ?? 'canceled_released');
+  return a.paymentIntentId ? <code>{a.paymentIntentId}</code> : '—';
+}
 
 const COLUMNS: readonly Column<Attempt>[] = [
   { header: 'Started', cell: (a) => when(a.claimedAt) },
   { header: 'Card', cell: (a) => cardLabel(a.paymentMethodId) },
-  { header: 'Result', cell: (a) => RESULT[a.status] },
-  {
-    header: 'Detail',
-    cell: (a) =>
-      a.status === 'failed' ? (
-        declineInWords(a.declineCode ?? a.errorCode)
-      ) : a.paymentIntentId ? (
-        <code>{a.paymentIntentId}</code>
-      ) : (
-        '—'
-      ),
-  },
+  { header: 'Result', cell: attemptResult },
+  { header: 'Detail', cell: detail },
 ];
 
 /** Every payment attempt of the order, oldest first: what was tried, with which card, and how it ended. */

@@ -3,70 +3,39 @@ import { cardLabel } from '../cards';
 import { CardPicker } from '../components/CardPicker';
 import { declineInWords, isCardDecline } from '../errors';
 import { formatMoney } from '../money';
-import type { Order, PayView } from './view';
+import { ChallengePanel, ClosedPanel, ConfirmingPanel, HoldPanel, PaidPanel } from './PayStates';
+import type { OrderWithAttempts, PayView } from './view';
 
 interface Props {
-  order: Order;
+  data: OrderWithAttempts;
   view: PayView;
   onPay: (paymentMethodId: string | undefined) => void;
 }
 
 /**
- * The payment part of the order page, one block per view. The Pay button is disabled while a pay
- * is in flight so people see it is happening; it is not what prevents a double charge (the
- * server is: every pay of an order after the first answers with the first one's outcome).
+ * The payment part of the order page, one block per view. Pay is offered only while the order is
+ * payable: never while a challenge or a hold is open. The Pay button is disabled while a pay is in
+ * flight so people see it is happening; it is not what prevents a double charge (the server is:
+ * every pay of an order after the first answers with the first one's outcome, a challenge included).
  */
-export function PayPanel({ order, view, onPay }: Props) {
+export function PayPanel({ data, view, onPay }: Props) {
   const [card, setCard] = useState('pm_card_visa');
+  const { order } = data;
   const amount = formatMoney(order.amount, order.currency);
 
-  if (view.kind === 'paid') {
-    return (
-      <section className="panel panel-paid" aria-labelledby="pay-heading">
-        <h2 id="pay-heading">Paid</h2>
-        <p>
-          {amount} was charged once.
-          {order.paidAt ? ` Paid at ${new Date(order.paidAt).toLocaleString()}.` : ''}
-        </p>
-        {view.paymentIntentId ? (
-          <p>
-            Payment intent: <code data-testid="payment-intent-id">{view.paymentIntentId}</code>
-          </p>
-        ) : null}
-      </section>
-    );
-  }
-  if (view.kind === 'confirming') {
-    return (
-      <section className="panel panel-confirming" aria-labelledby="pay-heading">
-        <h2 id="pay-heading">Confirming your payment…</h2>
-        <p>
-          The payment provider has not confirmed the outcome yet. You do not need to pay again: this page
-          follows the payment and updates by itself.
-        </p>
-      </section>
-    );
-  }
-  if (view.kind === 'closed') {
-    return (
-      <section className="panel" aria-labelledby="pay-heading">
-        {order.status === 'canceled' ? (
-          <>
-            <h2 id="pay-heading">Canceled</h2>
-            <p>
-              This order was canceled
-              {order.canceledAt ? ` at ${new Date(order.canceledAt).toLocaleString()}` : ''}. Nothing was
-              charged, and it cannot be paid.
-            </p>
-          </>
-        ) : (
-          <>
-            <h2 id="pay-heading">This order cannot be paid</h2>
-            <p>Its status is {order.status.replace('_', ' ')}.</p>
-          </>
-        )}
-      </section>
-    );
+  switch (view.kind) {
+    case 'paid':
+      return <PaidPanel order={order} />;
+    case 'confirming':
+      return <ConfirmingPanel />;
+    case 'challenge':
+      return <ChallengePanel order={order} actionUrl={view.actionUrl} />;
+    case 'authorized':
+      return <HoldPanel order={order} phase={view.phase} />;
+    case 'closed':
+      return <ClosedPanel data={data} />;
+    case 'payable':
+      break;
   }
 
   const declined = view.declineCode !== null;
@@ -96,6 +65,12 @@ export function PayPanel({ order, view, onPay }: Props) {
           Card: {cardLabel(order.paymentMethodId)} <code>{order.paymentMethodId}</code>
         </p>
       )}
+      {order.captureMethod === 'manual' ? (
+        <p className="muted">
+          Capture later: paying authorizes {amount} now (the funds are held on the card); it is charged when
+          the order ships.
+        </p>
+      ) : null}
       {declined ? (
         <CardPicker legend="Another card" value={card} onChange={setCard} disabled={view.paying} />
       ) : null}

@@ -1,6 +1,6 @@
 import { type Column, HistoryTable, when } from '../components/HistoryTable';
 import { formatMoney } from '../money';
-import { pendingRefundAmount, reasonInWords, refundFailureInWords } from './actions';
+import { chargedAmount, pendingRefundAmount, reasonInWords, refundFailureInWords } from './actions';
 import type { Order, Refund } from './view';
 
 const RESULT: Record<Refund['status'], string> = {
@@ -33,7 +33,7 @@ export function RefundHistory({ order, refunds }: { order: Order; refunds: reado
     <>
       <p>
         Refunded: <strong data-testid="refunded-amount">{money(order.refundedAmount)}</strong> of{' '}
-        {money(order.amount)}
+        {money(chargedAmount(order))}
         {pending > 0 ? ` (${money(pending)} of it not confirmed yet)` : ''}.
         {order.refundedAt ? ` Last refunded at ${when(order.refundedAt)}.` : ''}
       </p>

@@ -1,6 +1,12 @@
 import { type FormEvent, useId, useState } from 'react';
 import { formatMoney, plainAmount } from '../money';
-import { checkRefundAmount, REFUND_REASONS, type RefundReason, refundableAmount } from './actions';
+import {
+  chargedAmount,
+  checkRefundAmount,
+  REFUND_REASONS,
+  type RefundReason,
+  refundableAmount,
+} from './actions';
 import type { Order } from './view';
 
 export interface RefundRequest {
@@ -57,8 +63,8 @@ export function RefundPanel({ order, refunding, unsure, onEdit, onRefund }: Prop
     <section className="panel" aria-labelledby="refund-heading">
       <h2 id="refund-heading">Refund</h2>
       <p>
-        {left} of the {formatMoney(order.amount, order.currency)} charged can be refunded, to the card it was
-        paid with.
+        {left} of the {formatMoney(chargedAmount(order), order.currency)} charged can be refunded, to the card
+        it was paid with.
       </p>
       <form onSubmit={onSubmit} className="stack" noValidate>
         <label htmlFor={`${id}-amount`}>Amount to refund (optional)</label>

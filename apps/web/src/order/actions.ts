@@ -6,15 +6,23 @@ import type { Order, OrderStatus, Refund } from './view';
 /**
  * What the order page offers besides paying: Cancel while nothing is charged, Refund while some of
  * the charge is left to give back. The web client is always the order's owner, who may do both.
+ * Capturing or releasing a hold (`orders.capture`, `orders.void`) is the merchant's, never offered here.
  */
 export type OrderAction = 'cancel' | 'refund' | null;
 
-/** As the server's state machine has them: a payment in flight can be neither canceled nor refunded. */
+/**
+ * As the server's state machine has them: a payment in flight (a 3-D Secure challenge included) can
+ * be neither canceled nor refunded, nor can an open hold (authorized, capturing, voiding): the
+ * merchant captures or releases it.
+ */
 const CANCELABLE: readonly OrderStatus[] = ['pending', 'failed'];
 const REFUNDABLE: readonly OrderStatus[] = ['paid', 'partially_refunded'];
 
+/** What was taken from the card, in minor units: less than the amount after a partial capture. */
+export const chargedAmount = (order: Order) => order.capturedAmount ?? order.amount;
+
 /** What is left to refund, in minor units: refunds reserved or made count as gone. */
-export const refundableAmount = (order: Order) => Math.max(0, order.amount - order.refundedAmount);
+export const refundableAmount = (order: Order) => Math.max(0, chargedAmount(order) - order.refundedAmount);
 
 export function offeredAction(order: Order): OrderAction {
   if (CANCELABLE.includes(order.status)) return 'cancel';

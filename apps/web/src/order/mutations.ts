@@ -1,9 +1,9 @@
 import { newIdempotencyKey } from '@chargeonce/client';
 import { useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { isFinalAnswer } from '../errors';
 import { useTRPC } from '../trpc';
-import { type Order, type Refund, withAnswer } from './view';
+import { challengeRedirect, type Order, type PayAnswer, type Refund, withAnswer } from './view';
 
 /**
  * One idempotency key per action a person means, as the New-order form keeps one per order: every
@@ -59,6 +59,27 @@ export function useOrderAnswers(orderId: string, key?: ActionKey) {
         queryClient.invalidateQueries(trpc.orders.list.queryFilter()),
       ]);
       key?.settled(error);
+    },
+  };
+}
+
+/**
+ * The pay's callbacks: those of every order mutation, and on a 3-D Secure challenge the browser sent
+ * to the bank's page, once. Every pay of the order while its challenge is open answers with the same
+ * page (the second answer of a double click included): the first answer navigates, a later one for
+ * the same page does nothing, so the browser goes there once and the challenge stays the one opened.
+ */
+export function usePayAnswers(orderId: string) {
+  const answers = useOrderAnswers(orderId);
+  const sentTo = useRef<string | null>(null);
+  return {
+    ...answers,
+    onSuccess: (answer: PayAnswer) => {
+      answers.onSuccess(answer);
+      const url = challengeRedirect(answer);
+      if (url === null || url === sentTo.current) return;
+      sentTo.current = url;
+      window.location.assign(url);
     },
   };
 }

@@ -17,6 +17,8 @@ export function NewOrder() {
   const [amount, setAmount] = useState('42.00');
   const [currency, setCurrency] = useState<string>('usd');
   const [card, setCard] = useState('pm_card_visa');
+  // Capture later (manual capture): paying only authorizes; the merchant charges it when shipping.
+  const [captureLater, setCaptureLater] = useState(false);
   const [amountError, setAmountError] = useState<string | undefined>();
   // One idempotency key per order the form describes: submitting it twice (a double Enter, a
   // retry after a lost answer) makes one order; editing any field makes it another order.
@@ -45,7 +47,14 @@ export function NewOrder() {
       return;
     }
     setAmountError(undefined);
-    create.mutate({ amount: minor, currency, paymentMethodId: card, idempotencyKey: orderKey });
+    create.mutate({
+      amount: minor,
+      currency,
+      paymentMethodId: card,
+      // Left out unless asked for: the request stays the one the server always knew.
+      ...(captureLater ? { captureMethod: 'manual' as const } : {}),
+      idempotencyKey: orderKey,
+    });
   };
 
   return (
@@ -76,6 +85,19 @@ export function NewOrder() {
           ))}
         </select>
         <CardPicker legend="Test card" value={card} onChange={edited(setCard)} />
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={captureLater}
+            onChange={(e) => edited(setCaptureLater)(e.target.checked)}
+            aria-describedby={`${id}-capture-hint`}
+          />
+          Capture later
+        </label>
+        <p id={`${id}-capture-hint`} className="muted hint">
+          Paying only authorizes the amount (the funds are held on the card); it is charged when the order
+          ships.
+        </p>
         <ErrorMessage error={create.error} />
         <button type="submit" className="primary" disabled={create.isPending}>
           {create.isPending ? 'Creating…' : 'Create order'}

@@ -1,38 +1,19 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
 import { ErrorMessage } from '../components/ErrorMessage';
 import { PageHeading } from '../components/PageHeading';
 import { StatusBadge } from '../components/StatusBadge';
-import { declineCodeOf, declineInWords } from '../errors';
+import { declineCodeOf } from '../errors';
 import { formatMoney } from '../money';
 import { Link } from '../navigation';
 import { AttemptHistory } from '../order/AttemptHistory';
-import { refundableAmount } from '../order/actions';
-import { useOrderAnswers } from '../order/mutations';
+import { usePayAnswers } from '../order/mutations';
 import { OrderActions } from '../order/OrderActions';
 import { PayPanel } from '../order/PayPanel';
 import { RefundHistory } from '../order/RefundHistory';
-import { isPaidStatus, type Order, type PayView, payView, pollDelayMs } from '../order/view';
+import { announcement } from '../order/status-text';
+import { isChallengeReturn, isPaidStatus, payView, pollDelayMs } from '../order/view';
 import { useTRPC } from '../trpc';
-
-/** What the live region says for each view, so a status change is announced without moving focus. */
-function announcement(view: PayView, order: Order): string {
-  switch (view.kind) {
-    case 'paid':
-      if (order.status === 'refunded') return 'Refunded in full.';
-      if (order.status === 'partially_refunded')
-        return `Partly refunded: ${formatMoney(refundableAmount(order), order.currency)} is left to refund.`;
-      return 'Paid.';
-    case 'confirming':
-      return 'Your payment is being confirmed.';
-    case 'closed':
-      return order.status === 'canceled'
-        ? 'Canceled. This order cannot be paid.'
-        : 'This order cannot be paid.';
-    case 'payable':
-      if (view.paying) return 'Paying…';
-      return view.declineCode ? `Payment declined: ${declineInWords(view.declineCode)}.` : 'Not paid yet.';
-  }
-}
 
 export function OrderPage({ orderId }: { orderId: string }) {
   const trpc = useTRPC();
@@ -43,7 +24,8 @@ export function OrderPage({ orderId }: { orderId: string }) {
       { refetchInterval: (query) => pollDelayMs(query.state.data) },
     ),
   );
-  const pay = useMutation(trpc.orders.pay.mutationOptions(useOrderAnswers(orderId)));
+  const pay = useMutation(trpc.orders.pay.mutationOptions(usePayAnswers(orderId)));
+  const backFromBank = useChallengeReturn();
 
   const data = orderQuery.data;
   if (!data) {
@@ -53,7 +35,9 @@ export function OrderPage({ orderId }: { orderId: string }) {
         {orderQuery.isError ? (
           <ErrorMessage error={orderQuery.error} />
         ) : (
-          <p role="status">Loading the order…</p>
+          <p role="status">
+            {backFromBank ? 'Back from your bank: checking the payment…' : 'Loading the order…'}
+          </p>
         )}
         <p>
           <Link to="/">Back to orders</Link>
@@ -76,10 +60,10 @@ export function OrderPage({ orderId }: { orderId: string }) {
         <code>{order.id}</code> · created {new Date(order.createdAt).toLocaleString()}
       </p>
       <p role="status" aria-live="polite" className="sr-only" data-testid="pay-status">
-        {announcement(view, order)}
+        {announcement(view, data)}
       </p>
       <PayPanel
-        order={order}
+        data={data}
         view={view}
         onPay={(paymentMethodId) => pay.mutate({ orderId, ...(paymentMethodId ? { paymentMethodId } : {}) })}
       />
@@ -101,4 +85,17 @@ export function OrderPage({ orderId }: { orderId: string }) {
       </p>
     </>
   );
+}
+
+/**
+ * Whether the page was reached on the way back from a 3-D Secure challenge. Stripe's query (which
+ * carries the PaymentIntent's client secret) is taken out of the address bar and the history entry;
+ * what happened is read from the order, never from the query.
+ */
+function useChallengeReturn(): boolean {
+  const [back] = useState(() => isChallengeReturn(location.search));
+  useEffect(() => {
+    if (back) history.replaceState(history.state, '', location.pathname + location.hash);
+  }, [back]);
+  return back;
 }

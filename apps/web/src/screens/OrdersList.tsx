@@ -5,7 +5,7 @@ import { PageHeading } from '../components/PageHeading';
 import { StatusBadge } from '../components/StatusBadge';
 import { formatMoney } from '../money';
 import { Link } from '../navigation';
-import { isInFlight } from '../order/view';
+import { awaitsOutcome } from '../order/view';
 import { useTRPC } from '../trpc';
 
 const PAGE_SIZE = 10;
@@ -20,9 +20,9 @@ export function OrdersList() {
       { limit: PAGE_SIZE, cursor },
       {
         placeholderData: keepPreviousData,
-        // Orders still being confirmed change by themselves: look again until they settle.
+        // Orders still being confirmed (or captured, or released) change by themselves: look again until they settle.
         refetchInterval: (query) =>
-          query.state.data?.items.some((o) => isInFlight(o.status)) ? 2_000 : false,
+          query.state.data?.items.some((o) => awaitsOutcome(o.status)) ? 2_000 : false,
       },
     ),
   );
