@@ -2,10 +2,13 @@ import { createChargeonceClient } from '@chargeonce/client';
 import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { EMULATOR_SECRET_KEY, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
+import { type PgBouncer, startPgBouncer } from './pgbouncer';
 import { type ServerProcess, spawnServer } from './processes';
 
 export interface Stack {
   database: TestDatabase;
+  /** Set with `pooler: true`: PgBouncer (transaction mode) between the servers and PostgreSQL. */
+  pgbouncer: PgBouncer | undefined;
   db: DbHandle;
   emulator: StripeEmulator;
   servers: ServerProcess[];
@@ -28,20 +31,29 @@ export async function startStack(options: {
   instances: number;
   emulatorLatencyMs?: number;
   env?: Record<string, string>;
+  /**
+   * The servers reach PostgreSQL through PgBouncer in transaction mode, configured as the README
+   * says (`DATABASE_PREPARE=false`); they migrate through it too.
+   */
+  pooler?: boolean;
 }): Promise<Stack> {
   const database = await startTestDatabase();
   const emulator = await startStripeEmulator({ latencyMs: options.emulatorLatencyMs ?? 0 });
   const db = createDb(database.url, { max: 4 });
   const servers: ServerProcess[] = [];
+  let pgbouncer: PgBouncer | undefined;
   const stop = async () => {
     await Promise.all(servers.map((s) => s.stop('SIGTERM')));
+    await pgbouncer?.stop();
     await db.close();
     await emulator.close();
     await database.stop();
   };
+  const pooled = () => (pgbouncer ? { DATABASE_URL: pgbouncer.url, DATABASE_PREPARE: 'false' } : {});
   const spawnInstance = (i: number) =>
     spawnServer({
       DATABASE_URL: database.url,
+      ...pooled(),
       STRIPE_SECRET_KEY: EMULATOR_SECRET_KEY,
       STRIPE_API_BASE: emulator.url,
       PORT: '0',
@@ -51,6 +63,7 @@ export async function startStack(options: {
       ...options.env,
     });
   try {
+    if (options.pooler) pgbouncer = await startPgBouncer(database.url);
     const started = await Promise.all(Array.from({ length: options.instances }, (_, i) => spawnInstance(i)));
     servers.push(...started);
   } catch (err) {
@@ -59,6 +72,7 @@ export async function startStack(options: {
   }
   return {
     database,
+    pgbouncer,
     db,
     emulator,
     servers,
