@@ -83,7 +83,11 @@ const mapDomainErrors = t.middleware(async ({ ctx, next }) => {
   const result = await next();
   if (!result.ok) {
     let cause = result.error.cause;
-    if (result.error.code === 'INTERNAL_SERVER_ERROR' && !isDomainError(cause) && isDatabaseUnavailable(cause)) {
+    if (
+      result.error.code === 'INTERNAL_SERVER_ERROR' &&
+      !isDomainError(cause) &&
+      isDatabaseUnavailable(cause)
+    ) {
       ctx.logger?.warn({ err: cause }, 'database unavailable; answered 503');
       cause = new DomainError({ code: 'DATABASE_UNAVAILABLE', retryAfterMs: DATABASE_RETRY_AFTER_MS });
       ctx.audit.retryAfterMs = DATABASE_RETRY_AFTER_MS;

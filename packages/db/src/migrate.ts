@@ -26,7 +26,8 @@ export async function migrate(url: string): Promise<{ applied: number }> {
       await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`;
       await tx`create schema if not exists drizzle`;
       await tx`create table if not exists drizzle.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)`;
-      const [last] = await tx`select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1`;
+      const [last] =
+        await tx`select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1`;
       const appliedUpTo = last ? Number(last.created_at) : Number.NEGATIVE_INFINITY;
       let applied = 0;
       for (const migration of migrations) {

@@ -5,7 +5,11 @@
  * `DATABASE_UNAVAILABLE`), never a 500. Looks through wrappers (`DrizzleQueryError.cause`).
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e = err, depth = 0;
+    e && typeof e === 'object' && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const code = (e as { code?: unknown }).code;
     if (typeof code !== 'string') continue;
     if (CLIENT_CODES.has(code) || SERVER_CODES.has(code) || code.startsWith('08')) return true;
