@@ -56,8 +56,8 @@ const lastRefresh = new WeakMap<PaymentsDeps, Map<string, number>>();
 
 function takeRefreshTurn(deps: PaymentsDeps, orderId: string, minIntervalMs: number): boolean {
   const now = (deps.now ?? Date.now)();
-  let seen = lastRefresh.get(deps);
-  if (!seen) lastRefresh.set(deps, (seen = new Map()));
+  const seen = lastRefresh.get(deps) ?? new Map<string, number>();
+  lastRefresh.set(deps, seen);
   const last = seen.get(orderId);
   if (last !== undefined && now - last < minIntervalMs) return false;
   if (seen.size >= 10_000) {
