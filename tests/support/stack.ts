@@ -49,7 +49,8 @@ export async function startStack(options: {
     await emulator.close();
     await database.stop();
   };
-  const pooled = () => (pgbouncer ? { DATABASE_URL: pgbouncer.url, DATABASE_PREPARE: 'false' } : {});
+  const pooled = (): Record<string, string> =>
+    pgbouncer ? { DATABASE_URL: pgbouncer.url, DATABASE_PREPARE: 'false' } : {};
   const spawnInstance = (i: number) =>
     spawnServer({
       DATABASE_URL: database.url,
