@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { createDb, createUserWithToken, type DbHandle, DEFAULT_POOL_SIZE } from '@chargeonce/db';
 import { startTestDatabase } from '@chargeonce/db/testing';
 import { createStripeGateway, type PaymentGateway } from '@chargeonce/payments';
 import { EMULATOR_SECRET_KEY, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import type postgres from 'postgres';
+import { PGBOUNCER, startPgBouncer } from '../support/pgbouncer';
 import { onCleanup } from './cleanup';
 
 /** Same pool size for every strategy (the issue's rule), and the server's default. */
@@ -14,6 +16,11 @@ export interface BenchEnv {
   db: DbHandle;
   /** A small side pool for seeding and resetting, outside the measured pool. */
   admin: DbHandle;
+  /**
+   * The same database through PgBouncer in transaction mode, statements unnamed (as the README's
+   * pooler setting): the pooled path's cost. Undefined when PgBouncer is not installed.
+   */
+  pooled: DbHandle | undefined;
   emulator: StripeEmulator;
   /** The real `stripe` SDK, through the product's gateway, to the emulator. */
   gateway: PaymentGateway;
@@ -35,6 +42,20 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     },
   });
   onCleanup('bench pool', () => db.close());
+  let pooled: DbHandle | undefined;
+  if (existsSync(PGBOUNCER)) {
+    const bouncer = await startPgBouncer(database.url, { poolSize: POOL_SIZE });
+    onCleanup('PgBouncer', () => bouncer.stop());
+    pooled = createDb(bouncer.url, {
+      max: POOL_SIZE,
+      prepare: false,
+      applicationName: 'chargeonce-bench-pooled',
+      onQuery: () => {
+        statements.count++;
+      },
+    });
+    onCleanup('pooled pool', () => pooled!.close());
+  }
   const admin = createDb(database.url, { max: 2, applicationName: 'chargeonce-bench-admin' });
   onCleanup('admin pool', () => admin.close());
   const user = await createUserWithToken(admin.db, { name: 'bench' });
@@ -44,7 +65,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
     timeoutMs: 20_000,
     maxNetworkRetries: 2,
   });
-  return { url: database.url, db, admin, emulator, gateway, userId: user.id, statements };
+  return { url: database.url, db, admin, pooled, emulator, gateway, userId: user.id, statements };
 }
 
 /**

@@ -48,7 +48,7 @@ function aggregate<T extends Record<string, number>>(rounds: T[]): T {
   return med as T;
 }
 
-type DistinctCell = StrategyName | 'floor' | 'optimistic_stub' | 'provider_only';
+type DistinctCell = StrategyName | 'floor' | 'optimistic_stub' | 'provider_only' | 'optimistic_pooled';
 
 async function inProcess(env: BenchEnv) {
   const pays: Record<DistinctCell, PayFn> = {
@@ -58,7 +58,8 @@ async function inProcess(env: BenchEnv) {
     naive: strategy(env, 'naive'),
     optimistic_stub: optimistic(env, stubGateway(env.gateway)),
     provider_only: providerOnly(env),
-  };
+    ...(env.pooled ? { optimistic_pooled: optimistic({ ...env, db: env.pooled }) } : {}),
+  } as Record<DistinctCell, PayFn>;
   const cells = Object.keys(pays) as DistinctCell[];
 
   log('counting DB round trips per uncontended pay');
@@ -140,7 +141,7 @@ async function main(): Promise<number> {
   const http = await overHttp();
 
   const { roundTrips, distinct: d, storm } = local;
-  const distinctOf = (s: StrategyName) => ({
+  const distinctOf = (s: StrategyName | 'optimistic_pooled') => ({
     pays_per_s: d[s].pays_per_s,
     p50_ms: d[s].p50_ms,
     p99_ms: d[s].p99_ms,
@@ -172,6 +173,7 @@ async function main(): Promise<number> {
       naive: stormOf('naive'),
     },
     http: { instances_1: httpOf(http[1]), instances_3: httpOf(http[3]) },
+    pooled: d.optimistic_pooled ? { optimistic: distinctOf('optimistic_pooled') } : null,
   };
   const errors: Record<string, number> = {};
   for (const [cell, r] of Object.entries(d)) errors[`distinct.${cell}`] = r.errors;

@@ -45,6 +45,18 @@ export function formatReport(r: BenchJson, extras: BenchExtras, targets: TargetC
             String(c.db_round_trips_per_pay),
           ];
         }),
+        ...(r.pooled
+          ? [
+              [
+                'optimistic through PgBouncer (transaction mode, unnamed statements)',
+                n(r.pooled.optimistic.pays_per_s),
+                ms(r.pooled.optimistic.p50_ms),
+                ms(r.pooled.optimistic.p99_ms),
+                String(r.pooled.optimistic.duplicates),
+                String(r.pooled.optimistic.db_round_trips_per_pay),
+              ],
+            ]
+          : []),
         [
           'optimistic, stub provider (diagnostic)',
           n(extras.optimisticStub.pays_per_s),

@@ -15,6 +15,16 @@ export interface BenchJson {
     'instances_1' | 'instances_3',
     { pays_per_s: number; p50_ms: number; p99_ms: number; duplicates: number }
   >;
+  /** The product through PgBouncer in transaction mode (`DATABASE_PREPARE=false`); null without PgBouncer. */
+  pooled: {
+    optimistic: {
+      pays_per_s: number;
+      p50_ms: number;
+      p99_ms: number;
+      duplicates: number;
+      db_round_trips_per_pay: number;
+    };
+  } | null;
 }
 
 /** What the table shows besides the JSON: diagnostics that explain the numbers. */
