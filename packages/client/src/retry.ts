@@ -38,15 +38,25 @@ const factsOf = (error: unknown): ErrorFacts =>
   error instanceof TRPCClientError ? (error as ErrorFacts) : {};
 
 /**
+ * Typed answers that say "not now, ask again with the key": the first try still runs
+ * (IDEMPOTENCY_KEY_IN_USE), or the database could not serve (DATABASE_UNAVAILABLE: restarting,
+ * failing over). PROVIDER_UNAVAILABLE is not one: our Stripe credentials were refused, and a retry
+ * within seconds is refused again.
+ */
+const RETRYABLE_DOMAIN_CODES: ReadonlySet<string> = new Set([
+  'IDEMPOTENCY_KEY_IN_USE',
+  'DATABASE_UNAVAILABLE',
+]);
+
+/**
  * Whether a failed try is worth another with the same key: no answer (network error, our timeout),
- * a server or proxy error (5xx without a domain code), or IDEMPOTENCY_KEY_IN_USE (the first try
- * still runs). Never a typed domain error otherwise (a decline stays a decline), never a 4xx, and
+ * a server or proxy error (5xx without a domain code), or a retryable typed answer (above). Never a typed domain error otherwise (a decline stays a decline), never a 4xx, and
  * never a call its caller aborted.
  */
 export function isRetryable(error: unknown, callerAborted: boolean): boolean {
   if (callerAborted) return false;
   const { data, meta } = factsOf(error);
-  if (data?.domainCode) return data.domainCode === 'IDEMPOTENCY_KEY_IN_USE';
+  if (data?.domainCode) return RETRYABLE_DOMAIN_CODES.has(data.domainCode);
   const status = data?.httpStatus ?? meta?.response?.status;
   // No status: the request never got an answer (refused, reset, timed out).
   return status === undefined || status >= 500;

@@ -98,6 +98,17 @@ describe('the typed client', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(39);
   });
 
+  it('retries DATABASE_UNAVAILABLE (a database restarting or failing over) with the same key, after its hint', async () => {
+    const down = trpcError(503, 'SERVICE_UNAVAILABLE', 'DATABASE_UNAVAILABLE', { retryAfterMs: 30 });
+    const { fetch, sent } = scriptedFetch([down, down, ok(true)]);
+    const client = createChargeonceClient({ url: 'http://x', token: 't', fetch, ...fast });
+    const started = performance.now();
+    await client.orders.pay.mutate({ orderId: 'o1' });
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent.map((s) => s.body.idempotencyKey)).size).toBe(1);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(59);
+  });
+
   it('never retries a typed domain error (a decline), a 4xx, or beyond maxRetries', async () => {
     const declined = trpcError(402, 'PAYMENT_REQUIRED', 'PAYMENT_DECLINED');
     const cases: [Step[], number][] = [
