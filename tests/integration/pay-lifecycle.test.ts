@@ -1,5 +1,5 @@
 import { orders, paymentAttempts } from '@chargeonce/db';
-import { idempotencyKeyFor } from '@chargeonce/payments';
+import { idempotencyKeyFor, payOrder } from '@chargeonce/payments';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trpcError } from '../support/errors';
@@ -106,16 +106,22 @@ describe('orders.pay lifecycle', () => {
     });
   });
 
-  it('a card that requires 3-D Secure is declined (authentication_required), never parked awaiting a challenge', async () => {
-    // chargeonce confirms with error_on_requires_action until it carries customers through a challenge.
+  it('without a return URL (real Stripe, CHARGEONCE_RETURN_URL unset) a card that requires 3-D Secure is declined authentication_required, never parked', async () => {
+    // The server here runs with the emulator, so it has a return URL and sends customers through the
+    // challenge (three-d-secure.test.ts); a deployment without one confirms with
+    // error_on_requires_action: the payments deps below carry no return URL, as the server's then.
     const user = await env.newUser();
     const order = await user.client.orders.create.mutate({
       amount: 700,
       currency: 'usd',
       paymentMethodId: 'pm_card_threeDSecure2Required',
     });
-    const declined = await trpcError(user.client.orders.pay.mutate({ orderId: order.id }));
-    expect(declined).toMatchObject({ code: 'PAYMENT_REQUIRED', declineCode: 'authentication_required' });
+    await expect(
+      payOrder(env.paymentsDeps('no-return-url'), { orderId: order.id, userId: user.id }),
+    ).rejects.toMatchObject({
+      code: 'PAYMENT_DECLINED',
+      details: { declineCode: 'authentication_required' },
+    });
     expect((await attemptsOf(order.id)).map((a) => a.status)).toEqual(['failed']);
     expect(env.paymentIntentsFor(order.id).map((pi) => pi.status)).toEqual(['requires_payment_method']);
     const retried = await user.client.orders.pay.mutate({
