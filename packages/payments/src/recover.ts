@@ -214,25 +214,35 @@ export async function recoverAttempt(
  * any time.
  */
 export async function runRecovery(deps: PaymentsDeps, policy: RecoveryPolicy): Promise<RecoveryReport> {
-  const refunds = runRefundRecovery(deps, policy);
-  const captures = runCaptureRecovery(deps, policy);
-  try {
-    const attempts = await leaseStaleAttempts(deps.db, policy);
-    const results: Record<RecoveryResult, number> = {
-      succeeded: 0,
-      failed: 0,
-      requires_action: 0,
-      authorized: 0,
-      unknown: 0,
-      already_final: 0,
-      taken_over: 0,
-    };
-    for (const attempt of attempts) {
-      results[await recoverAttempt(deps, attempt, policy)]++;
-    }
-    return { leased: attempts.length, results, refunds: await refunds, captures: await captures };
-  } finally {
-    // Settled either way before the pass returns or throws (no unhandled rejection).
-    await Promise.allSettled([refunds, captures]);
-  }
+  // All three passes start together and are all awaited at once: a pass that fails (the database
+  // going away mid-pass) never leaves another's rejection unhandled, which would end the process.
+  const [attempts, refunds, captures] = await Promise.allSettled([
+    runAttemptRecovery(deps, policy),
+    runRefundRecovery(deps, policy),
+    runCaptureRecovery(deps, policy),
+  ]);
+  return { ...settled(attempts), refunds: settled(refunds), captures: settled(captures) };
+}
+
+function settled<T>(pass: PromiseSettledResult<T>): T {
+  if (pass.status === 'rejected') throw pass.reason;
+  return pass.value;
+}
+
+async function runAttemptRecovery(
+  deps: PaymentsDeps,
+  policy: RecoveryPolicy,
+): Promise<Pick<RecoveryReport, 'leased' | 'results'>> {
+  const attempts = await leaseStaleAttempts(deps.db, policy);
+  const results: Record<RecoveryResult, number> = {
+    succeeded: 0,
+    failed: 0,
+    requires_action: 0,
+    authorized: 0,
+    unknown: 0,
+    already_final: 0,
+    taken_over: 0,
+  };
+  for (const attempt of attempts) results[await recoverAttempt(deps, attempt, policy)]++;
+  return { leased: attempts.length, results };
 }
