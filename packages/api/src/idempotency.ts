@@ -3,6 +3,7 @@ import {
   completeKey,
   forgetKey,
   IDEMPOTENCY_KEY_PATTERN,
+  isDatabaseUnavailable,
   type KeyOwner,
   releaseKey,
   type Scope,
@@ -148,20 +149,46 @@ function settlementOf(
 }
 
 async function settle(ctx: Context, held: HeldKey, settlement: Settlement): Promise<void> {
+  const once = () =>
+    settlement.kind === 'complete'
+      ? completeKey(ctx.db, held, settlement)
+      : settlement.kind === 'forget'
+        ? forgetKey(ctx.db, held)
+        : releaseKey(ctx.db, held);
   try {
-    const settled =
-      settlement.kind === 'complete'
-        ? await completeKey(ctx.db, held, settlement)
-        : settlement.kind === 'forget'
-          ? await forgetKey(ctx.db, held)
-          : await releaseKey(ctx.db, held);
-    if (!settled)
+    if (!(await once()))
       ctx.logger?.warn({ keyId: held.keyId }, 'idempotency key was taken over; answer not stored');
   } catch (err) {
     // The operation ran: its caller gets its answer. The key stays held until its lease runs out,
     // and a retry after that re-runs the operation, which its own guarantees make safe.
     ctx.logger?.error({ err, keyId: held.keyId }, 'could not store the idempotency key answer');
+    // The database is back soon after a restart or a failover: settle then, so the caller's retry
+    // is not answered IDEMPOTENCY_KEY_IN_USE for the whole lease (only the holder's token can).
+    if (isDatabaseUnavailable(err)) settleWhenBack(once, { withinMs: ctx.idempotencyLeaseMs });
   }
+}
+
+/**
+ * Repeats `once` in the background (backing off from 250 ms to 5 s) while it fails because the
+ * database is unavailable, for at most `withinMs` (past the key's lease it is anyone's again).
+ * The timers do not keep the process alive.
+ */
+export function settleWhenBack(
+  once: () => Promise<unknown>,
+  options: { withinMs: number; now?: () => number; schedule?: (run: () => void, ms: number) => void },
+): void {
+  const now = options.now ?? Date.now;
+  const schedule = options.schedule ?? ((run: () => void, ms: number) => setTimeout(run, ms).unref());
+  const deadline = now() + options.withinMs;
+  const tryAgain = (delayMs: number) => {
+    if (now() + delayMs > deadline) return;
+    schedule(() => {
+      once().catch((err: unknown) => {
+        if (isDatabaseUnavailable(err)) tryAgain(Math.min(delayMs * 2, 5_000));
+      });
+    }, delayMs);
+  };
+  tryAgain(250);
 }
 
 /**
