@@ -1,10 +1,13 @@
 import { PassThrough } from 'node:stream';
 import { EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
+import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trpcError } from '../support/errors';
 import { type InProcess, startInProcess } from '../support/in-process';
 
 /** Metrics, health and logs of a running server, as an operator sees them. */
+/** Not a real secret: the signing key of this test's webhook endpoint. */
+const WEBHOOK_SECRET = 'whsec_observability_test';
 let env: InProcess;
 const logLines: string[] = [];
 beforeAll(async () => {
@@ -18,7 +21,10 @@ beforeAll(async () => {
     logLines.push(...parts.filter(Boolean));
   });
   // The recovery worker stays off: it would re-drive the fake stuck attempt below.
-  env = await startInProcess({ LOG_LEVEL: 'info', CHARGEONCE_RECOVERY_INTERVAL_MS: '0' }, { logStream });
+  env = await startInProcess(
+    { LOG_LEVEL: 'info', CHARGEONCE_RECOVERY_INTERVAL_MS: '0', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET },
+    { logStream },
+  );
 });
 afterAll(async () => {
   await env?.stop();
@@ -225,6 +231,27 @@ describe('when the database goes away', () => {
     // prom-client writes NaN as `Nan`; Prometheus parses it either way.
     expect(text).toMatch(/^chargeonce_attempts_processing nan$/im);
     expect(text).toContain('chargeonce_pay_outcomes_total{outcome="charged"} 1');
+  });
+
+  it('a webhook delivery is answered 503 with Retry-After (Stripe delivers it again), not 500', async () => {
+    const payload = JSON.stringify({
+      id: 'evt_db_down',
+      object: 'event',
+      type: 'payment_intent.succeeded',
+      created: Math.floor(Date.now() / 1000),
+      data: { object: { id: 'pi_db_down', object: 'payment_intent', metadata: {} } },
+    });
+    const signature = new Stripe('sk_test_unused').webhooks.generateTestHeaderString({
+      payload,
+      secret: WEBHOOK_SECRET,
+    });
+    const res = await fetch(`${env.server.url}/webhooks/stripe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+      body: payload,
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
   });
 
   it('every call is answered a retryable 503 DATABASE_UNAVAILABLE with a retry hint, never a 500', async () => {

@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from '@chargeonce/db';
 import { applyPaymentIntentEvent, type PaymentIntentEvent, type PaymentsDeps } from '@chargeonce/payments';
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from './metrics';
@@ -33,6 +34,12 @@ export async function webhookRoutes(app: FastifyInstance, options: WebhookOption
       result = await applyPaymentIntentEvent(options.payments, event);
     } catch (err) {
       // Nothing was committed: a non-2xx makes Stripe deliver the event again. No detail leaves.
+      // A database that cannot serve is an outage, not a bug: 503, logged as a warning.
+      if (isDatabaseUnavailable(err)) {
+        req.log.warn({ err, eventId: event.id }, 'webhook event not applied: database unavailable');
+        options.metrics?.webhookEvents.inc({ type: event.type, result: 'database_unavailable' });
+        return reply.code(503).header('retry-after', '1').send({ received: false, result: 'retry_later' });
+      }
       req.log.error({ err, eventId: event.id }, 'webhook event failed');
       options.metrics?.webhookEvents.inc({ type: event.type, result: 'error' });
       return reply.code(500).send({ error: 'internal error' });
