@@ -8,34 +8,25 @@ import {
   DEFAULT_RECOVERY_POLICY,
   defaultCallTimeoutMs,
   MAX_KEY_WINDOW_MS,
-  type PayPolicy,
-  type RecoveryPolicy,
   STRIPE_DEFAULTS,
 } from '@chargeonce/payments';
 import { z } from 'zod';
 import { DEFAULT_AUTH_FAILURES_PER_MINUTE } from './auth-limit';
+import { type Config, LOG_LEVELS } from './config-types';
+import {
+  type DatabaseOptions,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_STATEMENT_TIMEOUT_MS,
+  isPostgresUrl,
+} from './database-config';
 import { DEFAULT_SESSION_TTL_MS } from './session';
+import { trustProxyOf } from './trust-proxy';
+
+export type { Config } from './config-types';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
-
-/** A statement running longer is canceled (`statement_timeout`): the caller gets a retryable 503. */
-export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
-/** Opening a connection taking longer fails the statement as unavailable (a retryable 503). */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-
-/**
- * postgres.js accepts several comma-separated hosts (`postgres://u:p@h1:5432,h2:5432/db`, tried in
- * order, with `target_session_attrs`), which a URL parser refuses: checked with the first host.
- */
-function isPostgresUrl(url: string): boolean {
-  const m = /^(postgres(?:ql)?:\/\/)([^@/?#]*@)?([^/?#]*)(.*)$/.exec(url);
-  if (!m) return false;
-  const [, scheme, userinfo = '', hosts = '', rest = ''] = m;
-  const first = hosts.split(',')[0] ?? '';
-  return hosts.split(',').every((h) => h.length > 0) && URL.canParse(`${scheme}${userinfo}${first}${rest}`);
-}
 
 /** Every environment variable the server reads, parsed once at the entry point. */
 const envSchema = z.object({
@@ -127,52 +118,8 @@ const envSchema = z.object({
   CHARGEONCE_IDEMPOTENCY_RETENTION_MS: int(MIN_IDEMPOTENCY_RETENTION_MS, MIN_IDEMPOTENCY_RETENTION_MS),
   CHARGEONCE_IDEMPOTENCY_REAP_INTERVAL_MS: int(60 * 60_000),
   CHARGEONCE_WEB_DIST: optionalString,
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 });
-
-export interface Config {
-  port: number;
-  host: string;
-  /** Unset: run an embedded PostgreSQL under `dataDir`. */
-  databaseUrl: string | undefined;
-  databasePoolMax: number;
-  /** Prepared statements (off behind a transaction-mode pooler), timeouts. */
-  database: DatabaseOptions;
-  /** Unset: run the Stripe emulator in process. */
-  stripe: { secretKey: string; apiBase: string | undefined } | undefined;
-  /** How provider calls are bounded (see StripeGatewayConfig). */
-  stripeCalls: { timeoutMs: number; maxNetworkRetries: number; callTimeoutMs: number };
-  emulatorPort: number;
-  /** Verifies `POST /webhooks/stripe`; unset (and no emulator): the endpoint is not served. */
-  webhookSecret: string | undefined;
-  dataDir: string;
-  instanceId: string;
-  pay: PayPolicy;
-  /** The recovery worker's period (0 disables it in this instance) and its policy. */
-  recovery: { intervalMs: number; policy: RecoveryPolicy };
-  /** Where a customer returns after 3-D Secure (`{orderId}` replaced); unset: this server's order page. */
-  returnUrl: string | undefined;
-  /** Periodic reconciliation of the last `windowMs`; interval 0 = off (use `pnpm reconcile`). */
-  reconcile: { intervalMs: number; windowMs: number };
-  /** Caller idempotency keys: the lease a request holds one for, retention, the reaper's period. */
-  idempotency: { leaseMs: number; retentionMs: number; reapIntervalMs: number };
-  demoUser: boolean;
-  /** How long an instance trusts a checked token: the bound on revocation taking effect. */
-  authCacheMs: number;
-  /** Whether customers refund their own paid orders (else only services with orders:refund). */
-  customerRefunds: boolean;
-  /** How long a web-client session lasts (its token's expiry and its cookies' Max-Age). */
-  sessionTtlMs: number;
-  /** Failed authentications per source address per minute before it is answered 429. */
-  authFailuresPerMinute: number;
-  /** fastify's trustProxy: which proxies' forwarding headers name the client (false: none). */
-  trustProxy: boolean | string[];
-  /** Serve /metrics on its own listener (production: keep it off the public port); unset: on the server. */
-  metrics: { port: number; host: string } | undefined;
-  /** The built web client served at `/` when it holds an index.html (`pnpm start` builds it). */
-  webDist: string;
-  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
-}
 
 /** Default data directory: `<repo>/.data`, whatever the working directory. */
 export const DEFAULT_DATA_DIR = fileURLToPath(new URL('../../../.data', import.meta.url));
@@ -190,14 +137,6 @@ function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.inf
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
   throw new ConfigError(`invalid configuration: ${problems}`);
-}
-
-/** How this process talks to the database (every pool it opens). */
-export interface DatabaseOptions {
-  /** Unset: as the URL says (`?prepare=false`), else named prepared statements. */
-  prepare: boolean | undefined;
-  statementTimeoutMs: number;
-  connectTimeoutMs: number;
 }
 
 const databaseFields = {
@@ -296,15 +235,6 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
  * A real database is never paid with fake PaymentIntents by accident: with DATABASE_URL set, the
  * emulator runs only when asked for by name; and it never runs next to a real Stripe key.
  */
-function trustProxyOf(raw: string | undefined): boolean | string[] {
-  if (raw === undefined || raw === 'false') return false;
-  if (raw === 'true') return true;
-  return raw
-    .split(',')
-    .map((a) => a.trim())
-    .filter(Boolean);
-}
-
 function checkProviderChoice(e: z.infer<typeof envSchema>): void {
   // The demo user is for a developer's machine: never next to the real Stripe API.
   if (e.CHARGEONCE_DEMO === 'on' && e.STRIPE_SECRET_KEY && !e.STRIPE_API_BASE) {

@@ -206,10 +206,7 @@ export const MOVES: readonly PairedMove[] = [
 /** Cancel: an order nobody is paying, or whose payment failed, is closed; nothing claims it again. */
 export const CANCEL = { from: ['pending', 'failed'], to: 'canceled' } as const satisfies Move<OrderStatus>;
 
-/**
- * Orders a refund may reserve an amount of, and the statuses a paid order moves between as its
- * `refunded_amount` changes (by `REFUNDED_STATUS`).
- */
+/** Orders a refund may reserve from, and the statuses a paid order's `refunded_amount` moves it among. */
 export const REFUNDABLE_STATUSES = ['paid', 'partially_refunded'] as const satisfies readonly OrderStatus[];
 export const REFUNDED_STATUS = {
   none: 'paid',
