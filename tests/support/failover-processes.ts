@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { MONITOR_SETTINGS, type NodeState } from './failover';
+import { idOf } from './pgbouncer';
 
 /**
  * The processes of a pg_auto_failover formation (see failover.ts): initdb, pg_autoctl calls, the
@@ -190,19 +191,6 @@ export async function postgresOwner(): Promise<{ uid: number; gid: number } | un
   if (process.getuid?.() !== 0) return undefined;
   const [uid, gid] = await Promise.all(['-u', '-g'].map((flag) => idOf('postgres', flag)));
   return { uid: uid!, gid: gid! };
-}
-
-export function idOf(name: string, flag: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const id = spawn('id', [flag, name]);
-    let out = '';
-    id.stdout.on('data', (d) => {
-      out += d;
-    });
-    id.once('exit', (code) =>
-      code === 0 ? resolve(Number(out.trim())) : reject(new Error(`id ${flag} ${name}`)),
-    );
-  });
 }
 
 /** `count` distinct free loopback ports (all held open at once, so none repeats). */

@@ -105,7 +105,8 @@ export async function startPgBouncer(
   return { url, stop };
 }
 
-function idOf(name: string, flag: string): Promise<number> {
+/** A user's uid (`-u`) or gid (`-g`), from `id`. */
+export function idOf(name: string, flag: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const id = spawn('id', [flag, name]);
     let out = '';
