@@ -7,6 +7,25 @@ import { migrate } from './migrate';
 export interface TestDatabase {
   url: string;
   stop(): Promise<void>;
+  /**
+   * Outages, for the embedded server only (undefined with CHARGEONCE_TEST_DATABASE_URL): the server
+   * crashed and started again on the same URL (`immediate`; `fast` is a clean restart)...
+   */
+  restart?(options?: { mode?: 'fast' | 'immediate' }): Promise<void>;
+  /** ...or stopped in `mode` until start()... */
+  shutdown?(options?: { mode?: 'fast' | 'immediate' }): Promise<void>;
+  /** ...or its postmaster SIGKILLed (resolves once it has exited) until start()... */
+  kill?(): Promise<void>;
+  /** ...and started again on the same URL, once it accepts connections. */
+  start?(): Promise<void>;
+}
+
+export interface TestDatabaseOptions {
+  /**
+   * The embedded server keeps every acknowledged commit across a crash of its own (restart immediate,
+   * kill): needed by a test that crashes it. Default false (faster).
+   */
+  crashSafe?: boolean;
 }
 
 /**
@@ -14,14 +33,19 @@ export interface TestDatabase {
  * Uses DATABASE_URL's server instead when CHARGEONCE_TEST_DATABASE_URL is set (a fresh database is
  * then the caller's job).
  */
-export async function startTestDatabase(): Promise<TestDatabase> {
+export async function startTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const external = process.env.CHARGEONCE_TEST_DATABASE_URL;
   if (external) {
     await migrate(external);
     return { url: external, stop: async () => {} };
   }
   const parent = mkdtempSync(join(tmpdir(), 'chargeonce-test-'));
-  const pg = await startEmbeddedPostgres({ dataDir: join(parent, 'pg'), persistent: false, port: 0 });
+  const pg = await startEmbeddedPostgres({
+    dataDir: join(parent, 'pg'),
+    persistent: false,
+    port: 0,
+    crashSafe: options.crashSafe ?? false,
+  });
   const stop = async () => {
     await pg.stop();
     rmSync(parent, { recursive: true, force: true });
@@ -32,5 +56,12 @@ export async function startTestDatabase(): Promise<TestDatabase> {
     await stop();
     throw err;
   }
-  return { url: pg.url, stop };
+  return {
+    url: pg.url,
+    stop,
+    restart: (restartOptions) => pg.restart(restartOptions),
+    shutdown: (shutdownOptions) => pg.shutdown(shutdownOptions),
+    kill: () => pg.kill(),
+    start: () => pg.start(),
+  };
 }

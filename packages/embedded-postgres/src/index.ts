@@ -9,21 +9,30 @@
  *
  * The parts: constants, util, proc (processes), os-user, files, dist (binaries and cache), tools (running
  * PostgreSQL programs), placement (where a cluster lives), cluster (making one), server (pg_ctl start and
- * stop), reclaim (taking a data directory back from a dead owner), lifecycle (exit hook, watchdog).
+ * stop), reclaim (taking a data directory back from a dead owner), lifecycle (exit hook, watchdog), handle
+ * (stop, restart, shutdown, kill and start of a started server).
  */
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { prepareCluster } from './cluster';
 import { DEFAULT_DATABASE, PG_PASSWORD, PG_USER } from './constants';
 import { cacheBaseDir, ensureNativeCopy, locateDist } from './dist';
-import { startWatchdog, stopWatchdog, track } from './lifecycle';
+import { type EmbeddedPostgres, serverHandle } from './handle';
 import { canReach, ensureOsUser } from './os-user';
 import { placeCluster } from './placement';
 import { reclaimDataDir } from './reclaim';
-import { ensureDatabase, getFreePort, launchServer, StartError, stopServer } from './server';
+import {
+  ensureDatabase,
+  getFreePort,
+  type LaunchOptions,
+  launchServer,
+  StartError,
+  stopServer,
+} from './server';
 import type { Context } from './tools';
 import { errMessage } from './util';
+
+export type { EmbeddedPostgres, ShutdownMode } from './handle';
 
 /** A port picked for us can be taken by someone else before the server binds it: this many tries. */
 const PORT_ATTEMPTS = 5;
@@ -39,16 +48,12 @@ export interface EmbeddedPostgresOptions {
   database?: string;
   /** PostgreSQL server output, one line per call (default: discarded). */
   onLog?: (line: string) => void;
-}
-
-export interface EmbeddedPostgres {
-  /** postgres://USER:PASSWORD@127.0.0.1:PORT/DATABASE */
-  url: string;
-  port: number;
-  /** Where the cluster actually lives (differs from the requested dataDir when that is unreachable as root). */
-  dataDir: string;
-  /** Idempotent: stops the server (waiting for it to exit) and removes the cluster if not persistent. */
-  stop(): Promise<void>;
+  /**
+   * Ephemeral only (a persistent cluster always is): acknowledged commits survive a crash of the
+   * server — `kill()`, `restart({ mode: 'immediate' })` — though not of the machine (default false:
+   * faster, and a crash of the server may lose the last commits).
+   */
+  crashSafe?: boolean;
 }
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
@@ -70,13 +75,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   let dir = requested;
   let ctx: Context | undefined;
   let pid: number | undefined;
-  let untrack = () => {};
-  let watchdog: ChildProcess | undefined;
+  let handle: EmbeddedPostgres | undefined;
   let port = fixedPort;
   let prepared = false;
   const removeCluster = async () => {
     if (!persistent) await fs.rm(dir, { recursive: true, force: true });
   };
+  const launch: LaunchOptions = { persistent, crashSafe: options.crashSafe ?? false, onLog: options.onLog };
   try {
     const runAs = process.getuid?.() === 0 ? await ensureOsUser() : null;
     const dist = await locateDist();
@@ -98,42 +103,26 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     for (let attempt = 1; ; attempt++) {
       port = fixedPort || (await getFreePort());
       try {
-        pid = await launchServer(ctx, dir, port, persistent, options.onLog);
+        pid = await launchServer(ctx, dir, port, launch);
         break;
       } catch (err) {
         if (!(err instanceof StartError && err.portInUse && !fixedPort && attempt < PORT_ATTEMPTS)) throw err;
         await reclaimDataDir(ctx, dir);
       }
     }
-    untrack = track({ pid, dir, persistent });
-    if (!persistent) watchdog = startWatchdog(pid, dir);
+    const url = `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${port}/${database}`;
+    handle = serverHandle({ ctx, dir, port, url, launch, pid, removeCluster });
     // an ephemeral cluster is a copy of the template, which has the default database
     if (persistent || database !== DEFAULT_DATABASE) await ensureDatabase(port, database);
   } catch (err) {
-    await stopWatchdog(watchdog);
-    if (ctx && pid !== undefined) await stopServer(ctx, dir, pid).catch(() => undefined);
-    untrack();
+    // the handle stops its server and removes an ephemeral cluster (this call made it ready)
+    if (handle) await handle.stop().catch(() => undefined);
+    else if (ctx && pid !== undefined) await stopServer(ctx, dir, pid).catch(() => undefined);
     // never remove what another live server uses: only a cluster this call made ready
     if (prepared) await removeCluster().catch(() => undefined);
     const where = dir === requested ? dir : `${dir} (for ${requested})`;
     throw new Error(`could not start embedded PostgreSQL in ${where}: ${errMessage(err)}`, { cause: err });
   }
 
-  const serverCtx = ctx;
-  const serverPid = pid;
-  let stopping: Promise<void> | undefined;
-  return {
-    url: `postgres://${PG_USER}:${PG_PASSWORD}@127.0.0.1:${port}/${database}`,
-    port,
-    dataDir: dir,
-    stop() {
-      stopping ??= (async () => {
-        await stopWatchdog(watchdog);
-        await stopServer(serverCtx, dir, serverPid);
-        untrack();
-        await removeCluster();
-      })();
-      return stopping;
-    },
-  };
+  return handle;
 }

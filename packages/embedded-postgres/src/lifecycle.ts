@@ -6,7 +6,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 
 interface Running {
-  pid: number;
+  /** Undefined while the server is down (killed or shut down, to be started again): nothing to signal. */
+  pid: number | undefined;
   dir: string;
   persistent: boolean;
 }
@@ -18,7 +19,7 @@ function onProcessExit(): void {
   for (const server of running) {
     try {
       // persistent: a fast, clean shutdown that completes after we are gone; ephemeral: just go
-      process.kill(server.pid, server.persistent ? 'SIGINT' : 'SIGQUIT');
+      if (server.pid !== undefined) process.kill(server.pid, server.persistent ? 'SIGINT' : 'SIGQUIT');
     } catch {
       // already gone
     }

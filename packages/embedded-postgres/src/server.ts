@@ -9,8 +9,13 @@ import { type Context, LogTail, runTool, spawnFailure, spawnOptions } from './to
 import { errCode, quoteIdent, waitFor } from './util';
 
 const STARTUP_TIMEOUT_S = 60;
-/** `pg_ctl stop` modes tried in turn, each with its deadline in seconds; then SIGKILL. */
-const STOP_STEPS: ReadonlyArray<readonly ['fast' | 'immediate', number]> = [
+/**
+ * `pg_ctl stop` modes: `fast` disconnects clients and writes a shutdown checkpoint; `immediate` quits
+ * at once, as a crash would (the next start replays the WAL).
+ */
+export type ShutdownMode = 'fast' | 'immediate';
+/** The modes tried in turn, each with its deadline in seconds; then SIGKILL. */
+const STOP_STEPS: ReadonlyArray<readonly [ShutdownMode, number]> = [
   ['fast', 15],
   ['immediate', 5],
 ];
@@ -64,6 +69,24 @@ function untilClosed(child: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
+export interface LaunchOptions {
+  persistent: boolean;
+  /** Ephemeral only: acknowledged commits survive a crash of the server (see `ephemeralSettings`). */
+  crashSafe: boolean;
+  onLog?: ((line: string) => void) | undefined;
+}
+
+/**
+ * A throwaway cluster trades durability for speed. Crash-safe, it still skips fsync (only a crash of
+ * the machine loses what the OS has not written), but a commit is in the WAL before it is
+ * acknowledged and pages are logged whole, so a crash of the server (kill, immediate shutdown) loses
+ * nothing that a client was told is committed.
+ */
+function ephemeralSettings(crashSafe: boolean): Record<string, string> {
+  const onWhenSafe = crashSafe ? 'on' : 'off';
+  return { fsync: 'off', synchronous_commit: onWhenSafe, full_page_writes: onWhenSafe };
+}
+
 /**
  * Starts the postmaster with `pg_ctl start --wait` and resolves with its pid once it accepts connections
  * (pg_ctl waits for the "ready" status in postmaster.pid, wherever the log goes). pg_ctl's child calls
@@ -74,15 +97,15 @@ export async function launchServer(
   ctx: Context,
   dir: string,
   port: number,
-  persistent: boolean,
-  onLog?: (line: string) => void,
+  options: LaunchOptions,
 ): Promise<number> {
+  const { persistent, crashSafe, onLog } = options;
   const settings: Record<string, string> = {
     listen_addresses: '127.0.0.1',
     unix_socket_directories: '',
     max_connections: '300',
     lc_messages: 'C',
-    ...(persistent ? {} : { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' }),
+    ...(persistent ? {} : ephemeralSettings(crashSafe)),
   };
   // pg_ctl pastes these into a /bin/sh command line: only our own constants and the port go there; the data
   // directory, which the caller chose, goes in PGDATA instead of -D
@@ -146,11 +169,18 @@ export async function launchServer(
 /**
  * Stops postmaster `pid` of the cluster in `dir` and resolves once it has exited: `pg_ctl stop` in fast
  * mode (clients disconnected, shutdown checkpoint), then in immediate mode (crash recovery on the next
- * start), then SIGKILL. Safe to call twice and for a server that has already gone.
+ * start), then SIGKILL; `from: 'immediate'` skips the fast step. Safe to call twice and for a server that
+ * has already gone.
  */
-export async function stopServer(ctx: Context, dir: string, pid: number): Promise<void> {
+export async function stopServer(
+  ctx: Context,
+  dir: string,
+  pid: number,
+  from: ShutdownMode = 'fast',
+): Promise<void> {
   const gone = async () => (await procState(pid)) === 'dead';
-  for (const [mode, timeoutS] of STOP_STEPS) {
+  const steps = STOP_STEPS.slice(STOP_STEPS.findIndex(([mode]) => mode === from));
+  for (const [mode, timeoutS] of steps) {
     if (await gone()) return;
     // pg_ctl signals the pid in postmaster.pid and waits until the server has removed that file
     const args = ['stop', '--silent', '--wait', `--mode=${mode}`, `--timeout=${timeoutS}`];
@@ -165,6 +195,17 @@ export async function stopServer(ctx: Context, dir: string, pid: number): Promis
   signal(pid, 'SIGKILL');
   if (!(await waitFor(gone, EXIT_WAIT_MS))) {
     throw new Error(`PostgreSQL server ${pid} on ${dir} did not exit after pg_ctl stop and SIGKILL`);
+  }
+}
+
+/**
+ * SIGKILLs postmaster `pid`, as a crash would, and resolves once it has exited. Its backends notice
+ * and exit on their own; `reclaimDataDir` kills any still there before the next start.
+ */
+export async function killServer(dir: string, pid: number): Promise<void> {
+  signal(pid, 'SIGKILL');
+  if (!(await waitFor(async () => (await procState(pid)) === 'dead', EXIT_WAIT_MS))) {
+    throw new Error(`PostgreSQL server ${pid} on ${dir} did not exit after SIGKILL`);
   }
 }
 

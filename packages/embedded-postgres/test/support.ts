@@ -138,6 +138,8 @@ export interface ChildResult {
   port?: number;
   dataDir?: string;
   startMs?: number;
+  /** The postmaster's pid once the statements ran. */
+  pid?: number;
   results?: unknown[][];
   error?: string;
 }
@@ -157,6 +159,8 @@ export interface ChildConfig {
   persistent: boolean;
   sql?: string[];
   hold?: boolean;
+  /** Crash the server and bring it back before the statements (restart immediate, or kill and start). */
+  crash?: 'restart' | 'kill';
 }
 
 export interface ChildOptions {
