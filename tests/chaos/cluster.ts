@@ -2,10 +2,29 @@ import { type ChargeonceClient, createChargeonceClient } from '@chargeonce/clien
 import type { StripeEmulator } from '@chargeonce/stripe-emulator';
 import { createRng, EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
 import { type ServerProcess, spawnServer } from '../support/processes';
+import { type AnswerRecord, readAnswers } from './answers';
+import { sleep } from './load';
 import type { Scenario } from './scenario';
 
 /** The order a request's input names (`{"orderId":"…"}`). */
 const ORDER_ID = /"orderId":"([0-9a-f-]{36})"/;
+
+/**
+ * A server refuses to start while the database cannot be migrated (it is down): its start is tried
+ * again this often, this many times, as a supervisor would.
+ */
+const START_RETRY_MS = 500;
+const START_TRIES = 60;
+/** What the report keeps of a server that exited on its own. */
+const EXIT_OUTPUT_LINES = 40;
+
+/** A server process that exited without the harness killing it. */
+export interface Exit {
+  instanceId: string;
+  code: number | string;
+  /** Its last output lines. */
+  output: string[];
+}
 
 /** Not a secret: the signing key shared by the emulator and every server of a scenario. */
 export const WEBHOOK_SECRET = 'whsec_chargeonce_chaos';
@@ -28,6 +47,12 @@ export class Cluster {
   kills = 0;
   /** Answers to mutations dropped on their way back to the caller (the client-side fault). */
   dropped = 0;
+  /** Every answer a caller got (answers.ts), and the server processes that exited on their own. */
+  readonly answers: AnswerRecord[] = [];
+  readonly exits: Exit[] = [];
+  /** Starts a server refused (exited before it served) and that were tried again. */
+  startsRefused = 0;
+  private readonly killed = new WeakSet<ServerProcess>();
   private stopped = false;
   private readonly drops;
   private readonly clients = new Map<string, ChargeonceClient>();
@@ -43,6 +68,8 @@ export class Cluster {
     private readonly databaseUrl: string,
     private readonly emulator: StripeEmulator,
     private readonly log: (line: string) => void,
+    /** Where the servers reach the provider (a gate in front of the emulator), if not the emulator. */
+    private readonly stripeApiBase = emulator.url,
   ) {
     this.drops = createRng(scenario.seed + 0x5eed);
     this.slots = Array.from({ length: scenario.instances }, (_, index) => ({
@@ -64,7 +91,7 @@ export class Cluster {
       DATABASE_URL: this.databaseUrl,
       DATABASE_POOL_MAX: '5',
       STRIPE_SECRET_KEY: EMULATOR_SECRET_KEY,
-      STRIPE_API_BASE: this.emulator.url,
+      STRIPE_API_BASE: this.stripeApiBase,
       STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       STRIPE_TIMEOUT_MS: String(s.stripeTimeoutMs),
       STRIPE_MAX_NETWORK_RETRIES: String(s.maxNetworkRetries),
@@ -86,13 +113,14 @@ export class Cluster {
     const starting = (async () => {
       slot.generation++;
       const instanceId = `chaos-s${slot.index}-g${slot.generation}`;
-      const server = await spawnServer(this.env(instanceId));
+      const server = await this.spawn(instanceId);
       if (this.stopped) {
         await server.stop('SIGKILL');
         return;
       }
       slot.server = server;
       slot.instanceId = instanceId;
+      void server.exited.then((code) => this.exitedOnItsOwn(slot, server, instanceId, code));
       if (slot.index === this.scenario.webhooks.slot) {
         // The emulator keeps retrying deliveries while this slot is down; point them at its new port.
         this.emulator.configureWebhooks({ url: `${server.url}/webhooks/stripe` });
@@ -102,6 +130,36 @@ export class Cluster {
     });
     slot.starting = starting;
     return starting;
+  }
+
+  /**
+   * A violation (the audit reports it), but the scenario goes on as under a supervisor: the slot is
+   * started again, so that what else the run would find is still found.
+   */
+  private exitedOnItsOwn(slot: Slot, server: ServerProcess, instanceId: string, code: number | string) {
+    if (this.killed.has(server) || this.stopped) return;
+    this.exits.push({ instanceId, code, output: server.output.slice(-EXIT_OUTPUT_LINES) });
+    this.log(`  ${instanceId} EXITED on its own (${code}); starting it again`);
+    this.retired.push(...server.output);
+    if (slot.server === server) slot.server = undefined;
+    setTimeout(() => {
+      if (!this.stopped)
+        this.startSlot(slot).catch((err) => this.log(`  restart of ${slot.index} failed: ${err}`));
+    }, START_RETRY_MS);
+  }
+
+  /** A server process, started again (bounded) while it refuses to start: exits before it is ready. */
+  private async spawn(instanceId: string): Promise<ServerProcess> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await spawnServer(this.env(instanceId));
+      } catch (err) {
+        if (this.stopped || tries >= START_TRIES || !/exited .* before it was ready/.test(String(err)))
+          throw err;
+        this.startsRefused++;
+        await sleep(START_RETRY_MS);
+      }
+    }
   }
 
   live(): Slot[] {
@@ -122,6 +180,7 @@ export class Cluster {
     slot.instanceId = undefined;
     this.kills++;
     this.log(`  kill ${slot.index} (${why})`);
+    this.killed.add(server);
     await server.stop('SIGKILL');
     this.retired.push(...server.output);
     if (restartAfterMs !== null) {
@@ -164,6 +223,7 @@ export class Cluster {
     if (perOrder) this.inFlightOrders.set(perOrder, (this.inFlightOrders.get(perOrder) ?? 0) + 1);
     try {
       const res = await fetch(input, init);
+      if (call.includes('/trpc/')) this.answers.push(...(await readAnswers(res.clone(), url, init?.body)));
       if (init?.method !== 'POST' || !this.drops.chance(this.scenario.dropAnswers)) return res;
       await res.arrayBuffer();
       this.dropped++;

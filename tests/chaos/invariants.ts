@@ -29,8 +29,11 @@ export interface StuckAttempt {
 /** What a payer was told: `charged` / `already_paid` name the PaymentIntent that paid the order. */
 export interface PayAnswer {
   orderId: string;
+  /** The pay's outcome, or `declined` (PAYMENT_REQUIRED). */
   outcome: string;
   paymentIntentId: string | undefined;
+  /** The card the pay named (undefined: the order's own). */
+  paymentMethodId?: string | undefined;
 }
 
 /** What a creator was told: the order made under its idempotency key. */
@@ -85,6 +88,18 @@ export interface Violations {
   stuckAuthorizations: number;
   /** A challenge still open at the provider after the settle, or an abandoned one not canceled and payable. */
   openChallenges: number;
+  /** Answers (answers.ts) with HTTP 500: an unexpected error where a typed answer was due. */
+  answers500: number;
+  /** Other 5xx answers that are not a retryable typed 503 with its retry hint. */
+  untypedErrors: number;
+  /** A payer told declined although its card paid the order. */
+  falseFailures: number;
+  /** Server processes (db-chaos.ts) that exited without the harness killing them. */
+  serversExited: number;
+  /** A database outage during which no server's /readyz answered 503. */
+  readinessMissed: number;
+  /** A live server whose /readyz did not answer 200 once the database was back and things settled. */
+  notReady: number;
 }
 
 export const noViolations = (): Violations => ({
@@ -102,6 +117,12 @@ export const noViolations = (): Violations => ({
   chargeMismatches: 0,
   stuckAuthorizations: 0,
   openChallenges: 0,
+  answers500: 0,
+  untypedErrors: 0,
+  falseFailures: 0,
+  serversExited: 0,
+  readinessMissed: 0,
+  notReady: 0,
 });
 
 /** Violations found by one audit, one detail line each, and the orders they name. */

@@ -31,14 +31,15 @@ export async function runKills(
     const deadline = Date.now() + TRIGGER_WAIT_MS;
     let victim: { instanceId: string; why: string } | undefined;
     while (!victim && plan.trigger !== 'time' && Date.now() < deadline && !stopped()) {
-      victim =
-        plan.trigger === 'in_flight'
-          ? await providerCallInFlight(cluster, db)
-          : plan.trigger === 'after_charge'
-            ? await chargedNotFinalized(cluster, db, emulator)
-            : plan.trigger === 'refund_in_flight'
-              ? refundInFlight(cluster)
-              : await holdDecision(cluster, db, emulator, plan.trigger === 'after_capture');
+      // The harness's own queries fail too while the database is down (--db-faults): no victim yet.
+      victim = await (plan.trigger === 'in_flight'
+        ? providerCallInFlight(cluster, db)
+        : plan.trigger === 'after_charge'
+          ? chargedNotFinalized(cluster, db, emulator)
+          : plan.trigger === 'refund_in_flight'
+            ? Promise.resolve(refundInFlight(cluster))
+            : holdDecision(cluster, db, emulator, plan.trigger === 'after_capture')
+      ).catch(() => undefined);
       if (!victim) await sleep(15);
     }
     const slot = victim ? cluster.slotOf(victim.instanceId) : undefined;

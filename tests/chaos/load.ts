@@ -1,4 +1,4 @@
-import { type ChargeonceClient, TRPCClientError } from '@chargeonce/client';
+import { type ChargeonceClient, newIdempotencyKey, TRPCClientError } from '@chargeonce/client';
 import type { Cluster } from './cluster';
 import type { CreateAnswer, PayAnswer } from './invariants';
 import { type OrderPlan, VISA } from './scenario';
@@ -18,6 +18,20 @@ export function answerCode(err: unknown): string | undefined {
   if (!(err instanceof TRPCClientError)) return undefined;
   const data = err.data as { code?: string; domainCode?: string | null } | undefined;
   return data?.domainCode ?? data?.code;
+}
+
+/**
+ * A caller told DATABASE_UNAVAILABLE asks again with the same key after the answer's `retryAfterMs`,
+ * at most this many times per call (the outages of --db-faults last seconds): the typed client
+ * already did a few times, and the database is still not back.
+ */
+const DATABASE_RETRIES = 30;
+
+/** An answer that asks for the same request again later: DATABASE_UNAVAILABLE's `retryAfterMs`. */
+export function databaseRetryAfterMs(err: unknown): number | undefined {
+  if (answerCode(err) !== 'DATABASE_UNAVAILABLE') return undefined;
+  const data = (err as TRPCClientError<never>).data as { retryAfterMs?: number } | undefined;
+  return data?.retryAfterMs ?? 1000;
 }
 
 /** Another call racing one phase of an order's pays: `offsetMs` after them (negative: before). */
@@ -58,7 +72,10 @@ export async function payPlan(
   await phase('repay', plan.repayCopies > 0 && first.includes('declined') ? plan.repayCopies : 0, VISA);
 }
 
-/** One pay of an order, retried on another live instance when its server died under it. */
+/**
+ * One pay of an order, retried on another live instance when its server died under it (with a new
+ * key: the first request may still run), and with its key after DATABASE_UNAVAILABLE.
+ */
 export async function pay(
   cluster: Cluster,
   token: string,
@@ -68,6 +85,8 @@ export async function pay(
   answers: PayAnswer[],
   tally: Tally,
 ): Promise<string> {
+  let key = newIdempotencyKey();
+  let databaseRetries = 0;
   for (let attempt = 0; attempt < 4; attempt++) {
     const client = cluster.client(token, spread + attempt);
     if (!client) {
@@ -78,6 +97,7 @@ export async function pay(
       const result = await client.orders.pay.mutate({
         orderId,
         ...(paymentMethodId ? { paymentMethodId } : {}),
+        idempotencyKey: key,
       });
       answers.push({
         orderId,
@@ -88,10 +108,21 @@ export async function pay(
     } catch (err) {
       const code =
         err instanceof TRPCClientError ? (err.data as { code?: string } | undefined)?.code : undefined;
-      if (code === 'PAYMENT_REQUIRED') return count(tally, 'declined');
+      const retryAfterMs = databaseRetryAfterMs(err);
+      if (retryAfterMs !== undefined && databaseRetries++ < DATABASE_RETRIES) {
+        count(tally, 'retry DATABASE_UNAVAILABLE');
+        await sleep(retryAfterMs);
+        attempt--;
+        continue;
+      }
+      if (code === 'PAYMENT_REQUIRED') {
+        answers.push({ orderId, outcome: 'declined', paymentIntentId: undefined, paymentMethodId });
+        return count(tally, 'declined');
+      }
       if (code) return count(tally, `error ${answerCode(err)}`);
       // No tRPC answer: the connection died with the server (SIGKILL). Try another instance.
       count(tally, 'connection lost');
+      key = newIdempotencyKey();
       await sleep(50);
     }
   }
@@ -109,7 +140,8 @@ export interface CreateInput {
  * One logical mutation under its caller key (`call` sends it with the key), `copies` times at once
  * through different live instances. A copy whose calls all got no answer (its server died) tries
  * another instance with the same key, as a real service would: the key, not luck, keeps it one
- * request. Resolves with what each copy was told (undefined: an error answer, or none).
+ * request; so does one told DATABASE_UNAVAILABLE, after its `retryAfterMs`. Resolves with what each
+ * copy was told (undefined: an error answer, or none).
  */
 export async function keyedCall<T>(
   cluster: Cluster,
@@ -120,6 +152,7 @@ export async function keyedCall<T>(
   tally: Tally,
 ): Promise<(T | undefined)[]> {
   const copy = async (spread: number): Promise<T | undefined> => {
+    let databaseRetries = 0;
     for (let attempt = 0; attempt < 6; attempt++) {
       const client = cluster.client(token, spread + attempt);
       if (!client) {
@@ -130,6 +163,13 @@ export async function keyedCall<T>(
         return await call(client);
       } catch (err) {
         const code = answerCode(err);
+        const retryAfterMs = databaseRetryAfterMs(err);
+        if (retryAfterMs !== undefined && databaseRetries++ < DATABASE_RETRIES) {
+          count(tally, `${what} retry DATABASE_UNAVAILABLE`);
+          await sleep(retryAfterMs);
+          attempt--;
+          continue;
+        }
         if (code) {
           count(tally, `${what} error ${code}`);
           return undefined;

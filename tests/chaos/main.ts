@@ -1,5 +1,5 @@
 /**
- * `pnpm chaos -- [--runs N] [--seed S] [--json]`
+ * `pnpm chaos -- [--runs N] [--seed S] [--db-faults] [--json]`
  *
  * Runs N randomized scenarios (scenario i has seed S+i; `--seed S+i --runs 1` replays it): each
  * starts a throwaway PostgreSQL, the Stripe emulator with a seeded fault plan and webhooks, and
@@ -12,9 +12,12 @@
  * dropping a seeded share of the answers on their way back to the callers (who retry through the
  * typed client, with their keys), then lets recovery and webhooks settle and audits the database
  * against the provider's ledger (charges and refunds) and every logical create against the orders
- * made. Exit status 1 on any violation.
+ * made. Every answer a caller got is audited too (no HTTP 500), and no server may exit on its own.
+ * With `--db-faults`, PostgreSQL itself is crash-restarted, SIGKILLed and started again, or has all
+ * its connections dropped during the load (db-faults.ts). Exit status 1 on any violation.
  */
 import { integerFlag, parseCommandLine } from '@chargeonce/cli';
+import { drawDbFaults } from './db-faults';
 import { add, emptySummary, scenarioLine, toJsonLine, violationCount } from './report';
 import { runScenario } from './runner';
 import { describeScenario, generateScenario } from './scenario';
@@ -23,10 +26,14 @@ import { describeScenario, generateScenario } from './scenario';
 const SCENARIO_TIMEOUT_MS = 240_000;
 
 const cli = {
-  usage: `usage: pnpm chaos -- [--runs N] [--seed S] [--json]
-  --runs N   scenarios to run (default 10)
-  --seed S   seed of the first scenario (default: random, printed first); scenario i has seed S+i
-  --json     the last line is one JSON object with the totals
+  usage: `usage: pnpm chaos -- [--runs N] [--seed S] [--db-faults] [--json]
+  --runs N      scenarios to run (default 10)
+  --seed S      seed of the first scenario (default: random, printed first); scenario i has seed S+i
+  --db-faults   also fault the database during the load, one to three times per scenario, at random
+                moments or when a payment is at the provider or charged and not yet recorded: crash-
+                restart PostgreSQL (stop -m immediate, start), SIGKILL its postmaster and start it
+                again, or drop every connection (pg_terminate_backend); off by default
+  --json        the last line is one JSON object with the totals
 Each scenario mixes, on the same orders: creates and pays (duplicated, declined, re-paid); cancels
 racing the pays; refunds of paid orders (full and partial, several at once on one order, each under
 its caller key, some with pm_card_pendingRefund / pm_card_refundFail so they go pending or fail
@@ -40,11 +47,17 @@ more than one order or told its caller of another, any order whose refunds do no
 over the amount or unlike the database, refunded_amount unlike its pending + succeeded refunds, one
 refund request made twice), any refund still pending, any charge of a canceled order, any capture
 over the authorization, any authorization both captured and voided (or decided twice), any order
-charged but not paid (or paid but not charged), any capture or void still pending, or any
-challenge left open (an abandoned one must end canceled, its order payable).`,
+charged but not paid (or paid but not charged), any capture or void still pending, any
+challenge left open (an abandoned one must end canceled, its order payable), any answer that was
+an HTTP 500 or an untyped 5xx (a DATABASE_UNAVAILABLE 503 must say when to retry), any payer told
+declined whose card paid the order, or any server process that exited without being killed. With
+--db-faults also: any outage during which no /readyz answered 503, or a server whose /readyz does
+not answer 200 afterwards. Callers told DATABASE_UNAVAILABLE ask again with the same key after its
+retryAfterMs, as a real service would (the typed client a few times, then the caller).`,
   options: {
     runs: { type: 'string', default: '10' },
     seed: { type: 'string' },
+    'db-faults': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 } as const;
@@ -82,7 +95,8 @@ async function main(): Promise<number> {
   for (let i = 0; i < runs; i++) {
     const scenarioSeed = seed + i;
     const scenario = generateScenario(scenarioSeed);
-    const replay = `pnpm chaos -- --seed ${scenarioSeed} --runs 1`;
+    if (values['db-faults']) scenario.dbFaults = drawDbFaults(scenarioSeed, scenario.loadMs);
+    const replay = `pnpm chaos -- --seed ${scenarioSeed} --runs 1${values['db-faults'] ? ' --db-faults' : ''}`;
     log(`#${i + 1} ${describeScenario(scenario)}`);
     const started = Date.now();
     try {
@@ -119,7 +133,9 @@ async function main(): Promise<number> {
       `provider_succeeded=${summary.provider_succeeded} refunds=${summary.refunds} ` +
       `refunds_succeeded=${summary.refunds_succeeded} provider_refunded=${summary.provider_refunded} ` +
       `cancels=${summary.cancels} canceled=${summary.canceled} authorizations=${summary.authorizations} ` +
-      `captures=${summary.captures} voids=${summary.voids} challenges=${summary.challenges}`,
+      `captures=${summary.captures} voids=${summary.voids} challenges=${summary.challenges} ` +
+      `answers=${summary.answers} answers_500=${summary.answers500} db_faults=${summary.db_faults} ` +
+      `servers_exited=${summary.serversExited}`,
   );
   if (failed > 0) log(`chaos: FAILED (seed ${seed}; replay one scenario with --seed <its seed> --runs 1)`);
   if (values.json) console.log(toJsonLine(summary));

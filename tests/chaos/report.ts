@@ -26,6 +26,22 @@ export interface Summary extends Violations {
   challenges_completed: number;
   challenges_failed: number;
   challenges_abandoned: number;
+  /** Every answer callers got, the 503s among them and those that were DATABASE_UNAVAILABLE, pays told processing. */
+  answers: number;
+  answers_503: number;
+  answers_db_unavailable: number;
+  told_processing: number;
+  /** --db-faults: faults applied (crash-restarts, postmaster kills, connections dropped), time down. */
+  db_faults: number;
+  db_restarts: number;
+  db_kills: number;
+  db_terminations: number;
+  db_down_ms: number;
+  ready_503: number;
+  ready_timeouts: number;
+  ready_flaps: number;
+  server_starts_refused: number;
+  webhook_answers_500: number;
 }
 
 export function emptySummary(seed: number): Summary {
@@ -53,6 +69,20 @@ export function emptySummary(seed: number): Summary {
     challenges_completed: 0,
     challenges_failed: 0,
     challenges_abandoned: 0,
+    answers: 0,
+    answers_503: 0,
+    answers_db_unavailable: 0,
+    told_processing: 0,
+    db_faults: 0,
+    db_restarts: 0,
+    db_kills: 0,
+    db_terminations: 0,
+    db_down_ms: 0,
+    ready_503: 0,
+    ready_timeouts: 0,
+    ready_flaps: 0,
+    server_starts_refused: 0,
+    webhook_answers_500: 0,
     ...noViolations(),
   };
 }
@@ -82,7 +112,26 @@ export function add(summary: Summary, r: ScenarioResult): void {
   summary.challenges_completed += h.challengesCompleted;
   summary.challenges_failed += h.challengesFailed;
   summary.challenges_abandoned += h.challengesAbandoned;
+  addCallers(summary, r);
   for (const kind of Object.keys(v) as (keyof Violations)[]) summary[kind] += v[kind];
+}
+
+function addCallers(summary: Summary, r: ScenarioResult): void {
+  const { callers: c, db } = r;
+  summary.answers += c.answers;
+  summary.answers_503 += c.answers503;
+  summary.answers_db_unavailable += c.databaseUnavailable;
+  summary.told_processing += c.processing;
+  summary.db_faults += db.faults;
+  summary.db_restarts += db.restarts;
+  summary.db_kills += db.kills;
+  summary.db_terminations += db.terminations;
+  summary.db_down_ms += db.downMs;
+  summary.ready_503 += db.ready503;
+  summary.ready_timeouts += db.readyTimeouts;
+  summary.ready_flaps += db.readyFlaps;
+  summary.server_starts_refused += r.startsRefused;
+  summary.webhook_answers_500 += r.webhook500;
 }
 
 /** Every kind counts: any one of them fails the run. */
@@ -127,6 +176,26 @@ export function toJsonLine(s: Summary): string {
     challenges_failed: s.challenges_failed,
     challenges_abandoned: s.challenges_abandoned,
     open_challenges: s.openChallenges,
+    answers: s.answers,
+    answers_500: s.answers500,
+    untyped_errors: s.untypedErrors,
+    answers_503: s.answers_503,
+    answers_db_unavailable: s.answers_db_unavailable,
+    told_processing: s.told_processing,
+    false_failures: s.falseFailures,
+    servers_exited: s.serversExited,
+    server_starts_refused: s.server_starts_refused,
+    webhook_answers_500: s.webhook_answers_500,
+    db_faults: s.db_faults,
+    db_restarts: s.db_restarts,
+    db_kills: s.db_kills,
+    db_terminations: s.db_terminations,
+    db_down_ms: s.db_down_ms,
+    ready_503: s.ready_503,
+    ready_timeouts: s.ready_timeouts,
+    ready_flaps: s.ready_flaps,
+    ready_missed: s.readinessMissed,
+    not_ready: s.notReady,
   });
 }
 
@@ -137,6 +206,10 @@ export function scenarioLine(index: number, seed: number, r: ScenarioResult, ms:
     .sort()
     .map(([k, n]) => `${k}=${n}`)
     .join(' ');
+  const errors = Object.entries(r.callers.errors)
+    .sort()
+    .map(([k, n]) => `${k.replaceAll(' ', ':')}=${n}`)
+    .join(' ');
   return (
     `#${index + 1} seed=${seed} ${violationCount(v) === 0 ? 'ok' : 'VIOLATION'} in ${(ms / 1000).toFixed(1)}s: ` +
     `orders=${r.orders} paid=${r.audit.paid} provider_succeeded=${r.audit.providerSucceeded} kills=${r.kills} ` +
@@ -145,7 +218,7 @@ export function scenarioLine(index: number, seed: number, r: ScenarioResult, ms:
     `duplicate_orders=${v.duplicateOrders} lost_orders=${v.lostOrders} refunds=${r.refunds} ` +
     `refunds_succeeded=${r.refundsSucceeded} provider_refunded=${r.providerRefunded} ` +
     `over_refunds=${v.overRefunds} refunds_stuck=${v.refundsStuck} cancels=${r.cancels} canceled=${r.canceled} ` +
-    `charged_canceled=${v.chargedCanceled} ${holdLine(r)} | ${answers}`
+    `charged_canceled=${v.chargedCanceled} ${holdLine(r)} ${callerLine(r)} | ${answers} | answered ${errors}`
   );
 }
 
@@ -160,5 +233,18 @@ function holdLine(r: ScenarioResult): string {
     `stuck_authorizations=${v.stuckAuthorizations} challenges=${h.challenges} ` +
     `completed=${h.challengesCompleted} failed=${h.challengesFailed} abandoned=${h.challengesAbandoned} ` +
     `open_challenges=${v.openChallenges}`
+  );
+}
+
+/** The callers' and the database faults' part of a scenario's line. */
+export function callerLine(r: ScenarioResult): string {
+  const { callers: c, db, audit } = r;
+  const v = audit.violations;
+  return (
+    `answers=${c.answers} answers_500=${v.answers500} untyped_errors=${v.untypedErrors} ` +
+    `answers_503=${c.answers503} db_unavailable=${c.databaseUnavailable} processing=${c.processing} ` +
+    `false_failures=${v.falseFailures} servers_exited=${v.serversExited} starts_refused=${r.startsRefused} ` +
+    `webhook_500=${r.webhook500} db_faults=${db.faults} down_ms=${db.downMs} ready_503=${db.ready503} ready_timeouts=${db.readyTimeouts} ` +
+    `ready_flaps=${db.readyFlaps} ready_missed=${v.readinessMissed} not_ready=${v.notReady}`
   );
 }

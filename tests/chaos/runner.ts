@@ -1,7 +1,9 @@
 import { createDb, createService, createUserWithToken, type DbHandle, issueToken } from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { type FaultRule, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
+import { auditCallers, type CallerCounts } from './answers';
 import { Cluster, WEBHOOK_SECRET } from './cluster';
+import { DbChaos, type DbFaultCounts, noDbFaults } from './db-chaos';
 import { orderHistory } from './history';
 import { auditHolds, type CaptureRow, type HoldAudit } from './hold-invariants';
 import {
@@ -45,6 +47,12 @@ export interface ScenarioResult {
   holds: HoldCounts;
   settled: boolean;
   tally: Tally;
+  /** Every answer the callers got, and what the database faults (--db-faults) came to. */
+  callers: CallerCounts;
+  db: DbFaultCounts;
+  /** Server starts refused (the database down) and tried again; webhook deliveries answered 500. */
+  startsRefused: number;
+  webhook500: number;
   /** Server warnings/errors about the orders in a violation (empty when there is none). */
   evidence: string[];
   /** Those orders' rows and provider history (`orderHistory`; empty when there is none). */
@@ -69,10 +77,12 @@ export async function runScenario(
   let db: DbHandle | undefined;
   let cluster: Cluster | undefined;
   let pruner: ReturnType<typeof startPruner> | undefined;
+  let dbChaos: DbChaos | undefined;
   let stopped = false;
   const cleanup = async () => {
     stopped = true;
     pruner?.stop();
+    await dbChaos?.close().catch(() => {});
     await cluster?.stop().catch(() => {});
     await db?.close().catch(() => {});
     await emulator?.close().catch(() => {});
@@ -81,7 +91,8 @@ export async function runScenario(
   register(cleanup);
   const t0 = Date.now();
   try {
-    database = await startTestDatabase();
+    // Crashed on purpose (--db-faults): every acknowledged commit must survive it.
+    database = await startTestDatabase({ crashSafe: scenario.dbFaults.length > 0 });
     emulator = await startStripeEmulator({
       seed: scenario.seed,
       refundDelayMs: scenario.refundDelayMs,
@@ -98,7 +109,8 @@ export async function runScenario(
       },
     });
     db = createDb(database.url, { max: 3, applicationName: 'chaos' });
-    cluster = new Cluster(scenario, database.url, emulator, log);
+    dbChaos = await DbChaos.start(scenario, database, emulator.url);
+    cluster = new Cluster(scenario, database.url, emulator, log, dbChaos?.gate.url);
     await cluster.start();
     const user = await createUserWithToken(db.db, { name: 'chaos' });
     // The merchant's back office: captures and voids need a service token (user tokens lack the scope).
@@ -161,7 +173,9 @@ export async function runScenario(
         await createOnce(cluster!, user.token, key, input, plan.copies, createAnswers, tally);
       }),
       runKills(scenario.kills, loadStart, cluster, db, emulator, () => stopped),
+      dbChaos?.run(loadStart, cluster, log, () => stopped),
     ]);
+    await dbChaos?.recovered(db);
 
     log(`  load done in ${((Date.now() - loadStart) / 1000).toFixed(1)}s`);
     const settleStart = Date.now();
@@ -202,6 +216,12 @@ export async function runScenario(
     merge(result, refunds);
     merge(result, cancels);
     merge(result, holds);
+    const cards = new Map(scenario.orders.map((plan, i) => [orderIds[i]!, plan.card as string]));
+    const told = { answers: cluster.answers, pays: load.pays, exits: cluster.exits };
+    const callers = auditCallers(told, orders, ledger, cards);
+    merge(result, callers);
+    const dbAudit = await dbChaos?.audit(cluster);
+    if (dbAudit) merge(result, dbAudit);
     const evidence = cluster
       .output()
       .filter((line) => [...result.orderIds].some((id) => line.includes(id)))
@@ -226,6 +246,10 @@ export async function runScenario(
       holds: holdCounts(holds, load),
       settled,
       tally,
+      callers,
+      db: dbAudit ?? noDbFaults(),
+      startsRefused: cluster.startsRefused,
+      webhook500: emulator.webhookDeliveries().filter((d) => d.statusCode === 500).length,
       evidence,
       history,
     };

@@ -1,6 +1,7 @@
 import { minimumChargeAmount } from '@chargeonce/payments';
 import type { FaultRule } from '@chargeonce/stripe-emulator';
 import { createRng, type Rng } from '@chargeonce/stripe-emulator';
+import { type DbFaultPlan, describeDbFaults } from './db-faults';
 import { type ChallengePlan, describeHolds, drawHolds, type HoldPlan, type THREE_DS } from './holds';
 import {
   type CancelPlan,
@@ -15,6 +16,7 @@ import {
   refundKills,
   refundPlans,
 } from './mix';
+import { faultRules } from './provider-faults';
 
 export const VISA = 'pm_card_visa';
 export const DECLINED = 'pm_card_chargeDeclined';
@@ -108,10 +110,11 @@ export interface Scenario {
   refundDelayMs: number;
   /** The servers' CHARGEONCE_CHALLENGE_TIMEOUT_MS: abandoned challenges are canceled within the run. */
   challengeTimeoutMs: number;
+  /** Database crashes, kills and dropped connections during the load (`--db-faults`; db-faults.ts). */
+  dbFaults: DbFaultPlan[];
 }
 
 const CURRENCIES = ['usd', 'eur', 'gbp', 'jpy'] as const;
-const ERROR_STATUSES = [500, 502, 503] as const;
 
 /** A scenario is a pure function of its seed: `--seed S --runs 1` replays it. */
 export function generateScenario(seed: number): Scenario {
@@ -167,6 +170,7 @@ export function generateScenario(seed: number): Scenario {
     dropAnswers: 0,
     refundDelayMs: 0,
     challengeTimeoutMs: 0,
+    dbFaults: [],
   };
   // Drawn last, so that what came before is what the same seed always drew.
   scenario.dropAnswers = p(rng, 0.05, 0.3);
@@ -237,54 +241,6 @@ function killPlan(rng: Rng, loadMs: number): KillPlan {
   };
 }
 
-/** Two to five of the fault kinds, each on a seeded share of the provider calls. */
-function faultRules(rng: Rng, timeoutMs: number, hangMaxMs: number): FaultRule[] {
-  const create = 'payment_intents.create';
-  const candidates: (() => FaultRule)[] = [
-    () => ({
-      fault: 'error_before',
-      operation: create,
-      probability: p(rng, 0.05, 0.25),
-      status: rng.pick(ERROR_STATUSES),
-    }),
-    () => ({
-      fault: 'error_after',
-      operation: create,
-      probability: p(rng, 0.05, 0.2),
-      status: rng.pick(ERROR_STATUSES),
-    }),
-    () => ({ fault: 'reset_after', operation: create, probability: p(rng, 0.1, 0.3) }),
-    () =>
-      rng.chance(0.5)
-        ? {
-            fault: 'hang',
-            operation: create,
-            probability: p(rng, 0.05, 0.15),
-            ms: rng.int(timeoutMs + 100, hangMaxMs),
-          }
-        : { fault: 'hang', operation: create, probability: p(rng, 0.05, 0.15) },
-    () => ({
-      fault: 'latency',
-      operation: '*',
-      probability: p(rng, 0.1, 0.4),
-      ms: rng.int(20, Math.round(timeoutMs * 0.8)),
-    }),
-    () => ({ fault: 'in_use_409', operation: create, probability: p(rng, 0.05, 0.2) }),
-    // Lookups fail too: the webhook's re-read and recovery's search must treat that as "not known yet".
-    () => ({
-      fault: 'error_before',
-      operation: ['payment_intents.retrieve', 'payment_intents.search'],
-      probability: p(rng, 0.1, 0.3),
-    }),
-  ];
-  const count = rng.int(2, 5);
-  const rules: FaultRule[] = [];
-  const chosen = new Set<number>();
-  while (chosen.size < count) chosen.add(rng.int(0, candidates.length - 1));
-  for (const i of [...chosen].sort((a, b) => a - b)) rules.push(candidates[i]!());
-  return rules;
-}
-
 /** One line per scenario, for the log and for replaying a failure. */
 export function describeScenario(s: Scenario): string {
   const faults = s.faults
@@ -313,5 +269,6 @@ export function describeScenario(s: Scenario): string {
     `dropAnswers=${s.dropAnswers}`,
     describeMix(s),
     describeHolds(s),
+    ...(s.dbFaults.length ? [`db_faults=[${describeDbFaults(s.dbFaults)}]`] : []),
   ].join(' ');
 }

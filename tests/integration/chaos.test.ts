@@ -1,45 +1,60 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { EmulatedPaymentIntent, EmulatedRefund } from '@chargeonce/stripe-emulator';
+import type { EmulatedPaymentIntent } from '@chargeonce/stripe-emulator';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type AnswerRecord, auditCallers, readAnswers } from '../chaos/answers';
+import type { Exit } from '../chaos/cluster';
+import { answer, atProvider, databaseUnavailable, intent, order, refundRow } from '../chaos/fixtures';
 import { auditHolds, type CaptureRow, type HoldAnswer } from '../chaos/hold-invariants';
-import { audit, auditCreates, type OrderRow } from '../chaos/invariants';
-import { auditCancels, auditRefunds, type RefundRow } from '../chaos/refund-invariants';
+import { audit, auditCreates } from '../chaos/invariants';
+import { auditReadiness } from '../chaos/readiness';
+import { auditCancels, auditRefunds } from '../chaos/refund-invariants';
+import { violationCount } from '../chaos/report';
 import { REPO_ROOT } from '../support/processes';
 
 /**
  * A short `pnpm chaos` run: a few seeded scenarios of concurrent pays, cancels, refunds, captures
  * and voids of holds, and 3-D Secure challenges under provider faults, duplicate/reordered webhooks
- * and SIGKILLed servers, audited against the provider's ledger.
+ * and SIGKILLed servers, audited against the provider's ledger; then one with `--db-faults`.
  * The seed is fixed so a failure here replays with `pnpm chaos -- --seed <seed> --runs 1`.
  */
 const SEED = 7;
 const RUNS = 3;
+/** Its three database faults are one of each kind, each at another moment (time, in flight, charged). */
+const DB_FAULTS_SEED = 12;
 
-let child: ChildProcess | undefined;
+/** The `--json` line's keys, in order. */
+const KEYS = `runs seed kills faults orders creates dropped paid provider_succeeded duplicates lost stuck
+  mismatches duplicate_orders lost_orders refunds refunds_succeeded provider_refunded over_refunds
+  refunds_stuck cancels canceled charged_canceled authorizations capture_calls void_calls captures
+  voids over_captures captured_and_voided charge_mismatches stuck_authorizations challenges
+  challenges_completed challenges_failed challenges_abandoned open_challenges answers answers_500
+  untyped_errors answers_503 answers_db_unavailable told_processing false_failures servers_exited
+  server_starts_refused webhook_answers_500 db_faults db_restarts db_kills db_terminations db_down_ms
+  ready_503 ready_timeouts ready_flaps ready_missed not_ready`.split(/\s+/);
+
+/** The violations: all 0 in a passing run. */
+const NO_VIOLATIONS = Object.fromEntries(
+  `duplicates lost stuck mismatches duplicate_orders lost_orders over_refunds refunds_stuck
+  charged_canceled over_captures captured_and_voided charge_mismatches stuck_authorizations
+  open_challenges answers_500 untyped_errors false_failures servers_exited ready_missed not_ready`
+    .split(/\s+/)
+    .map((key) => [key, 0]),
+);
+
+const children: ChildProcess[] = [];
 afterAll(() => {
   // The harness stops every process it started on SIGTERM.
-  if (child && child.exitCode === null) child.kill('SIGTERM');
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
 });
 
-it('pnpm chaos: no duplicate, lost, stuck or mismatched payment, no over-refund, no charged cancel, no hold decided twice, no open challenge', {
-  timeout: 300_000,
-}, async () => {
+/** Runs `pnpm chaos -- <args> --json`; its exit code, its log (stderr) and its JSON line. */
+async function chaos(args: string[]) {
   const proc = spawn(
     process.execPath,
-    [
-      '--import',
-      import.meta.resolve('tsx'),
-      'tests/chaos/main.ts',
-      '--',
-      '--runs',
-      String(RUNS),
-      '--seed',
-      String(SEED),
-      '--json',
-    ],
+    ['--import', import.meta.resolve('tsx'), 'tests/chaos/main.ts', '--', ...args, '--json'],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  child = proc;
+  children.push(proc);
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d) => {
@@ -49,66 +64,19 @@ it('pnpm chaos: no duplicate, lost, stuck or mismatched payment, no over-refund,
     stderr += d;
   });
   const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
-  // The harness's log (stderr) names the scenario and its replay command when anything fails.
+  // The harness's log names the scenario and its replay command when anything fails.
   expect({ code, log: code === 0 ? '' : stderr }).toEqual({ code: 0, log: '' });
   const summary = JSON.parse(stdout.trim().split('\n').at(-1) ?? '');
-  expect(Object.keys(summary)).toEqual([
-    'runs',
-    'seed',
-    'kills',
-    'faults',
-    'orders',
-    'creates',
-    'dropped',
-    'paid',
-    'provider_succeeded',
-    'duplicates',
-    'lost',
-    'stuck',
-    'mismatches',
-    'duplicate_orders',
-    'lost_orders',
-    'refunds',
-    'refunds_succeeded',
-    'provider_refunded',
-    'over_refunds',
-    'refunds_stuck',
-    'cancels',
-    'canceled',
-    'charged_canceled',
-    'authorizations',
-    'capture_calls',
-    'void_calls',
-    'captures',
-    'voids',
-    'over_captures',
-    'captured_and_voided',
-    'charge_mismatches',
-    'stuck_authorizations',
-    'challenges',
-    'challenges_completed',
-    'challenges_failed',
-    'challenges_abandoned',
-    'open_challenges',
-  ]);
-  expect(summary).toMatchObject({
-    runs: RUNS,
-    seed: SEED,
-    duplicates: 0,
-    lost: 0,
-    stuck: 0,
-    mismatches: 0,
-    duplicate_orders: 0,
-    lost_orders: 0,
-    over_refunds: 0,
-    refunds_stuck: 0,
-    charged_canceled: 0,
-    over_captures: 0,
-    captured_and_voided: 0,
-    charge_mismatches: 0,
-    stuck_authorizations: 0,
-    open_challenges: 0,
-  });
+  expect(Object.keys(summary)).toEqual(KEYS);
+  expect(summary).toMatchObject(NO_VIOLATIONS);
+  return summary;
+}
+
+it('pnpm chaos: no duplicate, lost, stuck or mismatched payment, no over-refund, no charged cancel, no hold decided twice, no open challenge', {
+  timeout: 300_000,
+}, async () => {
+  const summary = await chaos(['--runs', String(RUNS), '--seed', String(SEED)]);
+  expect(summary).toMatchObject({ runs: RUNS, seed: SEED, db_faults: 0, answers_500: 0, servers_exited: 0 });
   // The client-side fault ran: answers were dropped, and every logical create still made one order.
   expect(summary.dropped).toBeGreaterThan(0);
   expect(summary.creates).toBeGreaterThan(summary.orders);
@@ -128,6 +96,19 @@ it('pnpm chaos: no duplicate, lost, stuck or mismatched payment, no over-refund,
   expect(summary.challenges_completed).toBeGreaterThan(0);
   const ended = summary.challenges_completed + summary.challenges_failed + summary.challenges_abandoned;
   expect(ended).toBe(summary.challenges);
+});
+
+it('pnpm chaos --db-faults: PostgreSQL crash-restarted, killed and cut off under the load — no payment twice or lost, no 500, every server alive, /readyz honest', {
+  timeout: 300_000,
+}, async () => {
+  const summary = await chaos(['--runs', '1', '--seed', String(DB_FAULTS_SEED), '--db-faults']);
+  expect(summary).toMatchObject({ runs: 1, db_faults: 3, db_restarts: 1, db_kills: 1, db_terminations: 1 });
+  // Down for a while; callers met it (told DATABASE_UNAVAILABLE, then asked again with their keys),
+  // and so did /readyz (503 during the outages, 200 after); payments went through all the same.
+  const { db_down_ms, answers_db_unavailable, ready_503, ready_flaps, paid } = summary;
+  for (const [key, n] of Object.entries({ db_down_ms, answers_db_unavailable, ready_503, ready_flaps, paid }))
+    expect([key, n]).not.toEqual([key, 0]);
+  expect(summary.provider_succeeded).toBe(paid);
 });
 
 it('the create audit catches what keys prevent: an order made again, a caller told of another', () => {
@@ -153,60 +134,8 @@ it('the create audit catches what keys prevent: an order made again, a caller to
   expect([naive.duplicateOrders, naive.lostOrders]).toEqual([1, 1]);
 });
 
-// Rows and ledger entries for the audits below, consistent unless a test says otherwise.
-const order = (id: string, over: Partial<OrderRow> = {}): OrderRow => ({
-  id,
-  status: 'paid',
-  payment_intent_id: `pi_${id}`,
-  amount: 1000,
-  currency: 'usd',
-  refunded_amount: 0,
-  ...over,
-});
-const intent = (
-  orderId: string,
-  status = 'succeeded',
-  over: Partial<EmulatedPaymentIntent> = {},
-): EmulatedPaymentIntent => ({
-  id: `pi_${orderId}`,
-  amount: 1000,
-  currency: 'usd',
-  status,
-  capture_method: 'automatic',
-  amount_capturable: 0,
-  amount_received: status === 'succeeded' ? 1000 : 0,
-  cancellation_reason: null,
-  payment_method: 'pm_card_visa',
-  metadata: { order_id: orderId },
-  created: 0,
-  idempotency_key: `key-${orderId}`,
-  last_payment_error: null,
-  ...over,
-});
-
 describe('the refund and cancel audits catch what reservations and keys prevent', () => {
-  const atProvider = (id: string, orderId: string, amount: number, refundId: string): EmulatedRefund => ({
-    id,
-    amount,
-    currency: 'usd',
-    status: 'succeeded',
-    payment_intent: `pi_${orderId}`,
-    charge: `ch_${orderId}`,
-    reason: null,
-    failure_reason: null,
-    metadata: { order_id: orderId, refund_id: refundId },
-    created: 0,
-    idempotency_key: `chargeonce-refund-${refundId}`,
-  });
-  const row = (id: string, orderId: string, amount: number, over: Partial<RefundRow> = {}): RefundRow => ({
-    id,
-    order_id: orderId,
-    amount,
-    status: 'succeeded',
-    stripe_refund_id: `re_${id}`,
-    key: `k-${id}`,
-    ...over,
-  });
+  const row = refundRow;
   const keys = new Set(['k-r1', 'k-r2']);
 
   it('passes a consistent state: a partial refund, a failed one, its caller told of it', () => {
@@ -395,5 +324,76 @@ describe('the hold and challenge audit catches what one conditional statement pe
       },
     );
     expect(result.violations).toMatchObject({ openChallenges: 2, mismatches: 1 });
+  });
+});
+
+describe('the caller, process and readiness audits catch what --db-faults looks for', () => {
+  const unavailable = databaseUnavailable;
+  const told = (answers: AnswerRecord[], exits: Exit[] = []) =>
+    auditCallers({ answers, pays: [], exits }, [], [], new Map());
+
+  it('reads every answer of a response, batched or not, tRPC JSON or not', async () => {
+    const data = { httpStatus: 503, domainCode: 'DATABASE_UNAVAILABLE', retryAfterMs: 1000 };
+    const batch = new Response(JSON.stringify([{ result: { data: {} } }, { error: { data } }]), {
+      status: 207,
+    });
+    expect(await readAnswers(batch, 'http://h/trpc/orders.get,orders.get?batch=1', undefined)).toMatchObject([
+      { procedure: 'orders.get', caller: 'query', status: 200, calls: 2 },
+      { procedure: 'orders.get', status: 503, domainCode: 'DATABASE_UNAVAILABLE', retryAfterMs: 1000 },
+    ]);
+    const crash = new Response('Internal Server Error', { status: 500 });
+    const body = '{"orderId":"o1","idempotencyKey":"k9"}';
+    expect(await readAnswers(crash, 'http://h/trpc/orders.pay', body)).toMatchObject([
+      { procedure: 'orders.pay', caller: 'k9', status: 500 },
+    ]);
+  });
+
+  it('passes results and retryable typed 503s; reports a 500, an untyped 5xx, a 503 without its retry hint', () => {
+    const declined = answer({ status: 402, code: 'PAYMENT_REQUIRED', domainCode: 'PAYMENT_DECLINED' });
+    const provider = answer({ status: 503, domainCode: 'PROVIDER_UNAVAILABLE' });
+    const clean = told([answer(), unavailable, provider, declined]);
+    expect(violationCount(clean.violations)).toBe(0);
+    expect(clean).toMatchObject({ answers: 4, answers503: 2, databaseUnavailable: 1 });
+    const bad = told([
+      answer({ status: 500, code: 'INTERNAL_SERVER_ERROR' }),
+      answer({ status: 502 }),
+      { ...unavailable, retryAfter: null },
+      { ...unavailable, retryAfterMs: undefined },
+    ]);
+    expect(bad.violations).toMatchObject({ answers500: 1, untypedErrors: 3 });
+  });
+
+  it('a server process that exited on its own, and a payer told declined whose card paid the order', () => {
+    const exited = told([], [{ instanceId: 'chaos-s0-g1', code: 1, output: ['TypeError: ...'] }]);
+    expect(exited.violations.serversExited).toBe(1);
+    const declined = (orderId: string, paymentMethodId?: string) =>
+      ({ orderId, outcome: 'declined', paymentIntentId: undefined, paymentMethodId }) as const;
+    const pays = [declined('o1'), declined('o2', 'pm_card_chargeDeclined')];
+    const cards = new Map(Object.entries({ o1: 'pm_card_visa', o2: 'pm_card_chargeDeclined' }));
+    const ledger = [intent('o1'), intent('o2')];
+    const result = auditCallers({ answers: [], pays, exits: [] }, [order('o1'), order('o2')], ledger, cards);
+    // o1 was paid with the card its payer was told was declined; o2's declined card was not what paid it.
+    expect(result.violations.falseFailures).toBe(1);
+    expect(result.details.join('\n')).toMatch(/order o1/);
+  });
+
+  it('an outage no /readyz probe failed for, and a server not ready after it', () => {
+    const outage = { what: 'db kill', from: 1000, to: 2000 };
+    const sample = (status: number | 'timeout' | null, sentAt: number, ms = 5) =>
+      ({ instanceId: 's0', sentAt, at: sentAt + ms, status }) as const;
+    const honest = auditReadiness([sample(200, 900), sample(503, 1500), sample(200, 2100)], [outage], []);
+    expect(honest).toMatchObject({
+      ready503: 1,
+      readyFlaps: 1,
+      violations: { readinessMissed: 0, notReady: 0 },
+    });
+    // A probe that hung past its timeout failed too, as an orchestrator's would; no server to ask: no miss.
+    const missed = (...samples: ReturnType<typeof sample>[]) =>
+      auditReadiness(samples, [outage], []).violations.readinessMissed;
+    expect(missed(sample(200, 900), sample('timeout', 1800, 1000))).toBe(0);
+    expect(missed(sample(null, 1500))).toBe(0);
+    // A /readyz that answers 200 whatever the database does: the outage goes unseen.
+    const blind = auditReadiness([sample(200, 900), sample(200, 1500), sample(200, 2100)], [outage], ['s1']);
+    expect(blind.violations).toMatchObject({ readinessMissed: 1, notReady: 1 });
   });
 });
