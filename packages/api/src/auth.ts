@@ -1,4 +1,12 @@
-import { type Database, findToken, hashToken, isScope, type Scope, USER_SCOPES } from '@chargeonce/db';
+import {
+  type Database,
+  findToken,
+  hashToken,
+  isOperatorScope,
+  isScope,
+  type Scope,
+  USER_SCOPES,
+} from '@chargeonce/db';
 
 /** Who a request speaks for, from its bearer token. Every principal has a kind and its scopes. */
 export type Principal =
@@ -63,7 +71,10 @@ function toPrincipal(
   userScopes: readonly Scope[],
 ): Principal | undefined {
   if (record.kind === 'user' && record.userId) {
-    return { kind: 'user', tokenId: record.tokenId, userId: record.userId, scopes: userScopes };
+    // An operator is a user the admin CLI granted operator scopes; only those come from the row.
+    const operator = (record.operatorScopes ?? []).filter(isOperatorScope);
+    const scopes = operator.length ? [...userScopes, ...operator] : userScopes;
+    return { kind: 'user', tokenId: record.tokenId, userId: record.userId, scopes };
   }
   if (record.kind === 'service' && record.serviceId && record.serviceName) {
     return {

@@ -2,12 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Executor } from './client';
-import { apiTokens, type PrincipalKind, services, users } from './schema';
+import { apiTokens, OPERATOR_SCOPES, type PrincipalKind, services, users } from './schema';
 
 /**
  * What a token may do. A service token carries the scopes it was issued with; a user token acts
  * on its own user's orders with `USER_SCOPES` (refunding its own orders included, unless the
- * deployment turns that off; captures are back-office actions: no user token has them).
+ * deployment turns that off; captures are back-office actions: no user token has them), plus the
+ * operator scopes the admin CLI granted its user (none for a customer).
  */
 export const SCOPES = [
   'orders:read',
@@ -15,6 +16,7 @@ export const SCOPES = [
   'orders:pay',
   'orders:refund',
   'orders:capture',
+  ...OPERATOR_SCOPES,
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 export const USER_SCOPES: readonly Scope[] = ['orders:read', 'orders:write', 'orders:pay', 'orders:refund'];
@@ -26,6 +28,9 @@ export function userScopes(options: { customerRefunds: boolean }): readonly Scop
   return options.customerRefunds ? USER_SCOPES : USER_SCOPES.filter((s) => s !== 'orders:refund');
 }
 export const isScope = (s: string): s is Scope => (SCOPES as readonly string[]).includes(s);
+export type OperatorScope = (typeof OPERATOR_SCOPES)[number];
+export const isOperatorScope = (s: string): s is OperatorScope =>
+  (OPERATOR_SCOPES as readonly string[]).includes(s);
 
 /** Tokens are opaque random strings; only their SHA-256 is stored. */
 export function hashToken(token: string): string {
@@ -124,13 +129,18 @@ export interface TokenRecord {
   serviceId: string | null;
   serviceName: string | null;
   scopes: string[];
+  /** A user token's: the operator scopes its user was granted (null for a service token). */
+  operatorScopes: string[] | null;
   expiresAt: Date | null;
   revokedAt: Date | null;
 }
 
 const parent = alias(apiTokens, 'parent_token');
 
-/** One statement of primary-key reads (the token's hash, its service, its parent), known token or not. */
+/**
+ * One statement of primary-key reads (the token's hash, its service or user, its parent), known
+ * token or not.
+ */
 export async function findToken(db: Executor, token: string): Promise<TokenRecord | undefined> {
   const [row] = await db
     .select({
@@ -141,6 +151,7 @@ export async function findToken(db: Executor, token: string): Promise<TokenRecor
       serviceId: apiTokens.serviceId,
       serviceName: services.name,
       scopes: apiTokens.scopes,
+      operatorScopes: users.operatorScopes,
       // least() and coalesce() skip nulls: no parent, or a parent that never expires, changes nothing.
       expiresAt: sql<Date | null>`least(${apiTokens.expiresAt}, ${parent.expiresAt})`.mapWith(
         apiTokens.expiresAt,
@@ -151,6 +162,7 @@ export async function findToken(db: Executor, token: string): Promise<TokenRecor
     })
     .from(apiTokens)
     .leftJoin(services, eq(services.id, apiTokens.serviceId))
+    .leftJoin(users, eq(users.id, apiTokens.userId))
     .leftJoin(parent, eq(parent.id, apiTokens.parentTokenId))
     .where(eq(apiTokens.tokenHash, hashToken(token)))
     .limit(1);
@@ -183,6 +195,8 @@ export async function listTokens(db: Executor, filter: { userId?: string; servic
       userId: apiTokens.userId,
       service: services.name,
       scopes: apiTokens.scopes,
+      /** A user token's: its user's operator scopes. */
+      operatorScopes: users.operatorScopes,
       label: apiTokens.label,
       createdAt: apiTokens.createdAt,
       expiresAt: apiTokens.expiresAt,
@@ -190,6 +204,7 @@ export async function listTokens(db: Executor, filter: { userId?: string; servic
     })
     .from(apiTokens)
     .leftJoin(services, eq(services.id, apiTokens.serviceId))
+    .leftJoin(users, eq(users.id, apiTokens.userId))
     .where(
       and(
         filter.userId ? eq(apiTokens.userId, filter.userId) : undefined,
@@ -206,6 +221,23 @@ export async function listUsers(db: Executor) {
 export async function findService(db: Executor, name: string) {
   const [service] = await db.select().from(services).where(eq(services.name, name));
   return service;
+}
+
+/**
+ * Sets the operator scopes of a user (replacing what it had; `[]` takes them away). Every token and
+ * web session of the user carries them within the authenticator's cache bound. False: no such user.
+ */
+export async function setOperatorScopes(
+  db: Executor,
+  userId: string,
+  scopes: readonly OperatorScope[],
+): Promise<boolean> {
+  const updated = await db
+    .update(users)
+    .set({ operatorScopes: [...new Set(scopes)] })
+    .where(eq(users.id, userId))
+    .returning({ id: users.id });
+  return updated.length > 0;
 }
 
 export async function findUser(db: Executor, id: string) {

@@ -8,6 +8,7 @@ export {
 } from '../states';
 export * from './captures';
 export * from './idempotency-keys';
+export * from './operations';
 export * from './orders';
 export * from './payment-attempts';
 export * from './refunds';

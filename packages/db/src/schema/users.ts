@@ -1,12 +1,32 @@
 import { sql } from 'drizzle-orm';
 import { type AnyPgColumn, check, index, pgEnum, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
+/**
+ * What an operator may do beyond a customer: see what is stuck, recover, reconcile. Granted to a
+ * user only by the admin CLI (`users grant-operator`), or carried by a service token.
+ */
+export const OPERATOR_SCOPES = ['operations:read', 'operations:write'] as const;
+
 /** Customers: the owners of orders. */
-export const users = pgTable('users', {
-  id: uuid('id').primaryKey().defaultRandom(),
-  name: text('name').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-});
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * Operator scopes granted to this user (every token and web session of theirs carries them);
+     * empty for a customer. The check keeps any other scope out: a user's order scopes are implied.
+     */
+    operatorScopes: text('operator_scopes').array().notNull().default(sql`'{}'::text[]`),
+  },
+  (t) => [
+    check(
+      'users_operator_scopes',
+      sql`${t.operatorScopes} <@ ${sql.raw(`array[${OPERATOR_SCOPES.map((s) => `'${s}'`).join(', ')}]::text[]`)}`,
+    ),
+  ],
+);
 
 /** Internal services that call chargeonce on customers' behalf, within the scopes of their tokens. */
 export const services = pgTable(
