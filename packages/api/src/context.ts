@@ -1,5 +1,11 @@
 import type { Database } from '@chargeonce/db';
-import type { Logger, PaymentsDeps } from '@chargeonce/payments';
+import {
+  DEFAULT_RECONCILE_WINDOW_MS,
+  DEFAULT_RECOVERY_POLICY,
+  type Logger,
+  type PaymentsDeps,
+  type RecoveryPolicy,
+} from '@chargeonce/payments';
 import type { Authenticator } from './auth';
 
 export interface ApiDeps {
@@ -8,6 +14,11 @@ export interface ApiDeps {
   auth: Authenticator;
   /** Caller idempotency keys (see idempotency.ts); default: `DEFAULT_IDEMPOTENCY_LEASE_MS`. */
   idempotency?: { leaseMs: number };
+  /**
+   * What the operators' procedures run with: the deployment's recovery policy (its lease and key
+   * window) and reconciliation window. Default: the payments package's defaults.
+   */
+  operations?: { recovery: RecoveryPolicy; reconcileWindowMs: number };
 }
 
 /** How long a request holds its idempotency key before another may take it (it died). */
@@ -60,6 +71,10 @@ export function createContextInner(opts: CreateContextOptions) {
     idempotencyHeader: opts.idempotencyKey,
     calls: opts.calls ?? 1,
     idempotencyLeaseMs: opts.deps.idempotency?.leaseMs ?? DEFAULT_IDEMPOTENCY_LEASE_MS,
+    operations: opts.deps.operations ?? {
+      recovery: DEFAULT_RECOVERY_POLICY,
+      reconcileWindowMs: DEFAULT_RECONCILE_WINDOW_MS,
+    },
   };
 }
 

@@ -107,7 +107,11 @@ type Settlement =
   | { kind: 'release' | 'forget' };
 
 /** Domain errors that only say the input named nothing there: nothing ran, so nothing is kept. */
-const NOTHING_RAN: ReadonlySet<DomainErrorCode> = new Set(['ORDER_NOT_FOUND', 'USER_NOT_FOUND']);
+const NOTHING_RAN: ReadonlySet<DomainErrorCode> = new Set([
+  'ORDER_NOT_FOUND',
+  'USER_NOT_FOUND',
+  'RECORD_NOT_FOUND',
+]);
 /** Refusals that hold only while something else is in flight: a retry with the key asks again. */
 const NOT_FINAL_YET: ReadonlySet<DomainErrorCode> = new Set(['PAYMENT_IN_PROGRESS']);
 /**

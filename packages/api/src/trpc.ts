@@ -113,26 +113,35 @@ const recordProcedure = t.middleware(({ ctx, path, next }) => {
 export const publicProcedure = t.procedure.use(recordProcedure).use(mapDomainErrors);
 
 /** Names the principal for the request's log line. */
-const describe = (p: Principal) => (p.kind === 'user' ? `user:${p.userId}` : `service:${p.service}`);
+export const describePrincipal = (p: Principal) =>
+  p.kind === 'user' ? `user:${p.userId}` : `service:${p.service}`;
 
 /**
- * Requires `Authorization: Bearer <token>` of a live token (known, not expired, not revoked) whose
- * principal holds `scope`; adds `ctx.principal`. Every procedure but the public ones is built from
- * this, so none can forget to authenticate, and none can be called without its scope.
+ * Requires `Authorization: Bearer <token>` of a live token (known, not expired, not revoked); adds
+ * `ctx.principal`. Every procedure but the public ones is built from this, so none can forget to
+ * authenticate.
+ */
+export const authenticatedProcedure = publicProcedure.use(async ({ ctx, next }) => {
+  if (!ctx.token) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Missing bearer token.' });
+  const principal = await ctx.auth.authenticate(ctx.token);
+  if (!principal) {
+    ctx.onAuthFailure();
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Unknown, expired or revoked token.' });
+  }
+  ctx.audit.principal = describePrincipal(principal);
+  if (principal.kind === 'user') ctx.audit.userId = principal.userId;
+  return next({ ctx: { ...ctx, principal } });
+});
+
+/**
+ * An authenticated procedure whose principal must hold `scope`: none can be called without its
+ * scope, and the scope is decided before the input is read.
  */
 export function scopedProcedure(scope: Scope) {
-  return publicProcedure.use(async ({ ctx, next }) => {
-    if (!ctx.token) throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Missing bearer token.' });
-    const principal = await ctx.auth.authenticate(ctx.token);
-    if (!principal) {
-      ctx.onAuthFailure();
-      throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Unknown, expired or revoked token.' });
-    }
-    ctx.audit.principal = describe(principal);
-    if (principal.kind === 'user') ctx.audit.userId = principal.userId;
-    if (!principal.scopes.includes(scope)) {
+  return authenticatedProcedure.use(({ ctx, next }) => {
+    if (!ctx.principal.scopes.includes(scope)) {
       throw new TRPCError({ code: 'FORBIDDEN', message: `This token does not have the ${scope} scope.` });
     }
-    return next({ ctx: { ...ctx, principal } });
+    return next();
   });
 }

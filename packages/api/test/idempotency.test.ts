@@ -272,11 +272,21 @@ describe('every mutation', () => {
       await api.orders.pay({ orderId: order.id });
       return (again, key) => again.orders.void({ orderId: order.id, idempotencyKey: key });
     },
+    'operations.recover': async (api) => {
+      const order = await api.orders.create(visaOrder);
+      await api.orders.pay({ orderId: order.id });
+      const [attempt] = (await api.orders.get({ orderId: order.id })).attempts;
+      return (again, key) =>
+        again.operations.recover({ kind: 'attempt', id: attempt?.id ?? '', idempotencyKey: key });
+    },
+    'operations.reconcile': async () => (api, key) => api.operations.reconcile({ idempotencyKey: key }),
   };
   /** Mutations only a service may call (the merchant's): made and replayed with a service's token. */
   const byService: Record<string, readonly Scope[]> = {
     'orders.capture': ['orders:capture'],
     'orders.void': ['orders:capture'],
+    'operations.recover': ['operations:write'],
+    'operations.reconcile': ['operations:write'],
   };
   const mutations = Object.entries(
     appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>,

@@ -35,7 +35,7 @@ const held = sql`${a.status} = ${status('authorized')}`;
  * not execute (or is still executing), so it is repeated with its key — a hold is captured or
  * released at most once at the provider, so this is safe at any age.
  */
-async function recoverCapture(
+export async function recoverCapture(
   deps: PaymentsDeps,
   leased: { id: string; recoveryRuns: number },
   policy: RecoveryPolicy,

@@ -22,7 +22,9 @@ export type DomainErrorDetails =
   | { code: 'AUTHORIZATION_EXPIRED'; orderId: string }
   | { code: 'IDEMPOTENCY_KEY_REUSED'; procedure: string; firstProcedure: string }
   | { code: 'IDEMPOTENCY_KEY_IN_USE'; retryAfterMs: number }
-  | { code: 'DATABASE_UNAVAILABLE'; retryAfterMs: number };
+  | { code: 'DATABASE_UNAVAILABLE'; retryAfterMs: number }
+  /** An operator named an attempt, refund or capture that is not there. */
+  | { code: 'RECORD_NOT_FOUND'; kind: 'attempt' | 'refund' | 'capture'; id: string };
 
 export type DomainErrorCode = DomainErrorDetails['code'];
 
@@ -70,6 +72,7 @@ const MESSAGES: { [C in DomainErrorCode]: (d: Extract<DomainErrorDetails, { code
     'The database is unavailable (restarting, failing over, or unreachable); whether this request took effect is not known. Retry it (with the same idempotency key): it will not be applied twice.',
   IDEMPOTENCY_KEY_IN_USE: () =>
     'A request with this idempotency key is still executing; nothing was executed. Retry with the same key shortly.',
+  RECORD_NOT_FOUND: (d) => `No such ${d.kind}; nothing was changed.`,
 };
 
 /** What to do instead of canceling an order in these states. */

@@ -41,6 +41,32 @@ export type {
   RefundRequest,
   RefundResult,
 } from './gateway';
+export {
+  type Awaiting,
+  type AwaitingItem,
+  findRecoverTarget,
+  listAwaiting,
+  type RecoverKind,
+  type RecoverOneAnswer,
+  type RecoverOneOutcome,
+  recoverOne,
+} from './operations';
+export {
+  audited,
+  createRefusalRecorder,
+  latestOperatorActions,
+  latestReconciliationRuns,
+  latestWebhookRefusals,
+  MAX_REFUSALS_PER_MINUTE,
+  MAX_STORED_FINDINGS,
+  type OperatorAction,
+  type ReconcileTrigger,
+  type ReconciliationRun,
+  type RefusalRecorder,
+  reconcileAndRecord,
+  type WebhookRefusal,
+  type WebhookRefusalReason,
+} from './operations-log';
 export { createOrder, findOrder, getOrder, listOrders, type Order, type PaymentAttempt } from './orders';
 export { attemptOutcome, failureError } from './outcome';
 export { type PayInput, type PayOutcome, payOrder } from './pay';
