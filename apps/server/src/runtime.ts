@@ -76,6 +76,7 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
         }),
         payments,
         idempotency: { leaseMs: config.idempotency.leaseMs },
+        operations: { recovery: config.recovery.policy, reconcileWindowMs: config.reconcile.windowMs },
       },
       {
         logLevel: config.logLevel,

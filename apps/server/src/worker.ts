@@ -4,7 +4,7 @@ import {
   type PaymentsDeps,
   type ReconcileReport,
   type RecoveryPolicy,
-  reconcile,
+  reconcileAndRecord,
   runRecovery,
 } from '@chargeonce/payments';
 import type { Metrics } from './metrics';
@@ -86,8 +86,11 @@ export function startReconciler(options: {
   const { payments, metrics } = options;
   return every(options.intervalMs, async () => {
     try {
-      const to = new Date();
-      const report = await reconcile(payments, { from: new Date(to.getTime() - options.windowMs), to });
+      // Recorded (reconciliation_runs) for the operator page of any instance, failed runs too.
+      const { report } = await reconcileAndRecord(payments, {
+        windowMs: options.windowMs,
+        trigger: { kind: 'schedule' },
+      });
       recordFindings(metrics, report);
       if (report.unexplained > 0) {
         payments.logger?.error(

@@ -1,6 +1,6 @@
 /**
- * `pnpm admin -- <users|tokens> <command> [flags]`: onboard customers and services, issue, list and
- * revoke tokens, against DATABASE_URL, the database of the `pnpm start` running on this checkout,
+ * `pnpm admin -- <users|tokens> <command> [flags]`: onboard customers and services, grant users
+ * the operator scopes, issue, list and revoke tokens, against DATABASE_URL, the database of the `pnpm start` running on this checkout,
  * or else the embedded one (started for the command and stopped after).
  */
 import { parseCommandWords, usageError } from '@chargeonce/cli';
@@ -10,13 +10,17 @@ import {
   type DbHandle,
   findService,
   findUser,
+  isOperatorScope,
   isScope,
   issueToken,
   listTokens,
   listUsers,
+  OPERATOR_SCOPES,
+  type OperatorScope,
   revokeToken,
   SCOPES,
   type Scope,
+  setOperatorScopes,
   USER_SCOPES,
 } from '@chargeonce/db';
 import { connectDatabase, fail } from './connect';
@@ -24,7 +28,10 @@ import { connectDatabase, fail } from './connect';
 const cli = {
   usage: `usage: pnpm admin -- <command> [flags] [--json]
   users create --name NAME                       a customer; prints its id
-  users list                                     every customer
+  users list                                     every user (operators with their scopes)
+  users grant-operator USER_ID [--scopes S,S]    the user's tokens and web sessions also carry
+                                                 these operator scopes (default: all of them)
+  users revoke-operator USER_ID                  takes the operator scopes away again
   tokens create --user USER_ID [--label L] [--expires-in D]
                                                  a token acting for that customer
   tokens create --service NAME --scopes S,S [--label L] [--expires-in D]
@@ -32,7 +39,8 @@ const cli = {
   tokens list [--user USER_ID | --service NAME]  tokens, never their values
   tokens revoke TOKEN_ID                         stops the token (on every server within
                                                  CHARGEONCE_AUTH_CACHE_MS, 5 s by default)
-Scopes: ${SCOPES.join(', ')}. D: a number with s, m, h or d (e.g. 30d).
+Scopes: ${SCOPES.join(', ')}; operator scopes: ${OPERATOR_SCOPES.join(', ')}.
+Granting and revoking take effect on every server within CHARGEONCE_AUTH_CACHE_MS. D: a number with s, m, h or d (e.g. 30d).
 A token is printed once, when it is created; only its SHA-256 is stored.
 --json: the last line is one JSON object. Database: DATABASE_URL, else the running \`pnpm start\`
 of this checkout, else the embedded database under CHARGEONCE_DATA_DIR (default .data/).`,
@@ -55,15 +63,32 @@ function uuidFlag(name: string, raw: string | undefined): string {
   return raw as string;
 }
 
-function scopesFlag(raw: string | undefined): Scope[] {
-  const scopes = (raw ?? '')
+const listFlag = (raw: string | undefined) =>
+  (raw ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+
+function scopesFlag(raw: string | undefined): Scope[] {
+  const scopes = listFlag(raw);
   if (scopes.length === 0) usageError(cli, `--scopes is required for a service token: ${SCOPES.join(', ')}`);
   const unknown = scopes.filter((s) => !isScope(s));
   if (unknown.length) usageError(cli, `unknown scope(s): ${unknown.join(', ')}; known: ${SCOPES.join(', ')}`);
   return scopes as Scope[];
+}
+
+/** Only operator scopes may be granted to a user: a customer's order scopes are implied, never stored. */
+function operatorScopesFlag(raw: string | undefined): OperatorScope[] {
+  if (raw === undefined) return [...OPERATOR_SCOPES];
+  const scopes = listFlag(raw);
+  const wrong = scopes.filter((s) => !isOperatorScope(s));
+  if (scopes.length === 0 || wrong.length) {
+    usageError(
+      cli,
+      `--scopes for an operator: ${OPERATOR_SCOPES.join(', ')}${wrong.length ? ` (not ${wrong.join(', ')})` : ''}`,
+    );
+  }
+  return scopes as OperatorScope[];
 }
 
 function expiryFlag(raw: string | undefined): Date | null {
@@ -79,7 +104,8 @@ function expiryFlag(raw: string | undefined): Date | null {
 async function run(db: DbHandle['db']): Promise<{ lines: string[]; json: object }> {
   const [noun, verb, ...rest] = words;
   const command = `${noun ?? ''} ${verb ?? ''}`.trim();
-  if (rest.length > (command === 'tokens revoke' ? 1 : 0)) usageError(cli, `unexpected: ${rest.join(' ')}`);
+  const takesId = ['tokens revoke', 'users grant-operator', 'users revoke-operator'].includes(command);
+  if (rest.length > (takesId ? 1 : 0)) usageError(cli, `unexpected: ${rest.join(' ')}`);
   switch (command) {
     case 'users create': {
       const name = values.name?.trim();
@@ -89,7 +115,24 @@ async function run(db: DbHandle['db']): Promise<{ lines: string[]; json: object 
     }
     case 'users list': {
       const all = await listUsers(db);
-      return { lines: all.map((u) => `${u.id}  ${u.name}`), json: { users: all } };
+      const lines = all.map(
+        (u) =>
+          `${u.id}  ${u.name}${u.operatorScopes.length ? ` operator [${u.operatorScopes.join(',')}]` : ''}`,
+      );
+      return { lines, json: { users: all } };
+    }
+    case 'users grant-operator':
+    case 'users revoke-operator': {
+      const userId =
+        rest[0] === undefined ? usageError(cli, `${command} needs a USER_ID`) : uuidFlag('USER_ID', rest[0]);
+      if (verb === 'revoke-operator' && values.scopes !== undefined)
+        usageError(cli, 'revoke-operator takes no --scopes');
+      const scopes = verb === 'grant-operator' ? operatorScopesFlag(values.scopes) : [];
+      if (!(await setOperatorScopes(db, userId, scopes))) throw new Error(`no user ${userId}`);
+      const line = scopes.length
+        ? `user ${userId} operator [${scopes.join(',')}]`
+        : `user ${userId} is no operator`;
+      return { lines: [line], json: { userId, operatorScopes: scopes } };
     }
     case 'tokens create':
       return createToken(db);
@@ -100,9 +143,9 @@ async function run(db: DbHandle['db']): Promise<{ lines: string[]; json: object 
         : values.service
           ? { serviceId: (await serviceNamed(db, values.service)).id }
           : {};
-      // What each token may do: a user token's scopes are implied, not stored.
-      const tokens = (await listTokens(db, filter)).map((t) =>
-        t.kind === 'user' ? { ...t, scopes: [...USER_SCOPES] } : t,
+      // What each token may do: a user token's scopes are implied (its user's operator scopes added).
+      const tokens = (await listTokens(db, filter)).map(({ operatorScopes, ...t }) =>
+        t.kind === 'user' ? { ...t, scopes: [...USER_SCOPES, ...(operatorScopes ?? [])] } : t,
       );
       const lines = tokens.map(
         (t) =>
