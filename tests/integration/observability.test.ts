@@ -1,36 +1,39 @@
-import { PassThrough } from 'node:stream';
+import { readFileSync } from 'node:fs';
 import { EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
-import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trpcError } from '../support/errors';
 import { type InProcess, startInProcess } from '../support/in-process';
+import { captureLogs } from '../support/logs';
+import { deliverSigned } from '../support/webhooks';
 
 /** Metrics, health and logs of a running server, as an operator sees them. */
 /** Not a real secret: the signing key of this test's webhook endpoint. */
 const WEBHOOK_SECRET = 'whsec_observability_test';
+const serverVersion = (
+  JSON.parse(readFileSync(new URL('../../apps/server/package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 let env: InProcess;
-const logLines: string[] = [];
+const captured = captureLogs();
+const logLines = captured.lines;
 beforeAll(async () => {
-  const logStream = new PassThrough();
-  logStream.setEncoding('utf8');
-  let buffered = '';
-  logStream.on('data', (chunk: string) => {
-    buffered += chunk;
-    const parts = buffered.split('\n');
-    buffered = parts.pop() ?? '';
-    logLines.push(...parts.filter(Boolean));
-  });
   // The recovery worker stays off: it would re-drive the fake stuck attempt below.
   env = await startInProcess(
-    { LOG_LEVEL: 'info', CHARGEONCE_RECOVERY_INTERVAL_MS: '0', STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET },
-    { logStream },
+    {
+      LOG_LEVEL: 'info',
+      CHARGEONCE_RECOVERY_INTERVAL_MS: '0',
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      CHARGEONCE_BUILD_COMMIT: 'abc123-test',
+    },
+    { logStream: captured.stream },
   );
 });
 afterAll(async () => {
   await env?.stop();
 });
 
-const logs = () => logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+const logs = captured.records;
 const metricsText = async () => (await fetch(`${env.server.url}/metrics`)).text();
 const sample = (text: string, series: string) =>
   Number(
@@ -94,13 +97,34 @@ describe('operations', () => {
     for (const name of [
       'chargeonce_claim_conflicts_total',
       'chargeonce_claim_retries_total',
-      'chargeonce_recovery_runs_total',
+      'chargeonce_recovery_passes_total',
+      'chargeonce_recovery_outcomes_total',
       'chargeonce_webhook_events_total',
       'chargeonce_reconciliation_findings',
-      'chargeonce_process_cpu_user_seconds_total',
     ]) {
       expect(text).toContain(`# HELP ${name} `);
     }
+  });
+
+  it('the default process metrics keep their standard names, and build_info says which build runs', async () => {
+    const text = await metricsText();
+    for (const name of [
+      'process_cpu_user_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+    ]) {
+      expect(text).toContain(`# HELP ${name} `);
+    }
+    expect(text).not.toMatch(/^chargeonce_(process|nodejs)_/m);
+    const info = text.split('\n').filter((l) => l.startsWith('chargeonce_build_info{'));
+    expect(info).toHaveLength(1);
+    expect(info[0]).toBe(
+      `chargeonce_build_info{version="${serverVersion}",node="${process.version}",commit="abc123-test"} 1`,
+    );
+    // Recovery is off in this server: no pass yet, both results exported at 0.
+    expect(sample(text, 'chargeonce_recovery_passes_total{result="ok"}')).toBe(0);
+    expect(sample(text, 'chargeonce_recovery_passes_total{result="failed"}')).toBe(0);
   });
 
   it('an unknown outcome shows in the processing gauges', async () => {
@@ -234,22 +258,17 @@ describe('when the database goes away', () => {
   });
 
   it('a webhook delivery is answered 503 with Retry-After (Stripe delivers it again), not 500', async () => {
-    const payload = JSON.stringify({
-      id: 'evt_db_down',
-      object: 'event',
-      type: 'payment_intent.succeeded',
-      created: Math.floor(Date.now() / 1000),
-      data: { object: { id: 'pi_db_down', object: 'payment_intent', metadata: {} } },
-    });
-    const signature = new Stripe('sk_test_unused').webhooks.generateTestHeaderString({
-      payload,
-      secret: WEBHOOK_SECRET,
-    });
-    const res = await fetch(`${env.server.url}/webhooks/stripe`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
-      body: payload,
-    });
+    const res = await deliverSigned(
+      env.server.url,
+      {
+        id: 'evt_db_down',
+        object: 'event',
+        type: 'payment_intent.succeeded',
+        created: Math.floor(Date.now() / 1000),
+        data: { object: { id: 'pi_db_down', object: 'payment_intent', metadata: {} } },
+      },
+      WEBHOOK_SECRET,
+    );
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('1');
   });

@@ -6,6 +6,8 @@ import {
 } from '@trpc/server/adapters/fastify';
 import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { DEFAULT_AUTH_FAILURES_PER_MINUTE, limitFailedAuthentication } from './auth-limit';
+import { Drain } from './drain';
+import { registerRequestContext, requestIdOf } from './log-context';
 import { type ObservabilityOptions, registerObservability } from './observability';
 import { registerSessions, requestToken, type SessionOptions } from './session';
 import { type WebOptions, webPlugin } from './web';
@@ -25,6 +27,8 @@ export interface BuildServerOptions extends ObservabilityOptions {
   trustProxy?: boolean | string[];
   /** The web client's session cookie (see session.ts); default: 12 h sessions. */
   session?: SessionOptions;
+  /** Shutdown's first phase (see drain.ts); default: one of its own. */
+  drain?: Drain;
 }
 
 /** Calls in one batched request; more is refused (400) without running any. */
@@ -52,12 +56,16 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
     },
     // One line per request is written by the onResponse hook below instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    requestIdHeader: 'x-request-id',
+    // Not fastify's requestIdHeader, which takes any value verbatim: a caller's id is kept only if it
+    // is short and plain (it goes into every log line); else a new one. Echoed by log-context.ts.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     trustProxy: options.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
     // A URL the router refuses outright (a path past maxParamLength, a malformed one): a fixed
     // answer; fastify's own would quote the whole URL back.
-    frameworkErrors: (error, _req, reply: FastifyReply) => {
+    frameworkErrors: (error, req, reply: FastifyReply) => {
+      reply.header('x-request-id', req.id);
       const status =
         error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
       reply.code(status).send({ error: { message: status === 414 ? 'URL too long.' : 'Bad request.' } });
@@ -67,7 +75,10 @@ export async function buildServer(deps: ApiDeps, options: BuildServerOptions = {
     routerOptions: { maxParamLength: 5000 },
   });
 
-  registerObservability(app, options);
+  registerRequestContext(app);
+  const drain = options.drain ?? new Drain();
+  drain.register(app);
+  registerObservability(app, { ...options, draining: () => drain.draining });
   // No route: a fixed answer, never the URL the caller sent (fastify's default quotes it).
   app.setNotFoundHandler((_req, reply) => reply.code(404).send({ error: { message: 'Not found.' } }));
   const authFailures = limitFailedAuthentication(app, {

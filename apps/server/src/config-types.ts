@@ -1,5 +1,6 @@
 import type { PayPolicy, RecoveryPolicy } from '@chargeonce/payments';
 import type { DatabaseOptions } from './database-config';
+import type { ShutdownOptions } from './shutdown-config';
 
 /** pino's levels, as LOG_LEVEL takes them. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -47,4 +48,8 @@ export interface Config {
   /** The built web client served at `/` when it holds an index.html (`pnpm start` builds it). */
   webDist: string;
   logLevel: LogLevel;
+  /** The deadline and phases of shutdown. */
+  shutdown: ShutdownOptions;
+  /** CHARGEONCE_BUILD_COMMIT: the build's commit for chargeonce_build_info (unset: asked of git). */
+  buildCommit: string | undefined;
 }

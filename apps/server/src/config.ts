@@ -20,6 +20,7 @@ import {
   isPostgresUrl,
 } from './database-config';
 import { DEFAULT_SESSION_TTL_MS } from './session';
+import { shutdownEnv, shutdownOf } from './shutdown-config';
 import { trustProxyOf } from './trust-proxy';
 
 export type { Config } from './config-types';
@@ -119,6 +120,7 @@ const envSchema = z.object({
   CHARGEONCE_IDEMPOTENCY_REAP_INTERVAL_MS: int(60 * 60_000),
   CHARGEONCE_WEB_DIST: optionalString,
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  ...shutdownEnv,
 });
 
 /** Default data directory: `<repo>/.data`, whatever the working directory. */
@@ -184,6 +186,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       e.STRIPE_CALL_TIMEOUT_MS ?? defaultCallTimeoutMs(e.STRIPE_TIMEOUT_MS, e.STRIPE_MAX_NETWORK_RETRIES),
   };
   checkRecoverySafety(e, stripeCalls.callTimeoutMs);
+  const shutdown = shutdownOf(e);
+  if (typeof shutdown === 'string') throw new ConfigError(`invalid configuration: ${shutdown}`);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -228,6 +232,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     metrics: e.METRICS_PORT === undefined ? undefined : { port: e.METRICS_PORT, host: e.METRICS_HOST },
     webDist: e.CHARGEONCE_WEB_DIST ?? DEFAULT_WEB_DIST,
     logLevel: e.LOG_LEVEL,
+    shutdown,
+    buildCommit: e.CHARGEONCE_BUILD_COMMIT,
   };
 }
 

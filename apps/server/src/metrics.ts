@@ -1,9 +1,11 @@
 import type { PayHooks, PaymentGateway } from '@chargeonce/payments';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { BuildInfo } from './build-info';
 
 /**
  * Every metric the server exports, on a registry of its own (several servers can live in one test
- * process). Names are prefixed `chargeonce_`; README "Operations" says what to alert on.
+ * process). Ours are prefixed `chargeonce_`; the default process metrics keep their standard names
+ * (`process_*`, `nodejs_*`), which stock dashboards expect. README "Operations" says what to alert on.
  */
 type Backlog = () => Promise<{ count: number; oldestAgeSeconds: number }>;
 
@@ -18,11 +20,21 @@ export function createMetrics(
     processingAttempts?: Backlog;
     pendingRefunds?: Backlog;
     openAuthorizations?: OpenAuthorizations;
+    build?: BuildInfo;
   } = {},
 ) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'chargeonce_' });
+  collectDefaultMetrics({ register: registry });
   const registers = [registry];
+
+  if (options.build) {
+    new Gauge({
+      name: 'chargeonce_build_info',
+      help: 'Always 1; the labels say which build this process runs (version, Node, commit).',
+      labelNames: ['version', 'node', 'commit'] as const,
+      registers,
+    }).set({ ...options.build }, 1);
+  }
 
   const payOutcomes = new Counter({
     name: 'chargeonce_pay_outcomes_total',
@@ -60,10 +72,18 @@ export function createMetrics(
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers,
   });
-  const recoveryRuns = new Counter({
-    name: 'chargeonce_recovery_runs_total',
-    help: 'Recovery worker passes (result=pass|error) and attempts settled by result.',
+  const recoveryPasses = new Counter({
+    name: 'chargeonce_recovery_passes_total',
+    help: 'Recovery worker passes by result (ok: ran to the end; failed: stopped by an error).',
     labelNames: ['result'] as const,
+    registers,
+  });
+  // Both series from the start: an alert on `failed` has something to compare with before the first.
+  for (const result of ['ok', 'failed']) recoveryPasses.inc({ result }, 0);
+  const recoveryOutcomes = new Counter({
+    name: 'chargeonce_recovery_outcomes_total',
+    help: 'What recovery did with each leased row, by kind (attempt, refund, capture) and outcome.',
+    labelNames: ['kind', 'outcome'] as const,
     registers,
   });
   const webhookEvents = new Counter({
@@ -214,7 +234,8 @@ export function createMetrics(
     instrumentGateway,
     observeHttp: (procedure: string, code: number, seconds: number) =>
       httpDuration.observe({ procedure, code: String(code) }, seconds),
-    recoveryRuns,
+    recoveryPasses,
+    recoveryOutcomes,
     webhookEvents,
     reconciliationFindings,
     idempotencyKeysReaped,

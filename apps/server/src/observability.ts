@@ -20,6 +20,8 @@ export interface ObservabilityOptions {
   serveMetrics?: boolean;
   /** Database reachable and migrated? Answered by GET /readyz. */
   readiness?: (() => Promise<Readiness>) | undefined;
+  /** True once shutdown began: /readyz answers 503 from then on, before the listener closes. */
+  draining?: () => boolean;
 }
 
 /**
@@ -58,9 +60,14 @@ export function registerObservability(app: FastifyInstance, options: Observabili
   // Liveness: the process answers. Never touches the database.
   app.get('/healthz', async () => ({ ok: true }));
 
-  // Readiness: the database is reachable and fully migrated; 503 with the reason otherwise.
+  // Readiness: not shutting down, and the database is reachable and fully migrated; 503 with the
+  // reason otherwise.
   app.get('/readyz', async (_req, reply) => {
-    const state = options.readiness ? await options.readiness() : { ok: true };
+    const state: Readiness = options.draining?.()
+      ? { ok: false, reason: 'shutting down' }
+      : options.readiness
+        ? await options.readiness()
+        : { ok: true };
     return reply.code(state.ok ? 200 : 503).send(state);
   });
 

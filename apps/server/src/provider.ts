@@ -1,13 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '@chargeonce/db';
-import { createStripeGateway, type PaymentGateway, type PaymentsDeps } from '@chargeonce/payments';
+import {
+  createStripeGateway,
+  type Logger,
+  type PaymentGateway,
+  type PaymentsDeps,
+} from '@chargeonce/payments';
 import { EMULATOR_SECRET_KEY, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import type { Config } from './config';
 import type { Resources } from './resources';
 
-/** The Stripe gateway for a key and API base, bounded as the configuration says. */
-export function createGateway(config: Config, stripe: { secretKey: string; apiBase?: string | undefined }) {
-  return createStripeGateway({ ...stripe, ...config.stripeCalls });
+/** The Stripe gateway for a key and API base, bounded as the configuration says; `logger` logs each request. */
+export function createGateway(
+  config: Config,
+  stripe: { secretKey: string; apiBase?: string | undefined },
+  logger?: Logger,
+) {
+  return createStripeGateway({ ...stripe, ...config.stripeCalls, logger });
 }
 
 /** The payments use cases' dependencies, as the server and the one-shot tools build them. */
@@ -40,6 +49,7 @@ export async function openProvider(
   config: Config,
   resources: Resources,
   override?: PaymentGateway,
+  logger?: Logger,
 ): Promise<OpenProvider> {
   let stripe = config.stripe;
   let emulator: StripeEmulator | undefined;
@@ -48,7 +58,7 @@ export async function openProvider(
     resources.add(() => emulator!.close());
     stripe = { secretKey: EMULATOR_SECRET_KEY, apiBase: emulator.url };
   }
-  const gateway = override ?? createGateway(config, stripe!);
+  const gateway = override ?? createGateway(config, stripe!, logger);
   const webhookSecret =
     config.webhookSecret ?? (emulator ? `whsec_${randomBytes(24).toString('hex')}` : undefined);
   return { gateway, emulator, webhookSecret };

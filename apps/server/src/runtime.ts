@@ -12,10 +12,13 @@ import {
 import { EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildServer } from './app';
+import { buildInfo } from './build-info';
 import type { Config } from './config';
 import { openDatabase } from './database';
 import { ensureDemoUser } from './demo';
+import { Drain, type InFlightRequest } from './drain';
 import { writeLocalEndpoints } from './endpoints';
+import { type ChildLogger, contextualLogger } from './log-context';
 import { createMetrics, type Metrics } from './metrics';
 import { metricsRoute } from './observability';
 import { openProvider, paymentsDeps } from './provider';
@@ -35,8 +38,14 @@ export interface Running {
   webUrl: string | undefined;
   /** Set when /metrics has a listener of its own (METRICS_PORT). */
   metricsUrl: string | undefined;
-  /** Drains in-flight requests, then closes the pool, the emulator and the embedded PostgreSQL. */
+  /**
+   * Shutdown: /readyz turns 503 and responses say `Connection: close` at once; after the configured
+   * delay the listener closes and in-flight requests drain; then the workers, the pool, the emulator
+   * and the embedded PostgreSQL close.
+   */
   close(): Promise<void>;
+  /** The requests being served now (for the log line of a shutdown that ran out of time). */
+  inFlight(): InFlightRequest[];
 }
 
 export interface StartOptions {
@@ -56,17 +65,22 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
   const resources = new Resources();
   try {
     const database = await openDatabase(config, resources);
-    const provider = await openProvider(config, resources, options.gateway);
+    // Provider calls log through the request (or pass) they serve, else the server's logger.
+    let serverLog: ChildLogger | undefined;
+    const stripeLog = contextualLogger(() => serverLog, { component: 'stripe' });
+    const provider = await openProvider(config, resources, options.gateway, stripeLog);
     const { db } = database.handle;
     const demoToken = config.demoUser ? await ensureDemoUser(db, config.dataDir) : undefined;
     const metrics = createMetrics({
       processingAttempts: () => summarizeProcessingAttempts(db),
       pendingRefunds: () => summarizePendingRefunds(db),
       openAuthorizations: () => summarizeOpenAuthorizations(db),
+      build: buildInfo(config.buildCommit),
     });
     const payments = paymentsDeps(config, db, metrics.instrumentGateway(provider.gateway), {
       hooks: metrics.payHooks,
     });
+    const drain = new Drain();
     const app = await buildServer(
       {
         db,
@@ -88,15 +102,16 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
         trustProxy: config.trustProxy,
         readiness: database.readiness,
         web: { distDir: config.webDist, demoToken },
+        drain,
         webhooks: provider.webhookSecret
           ? { payments, verify: createWebhookVerifier(provider.webhookSecret), metrics }
           : undefined,
       },
     );
+    serverLog = app.log;
     // Registered before the app: on shutdown requests drain first, then the workers stop.
-    startWorkers(config, payments, metrics, resources);
-    // Provider calls are logged (with their idempotency key) through the server's logger.
-    payments.logger = app.log.child({ component: 'payments' });
+    startWorkers(config, payments, metrics, resources, app.log);
+    payments.logger = contextualLogger(() => serverLog, { component: 'payments' });
     await app.listen({ port: config.port, host: config.host });
     resources.add(() => app.close());
     const port = (app.server.address() as { port: number }).port;
@@ -134,7 +149,12 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
       demoToken,
       webUrl: hasWebBuild(config.webDist) ? url : undefined,
       metricsUrl,
-      close: () => resources.closeAll(),
+      close: async () => {
+        drain.start();
+        if (config.shutdown.delayMs > 0) await new Promise((r) => setTimeout(r, config.shutdown.delayMs));
+        await resources.closeAll();
+      },
+      inFlight: () => drain.requests(),
     };
   } catch (err) {
     await resources.closeAll().catch(() => {});
@@ -142,13 +162,19 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
   }
 }
 
-function startWorkers(config: Config, payments: PaymentsDeps, metrics: Metrics, resources: Resources): void {
+function startWorkers(
+  config: Config,
+  payments: PaymentsDeps,
+  metrics: Metrics,
+  resources: Resources,
+  log: ChildLogger,
+): void {
   if (config.recovery.intervalMs > 0) {
-    const worker = startRecoveryWorker({ payments, ...config.recovery, metrics });
+    const worker = startRecoveryWorker({ payments, ...config.recovery, metrics, log });
     resources.add(() => worker.stop());
   }
   if (config.reconcile.intervalMs > 0) {
-    const reconciler = startReconciler({ payments, ...config.reconcile, metrics });
+    const reconciler = startReconciler({ payments, ...config.reconcile, metrics, log });
     resources.add(() => reconciler.stop());
   }
   if (config.idempotency.reapIntervalMs > 0) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Database, reapKeys } from '@chargeonce/db';
 import {
   type Logger,
@@ -7,6 +8,7 @@ import {
   reconcileAndRecord,
   runRecovery,
 } from '@chargeonce/payments';
+import { type ChildLogger, withLogger } from './log-context';
 import type { Metrics } from './metrics';
 
 export interface Periodic {
@@ -39,6 +41,14 @@ export function every(intervalMs: number, task: () => Promise<void>): Periodic {
 }
 
 /**
+ * `task` with a logger of its own as the logger of everything it causes: every line of one run
+ * carries `job` and a `runId` (what a request id is to a request).
+ */
+function asJob(job: string, log: ChildLogger | undefined, task: () => Promise<void>): () => Promise<void> {
+  return () => (log ? withLogger(log.child({ job, runId: randomUUID() }), task) : task());
+}
+
+/**
  * The recovery worker: settles attempts whose outcome is unknown (and abandoned challenges), refunds,
  * captures and voids still pending, and open authorizations that may have lapsed (see
  * payments/recover.ts, refund-recover.ts and capture-recover.ts).
@@ -48,26 +58,32 @@ export function startRecoveryWorker(options: {
   policy: RecoveryPolicy;
   intervalMs: number;
   metrics?: Metrics | undefined;
+  /** The server's logger: each pass logs through a child of it (see asJob). */
+  log?: ChildLogger | undefined;
 }): Periodic {
   const { payments, policy, metrics } = options;
-  return every(options.intervalMs, async () => {
-    try {
-      const report = await runRecovery(payments, policy);
-      for (const [result, count] of Object.entries(report.results)) {
-        if (count > 0) metrics?.recoveryRuns.inc({ result }, count);
+  return every(
+    options.intervalMs,
+    asJob('recovery', options.log, async () => {
+      try {
+        const report = await runRecovery(payments, policy);
+        const kinds = {
+          attempt: report.results,
+          refund: report.refunds.results,
+          capture: report.captures.results,
+        };
+        for (const [kind, results] of Object.entries(kinds)) {
+          for (const [outcome, count] of Object.entries(results)) {
+            if (count > 0) metrics?.recoveryOutcomes.inc({ kind, outcome }, count);
+          }
+        }
+        metrics?.recoveryPasses.inc({ result: 'ok' });
+      } catch (err) {
+        metrics?.recoveryPasses.inc({ result: 'failed' });
+        payments.logger?.error({ err }, 'recovery pass failed');
       }
-      for (const [result, count] of Object.entries(report.refunds.results)) {
-        if (count > 0) metrics?.recoveryRuns.inc({ result: `refund_${result}` }, count);
-      }
-      for (const [result, count] of Object.entries(report.captures.results)) {
-        if (count > 0) metrics?.recoveryRuns.inc({ result: `capture_${result}` }, count);
-      }
-      metrics?.recoveryRuns.inc({ result: 'pass' });
-    } catch (err) {
-      metrics?.recoveryRuns.inc({ result: 'error' });
-      payments.logger?.error({ err }, 'recovery pass failed');
-    }
-  });
+    }),
+  );
 }
 
 /** Publishes a reconciliation report's findings on the findings gauge (by kind). */
@@ -82,26 +98,30 @@ export function startReconciler(options: {
   intervalMs: number;
   windowMs: number;
   metrics?: Metrics | undefined;
+  log?: ChildLogger | undefined;
 }): Periodic {
   const { payments, metrics } = options;
-  return every(options.intervalMs, async () => {
-    try {
-      // Recorded (reconciliation_runs) for the operator page of any instance, failed runs too.
-      const { report } = await reconcileAndRecord(payments, {
-        windowMs: options.windowMs,
-        trigger: { kind: 'schedule' },
-      });
-      recordFindings(metrics, report);
-      if (report.unexplained > 0) {
-        payments.logger?.error(
-          { findings: report.findings.slice(0, 20) },
-          'reconciliation found unexplained payments',
-        );
+  return every(
+    options.intervalMs,
+    asJob('reconcile', options.log, async () => {
+      try {
+        // Recorded (reconciliation_runs) for the operator page of any instance, failed runs too.
+        const { report } = await reconcileAndRecord(payments, {
+          windowMs: options.windowMs,
+          trigger: { kind: 'schedule' },
+        });
+        recordFindings(metrics, report);
+        if (report.unexplained > 0) {
+          payments.logger?.error(
+            { findings: report.findings.slice(0, 20) },
+            'reconciliation found unexplained payments',
+          );
+        }
+      } catch (err) {
+        payments.logger?.error({ err }, 'reconciliation failed');
       }
-    } catch (err) {
-      payments.logger?.error({ err }, 'reconciliation failed');
-    }
-  });
+    }),
+  );
 }
 
 /** Keys deleted per statement: a large backlog is removed in short transactions. */

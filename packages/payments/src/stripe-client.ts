@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import Stripe from 'stripe';
+import type { Logger } from './deps';
 
 /** Pinned: a Stripe account upgrade must not change the shapes this code reads. */
 export const STRIPE_API_VERSION = '2026-10-28.endive';
@@ -33,6 +34,11 @@ export interface StripeGatewayConfig {
    * Default: `defaultCallTimeoutMs`.
    */
   callTimeoutMs?: number | undefined;
+  /**
+   * Every HTTP request to the provider is logged here (see `BoundedHttpClient`): Stripe's request id,
+   * the idempotency key, the status. Never the secret key (not in the line) nor a body (client secret).
+   */
+  logger?: Logger | undefined;
 }
 
 interface Call {
@@ -52,7 +58,10 @@ type MakeRequest = HttpClientBase['makeRequest'];
  * the deadline; nothing is sent then.)
  */
 class BoundedHttpClient extends Stripe.HttpClient {
-  constructor(private readonly inner: HttpClientBase) {
+  constructor(
+    private readonly inner: HttpClientBase,
+    private readonly logger: Logger | undefined,
+  ) {
     super();
   }
 
@@ -69,8 +78,51 @@ class BoundedHttpClient extends Stripe.HttpClient {
       if (leftMs <= 0) return Promise.reject(Stripe.HttpClient.makeTimeoutError());
       args[7] = Math.min(args[7], leftMs);
     }
-    return this.inner.makeRequest(...args);
+    const sent = this.inner.makeRequest(...args);
+    if (this.logger) logTry(this.logger, args, sent, call?.tries);
+    return sent;
   }
+}
+
+const headerOf = (headers: Record<string, unknown>, name: string) => {
+  const value = headers[name] ?? headers[name.toLowerCase()];
+  return typeof value === 'string' ? value : undefined;
+};
+
+/**
+ * One line per HTTP try, once its answer's headers arrive (or it fails): Stripe's `Request-Id` (what
+ * Stripe support asks for), our idempotency key, method, path without its query, status, duration.
+ * Written through the logger of the work in progress, so a request's provider calls carry its id.
+ */
+function logTry(
+  logger: Logger,
+  [, , path, method, headers]: Parameters<MakeRequest>,
+  sent: ReturnType<MakeRequest>,
+  tries: number | undefined,
+): void {
+  const startedAt = Date.now();
+  const line = {
+    method,
+    path: path.split('?')[0],
+    idempotencyKey: headerOf(headers, 'Idempotency-Key'),
+    ...(tries === undefined ? {} : { try: tries }),
+  };
+  sent.then(
+    (response) => {
+      const status = response.getStatusCode();
+      const stripeRequestId = headerOf(response.getHeaders(), 'request-id');
+      const log = { ...line, status, stripeRequestId, durationMs: Date.now() - startedAt };
+      if (status >= 500) logger.warn(log, 'stripe request');
+      else logger.info(log, 'stripe request');
+    },
+    (err: unknown) => {
+      const error = (err as { code?: unknown }).code ?? (err as Error).name;
+      logger.warn(
+        { ...line, error: String(error), durationMs: Date.now() - startedAt },
+        'stripe request failed',
+      );
+    },
+  );
 }
 
 export type CallResult<T> =
@@ -93,7 +145,7 @@ export function createStripeClient(config: StripeGatewayConfig): Stripe {
     apiVersion: STRIPE_API_VERSION as Stripe.LatestApiVersion,
     timeout: config.timeoutMs ?? STRIPE_DEFAULTS.timeoutMs,
     maxNetworkRetries: config.maxNetworkRetries ?? STRIPE_DEFAULTS.maxNetworkRetries,
-    httpClient: new BoundedHttpClient(Stripe.createNodeHttpClient()),
+    httpClient: new BoundedHttpClient(Stripe.createNodeHttpClient(), config.logger),
     telemetry: false,
     ...(base
       ? {

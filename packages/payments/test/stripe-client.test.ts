@@ -81,3 +81,39 @@ describe('the call deadline', () => {
     for (const at of arrivals) expect(at - started).toBeLessThan(300);
   });
 });
+
+describe('every provider request is logged', () => {
+  it("each try, with Stripe's request id, the idempotency key and the status; never the secret key", async () => {
+    const { apiBase } = await scripted((n, res) => {
+      res.setHeader('request-id', `req_try${n + 1}`);
+      if (n === 0) json(res, 500, serverError);
+      else json(res, 200, { id: 'pi_1', object: 'payment_intent', status: 'succeeded', amount: 1000 });
+    });
+    const lines: Array<{ level: string; obj: Record<string, unknown>; msg?: string }> = [];
+    const at = (level: string) => (obj: object, msg?: string) =>
+      lines.push({ level, obj: obj as Record<string, unknown>, msg });
+    const logger = { info: at('info'), warn: at('warn'), error: at('error') };
+    const gateway = createStripeGateway({
+      secretKey: 'sk_test_secret_x',
+      apiBase,
+      maxNetworkRetries: 2,
+      logger,
+    });
+    expect(await gateway.charge(request)).toMatchObject({ kind: 'succeeded', paymentIntentId: 'pi_1' });
+    await expect.poll(() => lines.length).toBe(2);
+    const common = { method: 'POST', path: '/v1/payment_intents', idempotencyKey: 'key-1' };
+    expect(lines).toEqual([
+      {
+        level: 'warn',
+        msg: 'stripe request',
+        obj: { ...common, try: 1, status: 500, stripeRequestId: 'req_try1', durationMs: expect.any(Number) },
+      },
+      {
+        level: 'info',
+        msg: 'stripe request',
+        obj: { ...common, try: 2, status: 200, stripeRequestId: 'req_try2', durationMs: expect.any(Number) },
+      },
+    ]);
+    expect(JSON.stringify(lines)).not.toContain('sk_test_secret_x');
+  });
+});
