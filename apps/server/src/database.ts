@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createDb, type DbHandle, migrate, pendingMigrations } from '@chargeonce/db';
-import { startEmbeddedPostgres } from '@chargeonce/embedded-postgres';
 import type { Config } from './config';
+import { loadEmbeddedPostgres } from './dev-packages';
 import type { Readiness } from './observability';
 import type { Resources } from './resources';
 
@@ -20,6 +20,7 @@ export interface OpenDatabase {
 export async function openDatabase(config: Config, resources: Resources): Promise<OpenDatabase> {
   let url = config.databaseUrl;
   if (!url) {
+    const { startEmbeddedPostgres } = await loadEmbeddedPostgres();
     const pg = await startEmbeddedPostgres({ dataDir: join(config.dataDir, 'postgres'), persistent: true });
     resources.add(() => pg.stop());
     url = pg.url;

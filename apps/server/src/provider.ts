@@ -6,8 +6,9 @@ import {
   type PaymentGateway,
   type PaymentsDeps,
 } from '@chargeonce/payments';
-import { EMULATOR_SECRET_KEY, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
+import type { StripeEmulator } from '@chargeonce/stripe-emulator';
 import type { Config } from './config';
+import { loadEmulator } from './dev-packages';
 import type { Resources } from './resources';
 
 /** The Stripe gateway for a key and API base, bounded as the configuration says; `logger` logs each request. */
@@ -40,6 +41,8 @@ export interface OpenProvider {
   gateway: PaymentGateway;
   /** Set when the in-process Stripe emulator runs (nothing configured). */
   emulator: StripeEmulator | undefined;
+  /** The key the gateway uses with the in-process emulator (for the tools, via endpoints.json). */
+  emulatorSecretKey: string | undefined;
   /** The webhook endpoint's signing secret: configured, or made up per run for the emulator. */
   webhookSecret: string | undefined;
 }
@@ -54,6 +57,7 @@ export async function openProvider(
   let stripe = config.stripe;
   let emulator: StripeEmulator | undefined;
   if (!stripe && !override) {
+    const { EMULATOR_SECRET_KEY, startStripeEmulator } = await loadEmulator();
     emulator = await startStripeEmulator({ port: config.emulatorPort });
     resources.add(() => emulator!.close());
     stripe = { secretKey: EMULATOR_SECRET_KEY, apiBase: emulator.url };
@@ -61,5 +65,5 @@ export async function openProvider(
   const gateway = override ?? createGateway(config, stripe!, logger);
   const webhookSecret =
     config.webhookSecret ?? (emulator ? `whsec_${randomBytes(24).toString('hex')}` : undefined);
-  return { gateway, emulator, webhookSecret };
+  return { gateway, emulator, emulatorSecretKey: emulator ? stripe!.secretKey : undefined, webhookSecret };
 }

@@ -9,7 +9,6 @@ import {
   summarizePendingRefunds,
   summarizeProcessingAttempts,
 } from '@chargeonce/payments';
-import { EMULATOR_SECRET_KEY } from '@chargeonce/stripe-emulator';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildServer } from './app';
 import { buildInfo } from './build-info';
@@ -126,7 +125,7 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
       ? await startMetricsServer(config.metrics, metrics, resources)
       : undefined;
 
-    const { emulator, webhookSecret } = provider;
+    const { emulator, emulatorSecretKey, webhookSecret } = provider;
     // The in-process emulator delivers its signed events to our own endpoint, as Stripe would.
     if (emulator && webhookSecret) {
       emulator.configureWebhooks({ url: `${url}/webhooks/stripe`, secret: webhookSecret });
@@ -137,7 +136,7 @@ export async function startChargeonce(config: Config, options: StartOptions = {}
         writeLocalEndpoints(config.dataDir, {
           databaseUrl: config.databaseUrl ? undefined : database.url,
           stripeApiBase: emulator?.url,
-          stripeSecretKey: emulator ? EMULATOR_SECRET_KEY : undefined,
+          stripeSecretKey: emulatorSecretKey,
         }),
       );
     }

@@ -94,3 +94,5 @@ export function integerFlag(
   }
   return n;
 }
+
+export { importIfInstalled } from './optional';

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { createDb, type DbHandle, migrate } from '@chargeonce/db';
-import { startEmbeddedPostgres } from '@chargeonce/embedded-postgres';
 import type { PaymentsDeps } from '@chargeonce/payments';
 import { type Config, ConfigError, loadConfig, loadDatabaseConfig } from '../config';
+import { loadEmbeddedPostgres } from '../dev-packages';
 import { readLocalEndpoints } from '../endpoints';
 import { createGateway, paymentsDeps } from '../provider';
 
@@ -42,6 +42,7 @@ export async function connectDatabase(tool: string): Promise<{ handle: DbHandle;
     const handle = createDb(url, { ...database, max: 2, applicationName: tool });
     return { handle, close: () => handle.close() };
   }
+  const { startEmbeddedPostgres } = await loadEmbeddedPostgres();
   const pg = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), persistent: true });
   try {
     await migrate(pg.url);

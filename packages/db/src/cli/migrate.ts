@@ -3,8 +3,7 @@
  * to the embedded PostgreSQL under .data/ that `pnpm start` uses. Exits non-zero on failure.
  */
 import { resolve } from 'node:path';
-import { parseCommandLine } from '@chargeonce/cli';
-import { startEmbeddedPostgres } from '@chargeonce/embedded-postgres';
+import { importIfInstalled, parseCommandLine } from '@chargeonce/cli';
 import { migrate } from '../migrate';
 
 const cli = {
@@ -23,8 +22,15 @@ async function main(): Promise<void> {
     console.log(`migrations applied: ${applied}`);
     return;
   }
+  // A development dependency, absent from a production install (`pnpm deploy --prod`).
+  const embedded = await importIfInstalled(
+    '@chargeonce/embedded-postgres',
+    () => import('@chargeonce/embedded-postgres'),
+  );
+  if (!embedded)
+    throw new Error('DATABASE_URL is not set, and this build has no embedded PostgreSQL: set it');
   const dataDir = resolve(process.env.CHARGEONCE_DATA_DIR ?? '.data', 'postgres');
-  const pg = await startEmbeddedPostgres({ dataDir, persistent: true });
+  const pg = await embedded.startEmbeddedPostgres({ dataDir, persistent: true });
   try {
     const { applied } = await migrate(pg.url);
     console.log(`migrations applied: ${applied} (embedded PostgreSQL at ${pg.dataDir})`);
