@@ -5,6 +5,26 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const SERVER_MAIN = fileURLToPath(new URL('../../apps/server/src/main.ts', import.meta.url));
 const TSX_LOADER = import.meta.resolve('tsx');
 
+/** A process to run: `node <args>` in `cwd`, with `env` (default: this process's) plus the caller's. */
+export interface NodeCommand {
+  args: string[];
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A TypeScript entry point of this checkout, run under tsx from the repo root. */
+const tsxCommand = (script: string, args: string[] = []): NodeCommand => ({
+  args: ['--import', TSX_LOADER, script, ...args],
+  cwd: REPO_ROOT,
+});
+
+const spawnNode = (command: NodeCommand, env: Record<string, string>) =>
+  spawn(process.execPath, command.args, {
+    cwd: command.cwd,
+    env: { ...(command.env ?? process.env), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
@@ -18,18 +38,15 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `apps/server/src/main.ts` as its own OS process with `env` added, and resolves once it
- * printed its `server: <url>` line. Rejects (with its output) if it exits first or takes too long.
+ * Starts `apps/server/src/main.ts` (or `options.command`, e.g. a production build) as its own OS
+ * process with `env` added, and resolves once it printed its `server: <url>` line. Rejects (with
+ * its output) if it exits first or takes too long.
  */
 export function spawnServer(
   env: Record<string, string>,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; command?: NodeCommand } = {},
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, SERVER_MAIN], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawnNode(options.command ?? tsxCommand(SERVER_MAIN), env);
   const output: string[] = [];
   const printed: Record<string, string> = {};
   const exited = new Promise<number | string>((resolve) =>
@@ -102,11 +119,12 @@ export function runScript(
   args: string[] = [],
   env: Record<string, string> = {},
 ): Promise<ToolRun> {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, script, ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return runNode(tsxCommand(script, args), env);
+}
+
+/** Runs `command` to completion, with `env` added, and collects its output. */
+export function runNode(command: NodeCommand, env: Record<string, string> = {}): Promise<ToolRun> {
+  const child = spawnNode(command, env);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {
