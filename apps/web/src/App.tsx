@@ -1,13 +1,15 @@
-import { QueryClientProvider, useQueryClient } from '@tanstack/react-query';
+import { QueryClientProvider, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { PageHeading } from './components/PageHeading';
 import { Link, matchRoute, usePath } from './navigation';
+import { canOperate } from './operator/view';
 import { NewOrder } from './screens/NewOrder';
+import { OperatorPage } from './screens/OperatorPage';
 import { OrderPage } from './screens/OrderPage';
 import { OrdersList } from './screens/OrdersList';
 import { SignIn } from './screens/SignIn';
 import { signOut, useSession } from './session';
-import { createApiClient, createQueryClient, TRPCProvider } from './trpc';
+import { createApiClient, createQueryClient, TRPCProvider, useTRPC } from './trpc';
 
 export function App() {
   const [queryClient] = useState(createQueryClient);
@@ -25,6 +27,12 @@ function Shell() {
   const session = useSession();
   const path = usePath();
   const queryClient = useQueryClient();
+  const trpc = useTRPC();
+  // What the session may do: the operator page is linked (and shown) only with operations:read.
+  const whoami = useQuery(
+    trpc.principal.whoami.queryOptions(undefined, { enabled: session !== null, staleTime: 60_000 }),
+  );
+  const scopes = session ? whoami.data?.scopes : undefined;
   // Signed out (by the button, another tab, or a session the server no longer accepts): nothing of
   // the previous user's data may show to the next one. Only on a change of session: clearing on
   // mount would also drop the sign-in screen's own queries.
@@ -55,6 +63,7 @@ function Shell() {
           <nav aria-label="Main">
             <Link to="/">Orders</Link>
             <Link to="/orders/new">New order</Link>
+            {canOperate(scopes) ? <Link to="/operator">Operations</Link> : null}
             <button type="button" onClick={() => void onSignOut()} disabled={signingOut === 'busy'}>
               {signingOut === 'busy' ? 'Signing out…' : 'Sign out'}
             </button>
@@ -67,15 +76,20 @@ function Shell() {
             Could not sign out: the server did not confirm it. You are still signed in; try again.
           </p>
         ) : null}
-        {session ? <Screen path={path} /> : <SignIn />}
+        {session ? <Screen path={path} scopes={scopes} /> : <SignIn />}
       </main>
     </>
   );
 }
 
-function Screen({ path }: { path: string }) {
+function Screen({ path, scopes }: { path: string; scopes: readonly string[] | undefined }) {
   const route = matchRoute(path);
   switch (route.name) {
+    case 'operator':
+      // Until whoami answers nothing shows; a session without operations:read sees "Not found".
+      if (scopes === undefined) return <p role="status">Loading…</p>;
+      if (canOperate(scopes)) return <OperatorPage scopes={scopes} />;
+      return <NotFound />;
     case 'orders':
       return <OrdersList />;
     case 'new-order':
@@ -84,13 +98,17 @@ function Screen({ path }: { path: string }) {
       // Keyed: another order is a fresh page (its own pay state), not this one re-rendered.
       return <OrderPage key={route.orderId} orderId={route.orderId} />;
     case 'not-found':
-      return (
-        <>
-          <PageHeading title="Not found">Page not found</PageHeading>
-          <p>
-            <Link to="/">Go to your orders</Link>
-          </p>
-        </>
-      );
+      return <NotFound />;
   }
+}
+
+function NotFound() {
+  return (
+    <>
+      <PageHeading title="Not found">Page not found</PageHeading>
+      <p>
+        <Link to="/">Go to your orders</Link>
+      </p>
+    </>
+  );
 }

@@ -1,6 +1,6 @@
 import { type AnchorHTMLAttributes, type MouseEvent, useSyncExternalStore } from 'react';
 
-/** A tiny history-API router: four routes do not need a routing library. */
+/** A tiny history-API router: five routes do not need a routing library. */
 const EVENT = 'chargeonce:navigate';
 
 export function navigate(path: string, { replace = false } = {}): void {
@@ -26,11 +26,13 @@ export type Route =
   | { name: 'orders' }
   | { name: 'new-order' }
   | { name: 'order'; orderId: string }
+  | { name: 'operator' }
   | { name: 'not-found' };
 
 export function matchRoute(path: string): Route {
   if (path === '/' || path === '/orders' || path === '/orders/') return { name: 'orders' };
   if (path === '/orders/new') return { name: 'new-order' };
+  if (path === '/operator' || path === '/operator/') return { name: 'operator' };
   const order = /^\/orders\/([0-9a-f-]{36})\/?$/i.exec(path);
   if (order) return { name: 'order', orderId: order[1]! };
   return { name: 'not-found' };
