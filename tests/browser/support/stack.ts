@@ -49,6 +49,13 @@ export interface BrowserStack {
    * issued by `pnpm admin` against this server's database, as an operator would.
    */
   merchant(): Promise<ChargeonceClient>;
+  /**
+   * An operator as the README makes one: `pnpm admin` creates a user, grants it the operator
+   * scopes and issues its token (sign a tab in with it: `openTab(..., { token })`).
+   */
+  operator(): Promise<{ userId: string; token: string; api: ChargeonceClient }>;
+  /** The emulator's fault plan (`POST /_emulator/faults`): e.g. a provider outage. */
+  setFaults(rules: object[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -100,6 +107,15 @@ export async function startBrowserStack(options: BrowserStackOptions = {}): Prom
         body: JSON.stringify(patch),
       });
     };
+    /** `pnpm admin -- ARGS --json` against this server's database: its last line, parsed. */
+    const adminCli = async (args: string[]) => {
+      const run = await runScript('apps/server/src/cli/admin.ts', ['--', ...args, '--json'], {
+        CHARGEONCE_DATA_DIR: dataDir,
+        DATABASE_URL: '',
+      });
+      if (run.code !== 0) throw new Error(`pnpm admin ${args.join(' ')}: ${run.code}\n${run.stderr}`);
+      return JSON.parse(run.lastLine);
+    };
     const ledgerFor = async <T>(ledger: string, orderId: string) => {
       const query = new URLSearchParams({ 'metadata[order_id]': orderId });
       return ((await admin(`${ledger}?${query}`)) as { data: T[] }).data;
@@ -115,23 +131,32 @@ export async function startBrowserStack(options: BrowserStackOptions = {}): Prom
       refundsFor: (orderId) => ledgerFor<EmulatedRefund>('refunds', orderId),
       setProviderLatency: (ms) => configure({ latencyMs: ms }),
       setRefundDelay: (ms) => configure({ refundDelayMs: ms }),
+      setFaults: async (rules) => {
+        await admin('faults', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ rules }),
+        });
+      },
+      operator: async () => {
+        const { user } = await adminCli(['users', 'create', '--name', 'Operator']);
+        await adminCli(['users', 'grant-operator', user.id]);
+        const { token: operatorToken } = await adminCli(['tokens', 'create', '--user', user.id]);
+        return {
+          userId: user.id,
+          token: operatorToken,
+          api: createChargeonceClient({ url: server.url, token: operatorToken }),
+        };
+      },
       merchant: async () => {
-        const run = await runScript(
-          'apps/server/src/cli/admin.ts',
-          [
-            '--',
-            'tokens',
-            'create',
-            '--service',
-            'shop-back-office',
-            '--scopes',
-            'orders:read,orders:capture',
-            '--json',
-          ],
-          { CHARGEONCE_DATA_DIR: dataDir, DATABASE_URL: '' },
-        );
-        if (run.code !== 0) throw new Error(`pnpm admin tokens create: ${run.code}\n${run.stderr}`);
-        const { token: serviceToken } = JSON.parse(run.lastLine) as { token: string };
+        const { token: serviceToken } = await adminCli([
+          'tokens',
+          'create',
+          '--service',
+          'shop-back-office',
+          '--scopes',
+          'orders:read,orders:capture',
+        ]);
         return createChargeonceClient({ url: server.url, token: serviceToken });
       },
       stop,

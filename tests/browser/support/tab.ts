@@ -51,6 +51,8 @@ export interface TabOptions {
    */
   expectedStatuses?: number[];
   signedIn?: boolean;
+  /** Sign in with this user token instead of the demo user's (e.g. an operator's). */
+  token?: string;
 }
 
 /**
@@ -60,7 +62,7 @@ export interface TabOptions {
  */
 export async function openTab(stack: BrowserStack, options: TabOptions): Promise<Tab> {
   const context = await stack.browser.newContext({ viewport: { width: 1100, height: 900 } });
-  if (options.signedIn !== false) await signInContext(stack, context);
+  if (options.signedIn !== false) await signInContext(stack, context, options.token);
   const page = await context.newPage();
   const counts = new Map<string, Calls>();
   const calls = (procedure: string): Calls => {
@@ -116,13 +118,15 @@ export async function openTab(stack: BrowserStack, options: TabOptions): Promise
 }
 
 /**
- * Signs a browser context in as the demo user the way the web client does, `POST /session`, but
+ * Signs a browser context in (as the demo user unless given another token) the way the web client does, `POST /session`, but
  * through the context's own request API: its cookie jar gets the session cookies, no page runs.
  */
-export async function signInContext(stack: BrowserStack, context: BrowserContext): Promise<void> {
-  const res = await context.request.post(new URL('/session', stack.webUrl).href, {
-    data: { token: stack.token },
-  });
+export async function signInContext(
+  stack: BrowserStack,
+  context: BrowserContext,
+  token = stack.token,
+): Promise<void> {
+  const res = await context.request.post(new URL('/session', stack.webUrl).href, { data: { token } });
   if (res.status() !== 200) throw new Error(`POST /session answered ${res.status()}: ${await res.text()}`);
 }
 
