@@ -1,5 +1,12 @@
 import { appRouter, procedurePaths } from '@chargeonce/api';
-import { issueToken, revokeToken, SCOPES, type Scope } from '@chargeonce/db';
+import {
+  issueToken,
+  OPERATOR_SCOPES,
+  revokeToken,
+  SCOPES,
+  type Scope,
+  setOperatorScopes,
+} from '@chargeonce/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcess, startInProcess } from '../support/in-process';
 
@@ -27,6 +34,8 @@ const CALLERS = [
   'owner by session cookie',
   'session cookie without CSRF header',
   'other user',
+  'operator',
+  'operator by session cookie',
   'service with the scope',
   'service without it',
 ] as const;
@@ -36,10 +45,13 @@ type Answer = 'ok' | 'UNAUTHORIZED' | 'FORBIDDEN' | 'NOT_FOUND';
 interface Target {
   orderId: string;
   ownerId: string;
+  /** The order's latest attempt (set once it was paid or authorized). */
+  attemptId: string | undefined;
 }
 interface Row {
   type: 'query' | 'mutation';
-  scope: Scope;
+  /** Absent: any live token may call it (a service "with the scope" then holds none). */
+  scope?: Scope;
   /** The input a caller of this kind sends (services name the customer where the call needs it). */
   input(target: Target, caller: Caller): object | undefined;
   /** What each kind of caller gets; the unauthenticated ones are the same for every row. */
@@ -51,12 +63,17 @@ interface Row {
 }
 
 const asService = (caller: Caller) => caller.startsWith('service');
-/** A call on the owner's order: the owner and entitled services may, another user does not see it. */
+/**
+ * A call on the owner's order: the owner and entitled services may, another user does not see it.
+ * An operator is another user to the orders procedures: the operator scopes open no customer's order.
+ */
 const ON_THE_OWNERS_ORDER: Row['answers'] = {
   owner: 'ok',
   'owner by session cookie': 'ok',
   'session cookie without CSRF header': 'FORBIDDEN',
   'other user': 'NOT_FOUND',
+  operator: 'NOT_FOUND',
+  'operator by session cookie': 'NOT_FOUND',
   'service with the scope': 'ok',
   'service without it': 'FORBIDDEN',
 };
@@ -66,8 +83,16 @@ const MERCHANT_ONLY: Row['answers'] = {
   'owner by session cookie': 'FORBIDDEN',
   'session cookie without CSRF header': 'FORBIDDEN',
   'other user': 'FORBIDDEN',
+  operator: 'FORBIDDEN',
+  'operator by session cookie': 'FORBIDDEN',
   'service with the scope': 'ok',
   'service without it': 'FORBIDDEN',
+};
+/** An operator's call: users granted the operator scopes and services holding the scope; no customer. */
+const OPERATORS_ONLY: Row['answers'] = {
+  ...MERCHANT_ONLY,
+  operator: 'ok',
+  'operator by session cookie': 'ok',
 };
 const MATRIX: Record<string, Row> = {
   'orders.create': {
@@ -85,6 +110,8 @@ const MATRIX: Record<string, Row> = {
       'owner by session cookie': 'ok',
       'session cookie without CSRF header': 'FORBIDDEN',
       'other user': 'ok',
+      operator: 'ok',
+      'operator by session cookie': 'ok',
       'service with the scope': 'ok',
       'service without it': 'FORBIDDEN',
     },
@@ -98,6 +125,8 @@ const MATRIX: Record<string, Row> = {
       'owner by session cookie': 'ok',
       'session cookie without CSRF header': 'ok',
       'other user': 'NOT_FOUND',
+      operator: 'NOT_FOUND',
+      'operator by session cookie': 'NOT_FOUND',
       'service with the scope': 'ok',
       'service without it': 'FORBIDDEN',
     },
@@ -112,6 +141,8 @@ const MATRIX: Record<string, Row> = {
       'owner by session cookie': 'ok',
       'session cookie without CSRF header': 'ok',
       'other user': 'ok',
+      operator: 'ok',
+      'operator by session cookie': 'ok',
       'service with the scope': 'ok',
       'service without it': 'FORBIDDEN',
     },
@@ -152,6 +183,41 @@ const MATRIX: Record<string, Row> = {
     answers: MERCHANT_ONLY,
     authorized: true,
   },
+  // The operator page's reads and actions (packages/api router/operations.ts).
+  'operations.overview': {
+    type: 'query',
+    scope: 'operations:read',
+    input: () => ({}),
+    answers: OPERATORS_ONLY,
+  },
+  'operations.recover': {
+    type: 'mutation',
+    scope: 'operations:write',
+    input: (t) => ({ kind: 'attempt', id: t.attemptId }),
+    answers: OPERATORS_ONLY,
+    paid: true,
+  },
+  'operations.reconcile': {
+    type: 'mutation',
+    scope: 'operations:write',
+    input: () => ({ windowMs: 60_000 }),
+    answers: OPERATORS_ONLY,
+  },
+  // Who the token speaks for: any live token may ask (the web client asks for the operator link).
+  'principal.whoami': {
+    type: 'query',
+    input: () => undefined,
+    answers: {
+      owner: 'ok',
+      'owner by session cookie': 'ok',
+      'session cookie without CSRF header': 'ok',
+      'other user': 'ok',
+      operator: 'ok',
+      'operator by session cookie': 'ok',
+      'service with the scope': 'ok',
+      'service without it': 'ok',
+    },
+  },
 };
 
 const UNAUTHENTICATED: Caller[] = [
@@ -180,6 +246,10 @@ async function headersFor(
   row: Row,
   owner: { token: string },
 ): Promise<Record<string, string>> {
+  if (caller === 'operator by session cookie') {
+    const session = await webSession((await newOperator()).token);
+    return { cookie: session.cookie, 'x-csrf-token': session.csrf };
+  }
   if (caller === 'owner by session cookie' || caller === 'session cookie without CSRF header') {
     const session = await webSession(owner.token);
     return caller === 'owner by session cookie'
@@ -188,6 +258,13 @@ async function headersFor(
   }
   const authorization = await headerFor(caller, row, owner);
   return authorization ? { authorization } : {};
+}
+
+/** A user the admin granted every operator scope (`pnpm admin -- users grant-operator`). */
+async function newOperator() {
+  const user = await env.newUser('operator');
+  await setOperatorScopes(env.db.db, user.id, OPERATOR_SCOPES);
+  return user;
 }
 
 /** The Authorization header each kind of caller sends for the owner of `target`. */
@@ -219,8 +296,11 @@ async function headerFor(caller: Caller, row: Row, owner: { token: string }): Pr
       return `Bearer ${owner.token}`;
     case 'other user':
       return `Bearer ${(await env.newUser('other')).token}`;
+    case 'operator':
+    case 'operator by session cookie':
+      return `Bearer ${(await newOperator()).token}`;
     case 'service with the scope':
-      return `Bearer ${(await env.newService([row.scope])).token}`;
+      return `Bearer ${(await env.newService(row.scope ? [row.scope] : [])).token}`;
     case 'service without it':
       return `Bearer ${(await env.newService(SCOPES.filter((s) => s !== row.scope))).token}`;
   }
@@ -246,7 +326,9 @@ const counts = async () => ({
     await env.db.sql`select (select count(*) from orders)::int as orders,
                               (select count(*) from payment_attempts)::int as attempts,
                               (select count(*) from refunds)::int as refunds,
-                              (select count(*) from captures)::int as captures`
+                              (select count(*) from captures)::int as captures,
+                              (select count(*) from operator_actions)::int as operator_actions,
+                              (select count(*) from reconciliation_runs)::int as reconciliation_runs`
   )[0],
   paymentIntents: env.emulator.paymentIntents().length,
 });
@@ -272,19 +354,19 @@ describe('the authorization matrix', () => {
       ...(row.authorized ? { captureMethod: 'manual' as const } : {}),
     });
     if (row.paid || row.authorized) await owner.client.orders.pay.mutate({ orderId: order.id });
-    const start = (await owner.client.orders.get.query({ orderId: order.id })).order;
+    const { order: start, attempts } = await owner.client.orders.get.query({ orderId: order.id });
     const credentials = await headersFor(caller, row, owner);
     const before = await counts();
     const result = await call(
       path,
       row,
-      row.input({ orderId: order.id, ownerId: owner.id }, caller),
+      row.input({ orderId: order.id, ownerId: owner.id, attemptId: attempts[0]?.id }, caller),
       credentials,
     );
     expect(result.answer, JSON.stringify(result.body)).toBe(expected);
     if (expected === 'ok') {
       expect(result.status).toBe(200);
-      if (path === 'orders.list' && caller === 'other user') {
+      if (path === 'orders.list' && (caller === 'other user' || caller.startsWith('operator'))) {
         expect(result.body.result?.data).toMatchObject({ items: [] });
       }
     } else {
