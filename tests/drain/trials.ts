@@ -9,9 +9,11 @@ import { integerFlag, parseCommandLine } from '@chargeonce/cli';
 import { type DrainTrial, startDrainHarness } from '../support/drain';
 
 const cli = {
-  usage: `usage: pnpm drain-trials -- [--trials N] [--hold-ms H] [--old] [--json]
+  usage: `usage: pnpm drain-trials -- [--trials N] [--hold-ms H] [--root] [--old] [--json]
   --trials N    trials, one after another, each with a fresh server (default 20)
   --hold-ms H   how long the provider holds each pay's create (default 1500)
+  --root        start the server with the root \`pnpm start\` (web build first, one more pnpm and
+                shell in the process group) instead of \`pnpm --filter @chargeonce/server start\`
   --old         the harness's self-check: the old behaviour (a second signal exits at once,
                 CHARGEONCE_SHUTDOWN_FORCE_SIGNALS=2) with the second delivery made certain (one more
                 SIGINT to the server itself); trials must then fail
@@ -19,6 +21,7 @@ const cli = {
   options: {
     trials: { type: 'string' },
     'hold-ms': { type: 'string' },
+    root: { type: 'boolean' },
     old: { type: 'boolean' },
     json: { type: 'boolean' },
   },
@@ -34,6 +37,7 @@ try {
   for (let i = 1; i <= trials; i++) {
     const trial = await harness.trial({
       holdMs,
+      root: !!args.root,
       ...(args.old ? { extraSignal: true, env: { CHARGEONCE_SHUTDOWN_FORCE_SIGNALS: '2' } } : {}),
     });
     results.push(trial);
@@ -50,7 +54,15 @@ const heardTwice = results.filter((t) => t.signalsHeard > 1).length;
 console.log(`${drained} of ${trials} drained; the server heard the signal more than once in ${heardTwice}`);
 if (args.json) {
   console.log(
-    JSON.stringify({ trials, drained, dropped: trials - drained, heardTwice, old: !!args.old, results }),
+    JSON.stringify({
+      trials,
+      drained,
+      dropped: trials - drained,
+      heardTwice,
+      root: !!args.root,
+      old: !!args.old,
+      results,
+    }),
   );
 }
 process.exit(drained === trials ? 0 : 1);

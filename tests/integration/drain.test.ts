@@ -24,6 +24,11 @@ describe('Ctrl-C on pnpm start during a pay', () => {
     expect(trial.signalsHeard).toBeGreaterThanOrEqual(1);
   });
 
+  it('the root pnpm start too (web build first; two pnpm and two shells in the group): drained', async () => {
+    const trial = await harness.trial({ root: true });
+    expect(trial).toMatchObject({ pay: 'charged', serverExit: 0, charges: 1, drained: true });
+  }, 120_000);
+
   it('a second SIGINT to the server itself (what tsx relays) is ignored: still drained', async () => {
     // The group's signal, ours, and sometimes tsx's relay too: two or three. The third would force
     // by default, so here only a fourth does, and every delivery but the first must be ignored.

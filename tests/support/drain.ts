@@ -21,6 +21,11 @@ export interface DrainTrialOptions {
   env?: Record<string, string>;
   /** With CHARGEONCE_SHUTDOWN_DELAY_MS set: ask /readyz while draining. */
   probeReadiness?: boolean;
+  /**
+   * The root `pnpm start` (builds the web client, then pnpm → sh → pnpm → sh → tsx → node: one more
+   * pnpm and shell in the group) instead of `pnpm --filter @chargeonce/server start`.
+   */
+  root?: boolean;
 }
 
 export interface DrainTrial {
@@ -69,17 +74,20 @@ async function runTrial(
   options: DrainTrialOptions,
 ): Promise<DrainTrial> {
   const started = Date.now();
-  const server = await startServerGroup({
-    DATABASE_URL: env.database.url,
-    STRIPE_SECRET_KEY: EMULATOR_SECRET_KEY,
-    STRIPE_API_BASE: env.emulator.url,
-    PORT: '0',
-    CHARGEONCE_DEMO: 'off',
-    // Nothing but the pay's own request may settle it.
-    CHARGEONCE_RECOVERY_INTERVAL_MS: '0',
-    LOG_LEVEL: 'warn',
-    ...options.env,
-  });
+  const server = await startServerGroup(
+    options.root ? ['start'] : ['--filter', '@chargeonce/server', 'start'],
+    {
+      DATABASE_URL: env.database.url,
+      STRIPE_SECRET_KEY: EMULATOR_SECRET_KEY,
+      STRIPE_API_BASE: env.emulator.url,
+      PORT: '0',
+      CHARGEONCE_DEMO: 'off',
+      // Nothing but the pay's own request may settle it.
+      CHARGEONCE_RECOVERY_INTERVAL_MS: '0',
+      LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+  );
   try {
     const user = await createUserWithToken(env.db.db, { name: 'drain' });
     const client = createChargeonceClient({ url: server.url, token: user.token, maxRetries: 0 });
@@ -127,9 +135,9 @@ const chargesFor = (emulator: StripeEmulator, orderId: string) =>
   emulator.paymentIntents().filter((pi) => pi.metadata.order_id === orderId && pi.status === 'succeeded')
     .length;
 
-/** `pnpm --filter @chargeonce/server start`, leader of a process group of its own. */
-async function startServerGroup(env: Record<string, string>) {
-  const child = spawn('pnpm', ['--filter', '@chargeonce/server', 'start'], {
+/** `pnpm <args>` (a start command), leader of a process group of its own. */
+async function startServerGroup(args: string[], env: Record<string, string>) {
+  const child = spawn('pnpm', args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
