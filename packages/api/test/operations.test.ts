@@ -150,6 +150,22 @@ describe('operations.recover', () => {
     expect(intentsOf(orderId)).toEqual([]);
   });
 
+  it('a press met by the outage answers unknown and lets go of its lease: the next press settles it', async () => {
+    const op = await operator();
+    const { orderId, attemptId } = await stuckAttempt();
+    env.emulator.setFaults([{ fault: 'error_before', operation: 'payment_intents.create', status: 503 }]);
+    const down = await op.api.operations
+      .recover({ kind: 'attempt', id: attemptId })
+      .finally(() => env.emulator.clearFaults());
+    expect(down).toMatchObject({ outcome: 'unknown', status: 'processing' });
+    // The provider is back: at once (well within leaseMs), the operator's own press is no "busy".
+    expect(await op.api.operations.recover({ kind: 'attempt', id: attemptId })).toMatchObject({
+      outcome: 'succeeded',
+      status: 'succeeded',
+    });
+    expect(intentsOf(orderId).map((pi) => pi.status)).toEqual(['succeeded']);
+  });
+
   it('a refund left pending by an outage, and a capture, are recovered the same way', async () => {
     const op = await operator();
     const customer = env.caller((await env.newUser('customer')).token).api;

@@ -12,7 +12,7 @@ import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { summarizeProcessingAttempts } from './attempts';
 import { type CaptureRecoveryResult, recoverCapture, summarizeOpenAuthorizations } from './capture-recover';
-import type { PaymentsDeps } from './deps';
+import { noopLogger, type PaymentsDeps } from './deps';
 import { DomainError } from './errors';
 import { leaseRows } from './lease';
 import { type RecoveryPolicy, type RecoveryResult, recoverAttempt } from './recover';
@@ -142,7 +142,8 @@ export interface RecoverOneAnswer {
  * An operator's "recover this one now": the same re-drive the recovery worker does (same
  * idempotency key, same conditional settle), for one attempt, refund, or capture/void, at once
  * instead of after the grace period. The row is leased first, as by a worker, so the two never
- * re-drive it at the same time. Safe to call twice: a row no longer in flight is answered
+ * re-drive it at the same time; a re-drive that ends without a final answer lets go of that lease
+ * at once, so the next press (or the worker) may ask again. Safe to call twice: a row no longer in flight is answered
  * `already_final` with its status and nothing is sent to the provider. An unknown id is
  * RECORD_NOT_FOUND, nothing changed.
  */
@@ -160,12 +161,37 @@ export async function recoverOne(
     batchSize: 1,
     since: spec.since,
   });
-  let outcome: RecoverOneOutcome;
-  if (leased) outcome = await spec.recover(deps, leased as never, policy);
+  let outcome: RecoverOneOutcome | undefined;
+  if (leased) {
+    try {
+      outcome = await spec.recover(deps, leased as never, policy);
+    } finally {
+      await releaseLease(deps, spec, leased);
+    }
+  }
   const after = (await spec.read(deps.db, target.id)) ?? current;
   // Not leased: settled meanwhile, or a worker holds it.
   outcome ??= spec.inFlight(after.status) ? 'busy' : 'already_final';
   return { outcome: outcome === 'taken_over' ? 'busy' : outcome, ...after };
+}
+
+/**
+ * Lets go of the lease an operator's re-drive took, once it ended without a final answer (unknown,
+ * pending, a challenge still open, or it threw): the worker lease exists to keep two re-drives
+ * apart, not to keep the operator's next press (or the worker) off the row for `leaseMs` after the
+ * press is over. Conditional on the lease still being ours (`recovery_runs` as leased, row still
+ * in flight): a lease a worker took since is left alone. A failure to let go only leaves the lease
+ * to run out, as before: it is logged, never the press's answer.
+ */
+async function releaseLease(deps: PaymentsDeps, spec: Spec, leased: { id: string; recoveryRuns: number }) {
+  const t = spec.table;
+  await deps.db
+    .update(t as typeof refunds)
+    .set({ leaseUntil: null })
+    .where(and(eq(t.id, leased.id), eq(t.recoveryRuns, leased.recoveryRuns), spec.due))
+    .catch((err: unknown) =>
+      (deps.logger ?? noopLogger).warn({ err, rowId: leased.id }, 'could not release the recovery lease'),
+    );
 }
 
 /** The row's order and status now; RECORD_NOT_FOUND when there is no such row of that kind. */
