@@ -146,17 +146,23 @@ export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
  * Runs an operator's action under its audit row: inserted (`started`) before anything happens, so
  * an action whose process dies is still on record, and completed with `resultOf` its answer, or
  * `error` when it threw (rethrown). Callers check their input first: a refused input is no action.
+ * Once the action ran, its answer is the caller's whatever becomes of the audit row: a failure to
+ * complete the row (the database blipping just then) is logged and the row stays `started`.
  */
 export async function audited<T>(
-  db: Executor,
+  deps: Pick<PaymentsDeps, 'db' | 'logger'>,
   entry: { principal: string; action: OperatorAction; target: string },
   run: () => Promise<T>,
   resultOf: (answer: T) => string,
 ): Promise<T> {
+  const { db } = deps;
   const [row] = await db.insert(operatorActions).values(entry).returning({ id: operatorActions.id });
   if (!row) throw new Error('operator action insert returned no row');
-  const finish = (result: string) =>
-    db.update(operatorActions).set({ result, finishedAt: sql`now()` }).where(eq(operatorActions.id, row.id));
+  const finish = async (result: string) =>
+    await db
+      .update(operatorActions)
+      .set({ result, finishedAt: sql`now()` })
+      .where(eq(operatorActions.id, row.id));
   let answer: T;
   try {
     answer = await run();
@@ -164,7 +170,12 @@ export async function audited<T>(
     await finish('error').catch(() => {});
     throw err;
   }
-  await finish(resultOf(answer));
+  await finish(resultOf(answer)).catch((err: unknown) =>
+    (deps.logger ?? noopLogger).warn(
+      { err, operatorActionId: row.id, action: entry.action },
+      'could not record the result of an operator action; its row stays started',
+    ),
+  );
   return answer;
 }
 

@@ -52,7 +52,7 @@ describe('audited', () => {
   it('writes the action before it runs and its result after; a throw is recorded as error', async () => {
     const seen: string[] = [];
     const answer = await audited(
-      handle.db,
+      { db: handle.db },
       { principal: 'user:audit', action: 'recover_attempt', target: 'a-1' },
       async () => {
         const [row] = await latestOperatorActions(handle.db, 1);
@@ -65,7 +65,7 @@ describe('audited', () => {
     expect(seen).toEqual(['started']);
     await expect(
       audited(
-        handle.db,
+        { db: handle.db },
         { principal: 'user:audit', action: 'reconcile', target: 'a-2' },
         () => Promise.reject(new Error('provider down')),
         () => 'never',
@@ -74,6 +74,37 @@ describe('audited', () => {
     const [failed, done] = await latestOperatorActions(handle.db, 2);
     expect(failed).toMatchObject({ target: 'a-2', result: 'error', finishedAt: expect.any(Date) });
     expect(done).toMatchObject({ target: 'a-1', result: 'settled', finishedAt: expect.any(Date) });
+  });
+
+  it('an action that ran keeps its answer when its row cannot be completed: logged, the row stays started', async () => {
+    const warned: Array<{ fields: Record<string, unknown>; message: string }> = [];
+    const logger = {
+      info() {},
+      error() {},
+      warn: (fields: Record<string, unknown>, message: string) => warned.push({ fields, message }),
+    };
+    // The database blips between the action and its audit row's update: that update fails.
+    const blipping = new Proxy(handle.db, {
+      get: (db, property, receiver) =>
+        property === 'update'
+          ? () => ({ set: () => ({ where: () => Promise.reject(new Error('connection terminated')) }) })
+          : Reflect.get(db, property, receiver),
+    });
+    const answer = await audited(
+      { db: blipping, logger },
+      { principal: 'user:audit', action: 'recover_attempt', target: 'a-3' },
+      async () => 'succeeded',
+      (a) => a,
+    );
+    expect(answer).toBe('succeeded');
+    const [row] = await latestOperatorActions(handle.db, 1);
+    expect(row).toMatchObject({ target: 'a-3', result: 'started', finishedAt: null });
+    expect(warned).toEqual([
+      {
+        fields: expect.objectContaining({ operatorActionId: row!.id, action: 'recover_attempt' }),
+        message: 'could not record the result of an operator action; its row stays started',
+      },
+    ]);
   });
 });
 

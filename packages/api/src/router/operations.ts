@@ -10,6 +10,7 @@ import {
   recoverOne,
 } from '@chargeonce/payments';
 import { z } from 'zod';
+import type { Context } from '../context';
 import { idempotencyKeyField, idempotentMutation } from '../idempotency';
 import {
   awaitingItemDto,
@@ -81,6 +82,9 @@ export const reconcileInput = z
   .default({});
 export const reconcileOutput = z.object({ run: reconciliationRunDto });
 
+/** Where an operator's action is audited, and its audit trouble logged (the request's logger). */
+const operatorLog = (ctx: Context) => ({ db: ctx.db, logger: ctx.logger ?? ctx.payments.logger });
+
 const ACTION = { attempt: 'recover_attempt', refund: 'recover_refund', capture: 'recover_capture' } as const;
 
 /**
@@ -142,7 +146,7 @@ export const operationsRouter = router({
       // An unknown id is refused before anything is recorded: only a real row is an action.
       await findRecoverTarget(ctx.db, target);
       const answer = await audited(
-        ctx.db,
+        operatorLog(ctx),
         { principal: describePrincipal(ctx.principal), action: ACTION[input.kind], target: input.id },
         () => recoverOne(ctx.payments, ctx.operations.recovery, target),
         (a) => a.outcome,
@@ -161,7 +165,7 @@ export const operationsRouter = router({
       const windowMs = input.windowMs ?? ctx.operations.reconcileWindowMs;
       const requestedBy = describePrincipal(ctx.principal);
       const { run } = await audited(
-        ctx.db,
+        operatorLog(ctx),
         { principal: requestedBy, action: 'reconcile', target: `last ${windowMs} ms` },
         () => reconcileAndRecord(ctx.payments, { windowMs, trigger: { kind: 'operator', requestedBy } }),
         ({ run }) => `${run.outcome}: ${run.findingsCount} findings, ${run.unexplained} unexplained`,
