@@ -10,12 +10,15 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const starting = startChargeonce(config);
 
-  // Installed before start-up finishes: a signal during initdb or migration must still stop the
-  // embedded PostgreSQL it launched (start-up completes, then everything is closed).
+  // Installed before start-up finishes: a signal during initdb or migration waits for start-up (the
+  // deadline starts once it has finished), then drains and closes everything, the embedded
+  // PostgreSQL included. A forced exit meanwhile stops that PostgreSQL first, or says it could not.
   let running: Running | undefined;
   const shutdown = onShutdownSignals(config.shutdown, {
+    started: starting,
     close: () => starting.then((r) => r.close()),
     inFlight: () => running?.inFlight() ?? [],
+    outlives: config.databaseUrl ? undefined : 'the embedded PostgreSQL',
   });
   running = await starting;
   if (shutdown.stopping) return;

@@ -3,10 +3,22 @@ import type { ShutdownOptions } from './shutdown-config';
 
 /** What shutdown acts on, and how it speaks (the process by default; tests pass their own). */
 export interface ShutdownTarget {
+  /**
+   * Start-up, when the signals are heard before it has finished: the deadline is armed and close()
+   * called only once it has resolved. Its rejection is the caller's to report (start-up closes what
+   * it opened before it rejects). Unset: start-up has finished.
+   */
+  started?: Promise<unknown>;
   /** Drains and closes everything; resolves once it is all closed. */
   close(): Promise<void>;
   /** What is still being served, named in the line of a forced exit. */
   inFlight(): InFlightRequest[];
+  /**
+   * What start-up launches that would outlive the process (the embedded PostgreSQL). A forced exit
+   * during start-up first waits for start-up and close() (bounded by the deadline); unset, it exits
+   * at once.
+   */
+  outlives?: string;
 }
 
 export interface ShutdownProcess {
@@ -32,6 +44,10 @@ const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
  * tsx's relay (pnpm → tsx → node), and that second one must not drop the in-flight pays. The
  * `forceAfterSignals`-th signal, or the deadline, exits 1 at once with a line naming what was still
  * in flight (an attempt left `processing` is settled by recovery with the same key).
+ *
+ * Heard during start-up (initdb, migrations), the drain waits for start-up and the deadline starts
+ * only once it has finished. A forced exit then stops what start-up launched that would outlive the
+ * process first (`outlives`), at most for the deadline, and says so if it could not.
  */
 export function onShutdownSignals(
   options: ShutdownOptions,
@@ -40,28 +56,68 @@ export function onShutdownSignals(
 ): { readonly stopping: boolean } {
   let signals = 0;
   let exited = false;
+  let starting = target.started !== undefined;
+  // Forced during start-up: waiting to stop what start-up launched (no drain runs beside it).
+  let abandoning = false;
+  target.started?.then(
+    () => {
+      starting = false;
+    },
+    () => {},
+  );
   const exit = (code: number) => {
     if (exited) return;
     exited = true;
     proc.exit(code);
   };
+  const notStopped = (why: string, how: string) => {
+    proc.error(
+      `shutdown forced (${why}): exiting 1 without having stopped ${target.outlives} (${how}): it may still be running; the next start on its data directory takes it back`,
+    );
+    exit(1);
+  };
+  const abandonStartup = (why: string) => {
+    abandoning = true;
+    proc.error(
+      `shutdown forced (${why}) during start-up: stopping ${target.outlives} first, once start-up has finished (at most ${options.timeoutMs} ms; one more signal exits at once)`,
+    );
+    const bound = setTimeout(
+      () => notStopped(why, `not stopped within ${options.timeoutMs} ms`),
+      options.timeoutMs,
+    );
+    // A start-up that fails has closed what it opened.
+    (target.started ?? Promise.resolve())
+      .then(
+        () => target.close(),
+        () => {},
+      )
+      .then(
+        () => {
+          clearTimeout(bound);
+          proc.error(`shutdown forced (${why}): ${target.outlives} stopped: exiting 1`);
+          exit(1);
+        },
+        (err: unknown) => {
+          clearTimeout(bound);
+          notStopped(why, `close failed: ${err instanceof Error ? err.message : err}`);
+        },
+      );
+  };
   const force = (why: string) => {
+    if (abandoning) return notStopped(why, 'one more signal');
+    if (starting && target.outlives) return abandonStartup(why);
+    if (starting) {
+      proc.error(`shutdown forced (${why}) during start-up: exiting 1`);
+      return exit(1);
+    }
     const inFlight = target.inFlight();
     proc.error(
       `shutdown forced (${why}): exiting 1 with ${inFlight.length} request(s) still in flight: ${JSON.stringify(inFlight)}`,
     );
     exit(1);
   };
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals >= options.forceAfterSignals) return force(`${signal}, signal ${signals}`);
-    if (signals > 1) {
-      proc.error(
-        `${signal} again while draining: ignored (signal ${signals}; signal ${options.forceAfterSignals} exits at once)`,
-      );
-      return;
-    }
-    proc.log(`${signal}: draining in-flight requests and shutting down (deadline ${options.timeoutMs} ms)`);
+  const drain = () => {
+    if (abandoning) return;
     const deadline = setTimeout(() => force(`deadline of ${options.timeoutMs} ms passed`), options.timeoutMs);
     target.close().then(
       () => {
@@ -75,6 +131,23 @@ export function onShutdownSignals(
         exit(1);
       },
     );
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals >= options.forceAfterSignals) return force(`${signal}, signal ${signals}`);
+    if (signals > 1) {
+      proc.error(
+        `${signal} again while draining: ignored (signal ${signals}; signal ${options.forceAfterSignals} exits at once)`,
+      );
+      return;
+    }
+    proc.log(
+      `${signal}: draining in-flight requests and shutting down (deadline ${options.timeoutMs} ms)` +
+        (starting ? '; start-up is still running: the deadline starts once it has finished' : ''),
+    );
+    if (!starting) return drain();
+    // A failed start-up is reported (and exits 1) by its caller.
+    target.started?.then(drain, () => {});
   };
   for (const signal of SIGNALS) proc.on(signal, onSignal);
   return {

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildInfo } from '../src/build-info';
 import { ConfigError, loadConfig } from '../src/config';
 import type { InFlightRequest } from '../src/drain';
-import { onShutdownSignals } from '../src/shutdown';
+import { onShutdownSignals, type ShutdownTarget } from '../src/shutdown';
 import { DEFAULT_SHUTDOWN, type ShutdownOptions } from '../src/shutdown-config';
 
 /** A process stand-in: signals are delivered by hand; exits and lines are recorded. */
@@ -30,7 +30,7 @@ function fakeProcess() {
 }
 
 /** A close() the test finishes by hand, standing for a drain with a pay in flight. */
-function slowTarget(inFlight: InFlightRequest[] = []) {
+function slowTarget(inFlight: InFlightRequest[] = [], startup: Partial<ShutdownTarget> = {}) {
   let finish!: () => void;
   let closes = 0;
   const closed = new Promise<void>((resolve) => {
@@ -43,6 +43,7 @@ function slowTarget(inFlight: InFlightRequest[] = []) {
         return closed;
       },
       inFlight: () => inFlight,
+      ...startup,
     },
     finish: () => finish(),
     closes: () => closes,
@@ -112,6 +113,115 @@ describe('shutdown signals', () => {
     p.signal('SIGTERM');
     await expect.poll(() => p.exits).toEqual([1]);
     expect(p.lines.at(-1)).toMatch(/^shutdown failed: exiting 1: Error: pool would not close/);
+  });
+});
+
+/** Start-up, finished by hand: the embedded PostgreSQL's initdb and migrations still running. */
+function startup() {
+  let finish!: () => void;
+  const started = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  return { started, finish: () => finish() };
+}
+
+describe('shutdown signals during start-up', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a signal arms no deadline while start-up runs; once it has finished: drain, exit 0', async () => {
+    vi.useFakeTimers();
+    const p = fakeProcess();
+    const s = startup();
+    const t = slowTarget([], { started: s.started });
+    onShutdownSignals(options({ timeoutMs: 50 }), t.target, p.proc);
+    p.signal('SIGINT');
+    expect(p.lines[0]).toMatch(/start-up is still running: the deadline starts once it has finished/);
+    // initdb and migrations take longer than the deadline: nothing is forced meanwhile.
+    await vi.advanceTimersByTimeAsync(500);
+    expect(p.exits).toEqual([]);
+    expect(t.closes()).toBe(0);
+    s.finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.closes()).toBe(1);
+    t.finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(p.exits).toEqual([0]);
+  });
+
+  it('the deadline runs from the end of start-up', async () => {
+    vi.useFakeTimers();
+    const p = fakeProcess();
+    const s = startup();
+    const t = slowTarget([pay], { started: s.started });
+    onShutdownSignals(options({ timeoutMs: 50 }), t.target, p.proc);
+    p.signal('SIGTERM');
+    await vi.advanceTimersByTimeAsync(500);
+    s.finish();
+    await vi.advanceTimersByTimeAsync(49);
+    expect(p.exits).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(p.exits).toEqual([1]);
+    expect(p.lines.at(-1)).toMatch(/^shutdown forced \(deadline of 50 ms passed\): exiting 1 with 1 request/);
+  });
+
+  it('a forced exit during start-up stops the embedded PostgreSQL it launched first, then exits 1', async () => {
+    vi.useFakeTimers();
+    const p = fakeProcess();
+    const s = startup();
+    const t = slowTarget([], { started: s.started, outlives: 'the embedded PostgreSQL' });
+    onShutdownSignals(options(), t.target, p.proc);
+    for (const signal of ['SIGINT', 'SIGINT', 'SIGINT'] as const) p.signal(signal);
+    expect(p.exits).toEqual([]);
+    expect(p.lines.at(-1)).toMatch(
+      /^shutdown forced \(SIGINT, signal 3\) during start-up: stopping the embedded PostgreSQL first/,
+    );
+    s.finish();
+    await vi.advanceTimersByTimeAsync(0);
+    // One close: the drain that the first signal asked for does not run beside it.
+    expect(t.closes()).toBe(1);
+    expect(p.exits).toEqual([]);
+    t.finish();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(p.exits).toEqual([1]);
+    expect(p.lines.at(-1)).toBe(
+      'shutdown forced (SIGINT, signal 3): the embedded PostgreSQL stopped: exiting 1',
+    );
+  });
+
+  it('says clearly when it could not stop it: start-up still running at the bound, or one more signal', async () => {
+    vi.useFakeTimers();
+    const bounded = fakeProcess();
+    const t = slowTarget([], { started: startup().started, outlives: 'the embedded PostgreSQL' });
+    onShutdownSignals(options({ timeoutMs: 50, forceAfterSignals: 2 }), t.target, bounded.proc);
+    bounded.signal('SIGINT');
+    bounded.signal('SIGINT');
+    await vi.advanceTimersByTimeAsync(50);
+    expect(bounded.exits).toEqual([1]);
+    expect(bounded.lines.at(-1)).toMatch(
+      /^shutdown forced \(SIGINT, signal 2\): exiting 1 without having stopped the embedded PostgreSQL \(not stopped within 50 ms\): it may still be running/,
+    );
+
+    const impatient = fakeProcess();
+    const u = slowTarget([], { started: startup().started, outlives: 'the embedded PostgreSQL' });
+    onShutdownSignals(options({ forceAfterSignals: 2 }), u.target, impatient.proc);
+    for (const signal of ['SIGINT', 'SIGINT', 'SIGTERM'] as const) impatient.signal(signal);
+    expect(impatient.exits).toEqual([1]);
+    expect(impatient.lines.at(-1)).toMatch(
+      /^shutdown forced \(SIGTERM, signal 3\): exiting 1 without having stopped the embedded PostgreSQL \(one more signal\): it may still be running/,
+    );
+  });
+
+  it('nothing that outlives the process (an external database): a forced exit during start-up is at once', () => {
+    const p = fakeProcess();
+    const t = slowTarget([], { started: startup().started });
+    onShutdownSignals(options({ forceAfterSignals: 2 }), t.target, p.proc);
+    p.signal('SIGINT');
+    p.signal('SIGINT');
+    expect(p.exits).toEqual([1]);
+    expect(p.lines.at(-1)).toBe('shutdown forced (SIGINT, signal 2) during start-up: exiting 1');
+    expect(t.closes()).toBe(0);
   });
 });
 
