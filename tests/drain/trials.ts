@@ -6,7 +6,7 @@
  * drained.
  */
 import { integerFlag, parseCommandLine } from '@chargeonce/cli';
-import { type DrainTrial, startDrainHarness } from '../support/drain';
+import { type DrainTrial, OLD_BEHAVIOUR, startDrainHarness } from '../support/drain';
 
 const cli = {
   usage: `usage: pnpm drain-trials -- [--trials N] [--hold-ms H] [--root] [--old] [--json]
@@ -14,9 +14,10 @@ const cli = {
   --hold-ms H   how long the provider holds each pay's create (default 1500)
   --root        start the server with the root \`pnpm start\` (web build first, one more pnpm and
                 shell in the process group) instead of \`pnpm --filter @chargeonce/server start\`
-  --old         the harness's self-check: the old behaviour (a second signal exits at once,
-                CHARGEONCE_SHUTDOWN_FORCE_SIGNALS=2) with the second delivery made certain (one more
-                SIGINT to the server itself); trials must then fail
+  --old         the harness's self-check: the old behaviour (every delivery counted and the second
+                exits at once: CHARGEONCE_SHUTDOWN_FORCE_SIGNALS=2,
+                CHARGEONCE_SHUTDOWN_SIGNAL_COALESCE_MS=0) with the second delivery made certain (one
+                more SIGINT to the server itself); trials must then fail
   --json        the last line is one JSON object with the counts and every trial`,
   options: {
     trials: { type: 'string' },
@@ -38,7 +39,7 @@ try {
     const trial = await harness.trial({
       holdMs,
       root: !!args.root,
-      ...(args.old ? { extraSignal: true, env: { CHARGEONCE_SHUTDOWN_FORCE_SIGNALS: '2' } } : {}),
+      ...(args.old ? OLD_BEHAVIOUR : {}),
     });
     results.push(trial);
     console.log(

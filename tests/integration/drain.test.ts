@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DrainHarness, startDrainHarness } from '../support/drain';
+import { type DrainHarness, OLD_BEHAVIOUR, startDrainHarness } from '../support/drain';
 
 /**
  * Ctrl-C on `pnpm start` during a pay, through the real wrapper chain (see support/drain.ts): the
- * pay gets its real answer, the server exits 0, the provider shows one charge. The companion runs
- * the same harness against the old behaviour (the second signal exits at once) and sees the pay
- * dropped: the harness catches a server that does not drain. `pnpm drain-trials` repeats it N times.
+ * pay gets its real answer, the server exits 0, the provider shows one charge. The companions run
+ * the same harness against the old behaviour (the second signal exits at once) and against a server
+ * that counts every copy of one press, and see the pay dropped: the harness catches a server that
+ * does not drain. `pnpm drain-trials` repeats it N times.
  */
 let harness: DrainHarness;
 beforeAll(async () => {
@@ -29,16 +30,34 @@ describe('Ctrl-C on pnpm start during a pay', () => {
     expect(trial).toMatchObject({ pay: 'charged', serverExit: 0, charges: 1, drained: true });
   }, 120_000);
 
-  it('a second SIGINT to the server itself (what tsx relays) is ignored: still drained', async () => {
-    // The group's signal, ours, and sometimes tsx's relay too: two or three. The third would force
-    // by default, so here only a fourth does, and every delivery but the first must be ignored.
-    const trial = await harness.trial({ extraSignal: true, env: { CHARGEONCE_SHUTDOWN_FORCE_SIGNALS: '4' } });
+  it('a second SIGINT to the server itself (what tsx relays), counted, is ignored: still drained', async () => {
+    // Every delivery counted (no coalescing): the group's signal, ours, and sometimes tsx's relay
+    // too. The third would force by default, so here only a fourth does; all but the first ignored.
+    const trial = await harness.trial({
+      extraSignals: 1,
+      env: { CHARGEONCE_SHUTDOWN_FORCE_SIGNALS: '4', CHARGEONCE_SHUTDOWN_SIGNAL_COALESCE_MS: '0' },
+    });
     expect(trial.signalsHeard).toBeGreaterThanOrEqual(2);
     expect(trial).toMatchObject({ pay: 'charged', serverExit: 0, charges: 1, drained: true });
   }, 60_000);
 
+  it('one press heard three times (the group, then two more to the server) is one press: drained', async () => {
+    const trial = await harness.trial({ extraSignals: 2 });
+    expect(trial.signalsHeard).toBeGreaterThanOrEqual(3);
+    expect(trial).toMatchObject({ pay: 'charged', serverExit: 0, charges: 1, drained: true });
+  }, 60_000);
+
+  it('companion: counting every copy (COALESCE_MS=0), the same three deliveries force and drop the pay', async () => {
+    const trial = await harness.trial({
+      extraSignals: 2,
+      env: { CHARGEONCE_SHUTDOWN_SIGNAL_COALESCE_MS: '0' },
+    });
+    expect(trial).toMatchObject({ drained: false, serverExit: 1 });
+    expect(trial.pay).toMatch(/^error: /);
+  }, 60_000);
+
   it('companion: with the old behaviour (the second signal exits at once) the same harness sees the pay dropped', async () => {
-    const trial = await harness.trial({ extraSignal: true, env: { CHARGEONCE_SHUTDOWN_FORCE_SIGNALS: '2' } });
+    const trial = await harness.trial(OLD_BEHAVIOUR);
     expect(trial.drained).toBe(false);
     expect(trial.pay).toMatch(/^error: /);
     expect(trial.serverExit).toBe(1);

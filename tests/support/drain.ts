@@ -15,9 +15,13 @@ import { REPO_ROOT } from './processes';
 export interface DrainTrialOptions {
   /** How long the emulator holds the pay's create (the drain must outlast it). */
   holdMs?: number;
-  /** Also SIGINT the server process itself right after the group: the second delivery made certain. */
-  extraSignal?: boolean;
-  /** Extra server environment (e.g. CHARGEONCE_SHUTDOWN_FORCE_SIGNALS=2, the old behaviour). */
+  /**
+   * Also SIGINT the server process itself this many times after the group (each once the server
+   * has said it heard the one before, so none merges into a pending one): more deliveries of the
+   * same press, made certain.
+   */
+  extraSignals?: number;
+  /** Extra server environment (e.g. OLD_BEHAVIOUR's). */
   env?: Record<string, string>;
   /** With CHARGEONCE_SHUTDOWN_DELAY_MS set: ask /readyz while draining. */
   probeReadiness?: boolean;
@@ -50,6 +54,15 @@ export interface DrainHarness {
   chargesFor(orderId: string): number;
   stop(): Promise<void>;
 }
+
+/**
+ * The harness's self-check: the old behaviour (the second signal exits at once, every delivery
+ * counted) with the second delivery made certain. A pay must then be dropped.
+ */
+export const OLD_BEHAVIOUR = {
+  extraSignals: 1,
+  env: { CHARGEONCE_SHUTDOWN_FORCE_SIGNALS: '2', CHARGEONCE_SHUTDOWN_SIGNAL_COALESCE_MS: '0' },
+} as const satisfies DrainTrialOptions;
 
 const STARTUP_TIMEOUT_MS = 60_000;
 const EXIT_TIMEOUT_MS = 40_000;
@@ -107,8 +120,7 @@ async function runTrial(
     );
     await until(() => env.emulator.faultsApplied() > before, holdMs, 'the provider to hold the pay');
 
-    process.kill(-server.child.pid!, 'SIGINT');
-    if (options.extraSignal) process.kill(serverPid(server.child.pid!), 'SIGINT');
+    await signalGroup(server, options.extraSignals ?? 0);
     const readiness = options.probeReadiness ? await probeReadiness(server.url) : undefined;
 
     const answer = await pay;
@@ -119,7 +131,7 @@ async function runTrial(
       orderId: order.id,
       pay: answer,
       serverExit,
-      signalsHeard: server.output.filter((l) => /^(SIG(INT|TERM)\b|shutdown forced \(SIG)/.test(l)).length,
+      signalsHeard: signalsHeard(server.output),
       charges,
       readiness,
       drained: answer === 'charged' && serverExit === 0 && charges === 1,
@@ -128,6 +140,24 @@ async function runTrial(
   } finally {
     env.emulator.clearFaults();
     await server.kill();
+  }
+}
+
+/** The server's own lines for each SIGINT/SIGTERM it heard (counted, coalesced or forcing). */
+const signalsHeard = (output: string[]) =>
+  output.filter((l) => /^(SIG(INT|TERM)\b|shutdown forced \(SIG)/.test(l)).length;
+
+/** Ctrl-C: SIGINT to the whole group; then `extra` more to the server itself, each once the last is heard. */
+async function signalGroup(server: { child: ChildProcess; output: string[] }, extra: number): Promise<void> {
+  const pgid = server.child.pid!;
+  const pid = extra > 0 ? serverPid(pgid) : 0;
+  let before = signalsHeard(server.output);
+  process.kill(-pgid, 'SIGINT');
+  for (let i = 0; i < extra; i++) {
+    const sent = before;
+    await until(() => signalsHeard(server.output) > sent, 0, 'the server to hear the last signal');
+    before = signalsHeard(server.output);
+    process.kill(pid, 'SIGINT');
   }
 }
 

@@ -17,9 +17,21 @@ export interface ShutdownOptions {
    * logged and ignored (a terminal's Ctrl-C reaches the server through `pnpm start`'s wrappers too).
    */
   forceAfterSignals: number;
+  /**
+   * A signal within this many ms of the last counted one is the same press, logged and not counted
+   * toward `forceAfterSignals`: one Ctrl-C reaches the server several times (the terminal's signal
+   * to the process group, tsx's relay ~30 ms later, and on some systems pnpm's or sh's). 0 counts
+   * every delivery (the old behaviour).
+   */
+  coalesceMs: number;
 }
 
-export const DEFAULT_SHUTDOWN: ShutdownOptions = { timeoutMs: 25_000, delayMs: 0, forceAfterSignals: 3 };
+export const DEFAULT_SHUTDOWN: ShutdownOptions = {
+  timeoutMs: 25_000,
+  delayMs: 0,
+  forceAfterSignals: 3,
+  coalesceMs: 1_000,
+};
 
 /** The environment variables of shutdown and of the build's identity, for config.ts's schema. */
 export const shutdownEnv = {
@@ -31,6 +43,12 @@ export const shutdownEnv = {
     .min(2)
     .max(10)
     .default(DEFAULT_SHUTDOWN.forceAfterSignals),
+  CHARGEONCE_SHUTDOWN_SIGNAL_COALESCE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(DEFAULT_SHUTDOWN.coalesceMs),
   // The commit the build was made from (chargeonce_build_info); unset: `git rev-parse` if it can.
   CHARGEONCE_BUILD_COMMIT: z.preprocess(
     (v) => (v === '' ? undefined : v),
@@ -54,5 +72,6 @@ export function shutdownOf(e: ShutdownEnv): ShutdownOptions | string {
     timeoutMs: e.CHARGEONCE_SHUTDOWN_TIMEOUT_MS,
     delayMs: e.CHARGEONCE_SHUTDOWN_DELAY_MS,
     forceAfterSignals: e.CHARGEONCE_SHUTDOWN_FORCE_SIGNALS,
+    coalesceMs: e.CHARGEONCE_SHUTDOWN_SIGNAL_COALESCE_MS,
   };
 }

@@ -26,6 +26,8 @@ export interface ShutdownProcess {
   exit(code: number): void;
   log(line: string): void;
   error(line: string): void;
+  /** A monotonic clock in ms (the coalescing window's). */
+  now(): number;
 }
 
 const nodeProcess: ShutdownProcess = {
@@ -33,17 +35,20 @@ const nodeProcess: ShutdownProcess = {
   exit: (code) => process.exit(code),
   log: (line) => console.log(line),
   error: (line) => console.error(line),
+  now: () => performance.now(),
 };
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
 /**
  * SIGINT/SIGTERM: the first drains (see runtime.ts `close`) and exits 0 once everything is closed.
- * The same signal arriving again while draining is logged and ignored: a terminal's Ctrl-C signals
- * the whole process group, so under `pnpm start` the server hears it directly and once more through
- * tsx's relay (pnpm → tsx → node), and that second one must not drop the in-flight pays. The
- * `forceAfterSignals`-th signal, or the deadline, exits 1 at once with a line naming what was still
- * in flight (an attempt left `processing` is settled by recovery with the same key).
+ * One Ctrl-C reaches the server several times: the terminal signals the whole process group, so
+ * under `pnpm start` the server hears it directly, once more through tsx's relay (pnpm → tsx → node,
+ * ~30 ms later) and on some systems through pnpm or sh too. A signal within `coalesceMs` of the last
+ * counted one is that same press: logged and not counted. A counted signal after the first is
+ * logged and ignored while draining; the `forceAfterSignals`-th, or the deadline, exits 1 at once
+ * with a line naming what was still in flight (an attempt left `processing` is settled by recovery
+ * with the same key).
  *
  * Heard during start-up (initdb, migrations), the drain waits for start-up and the deadline starts
  * only once it has finished. A forced exit then stops what start-up launched that would outlive the
@@ -55,6 +60,7 @@ export function onShutdownSignals(
   proc: ShutdownProcess = nodeProcess,
 ): { readonly stopping: boolean } {
   let signals = 0;
+  let lastCounted = 0;
   let exited = false;
   let starting = target.started !== undefined;
   // Forced during start-up: waiting to stop what start-up launched (no drain runs beside it).
@@ -133,7 +139,15 @@ export function onShutdownSignals(
     );
   };
   const onSignal = (signal: NodeJS.Signals) => {
+    const now = proc.now();
+    if (signals > 0 && now - lastCounted < options.coalesceMs) {
+      proc.error(
+        `${signal} again ${Math.round(now - lastCounted)} ms after the last counted signal: the same press, ignored (not counted; window ${options.coalesceMs} ms)`,
+      );
+      return;
+    }
     signals++;
+    lastCounted = now;
     if (signals >= options.forceAfterSignals) return force(`${signal}, signal ${signals}`);
     if (signals > 1) {
       proc.error(

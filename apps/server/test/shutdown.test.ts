@@ -7,8 +7,9 @@ import type { InFlightRequest } from '../src/drain';
 import { onShutdownSignals, type ShutdownTarget } from '../src/shutdown';
 import { DEFAULT_SHUTDOWN, type ShutdownOptions } from '../src/shutdown-config';
 
-/** A process stand-in: signals are delivered by hand; exits and lines are recorded. */
+/** A process stand-in: signals are delivered by hand (at a time of the test's); exits and lines are recorded. */
 function fakeProcess() {
+  let clock = 0;
   const listeners = new Map<NodeJS.Signals, Array<(signal: NodeJS.Signals) => void>>();
   const exits: number[] = [];
   const lines: string[] = [];
@@ -19,9 +20,11 @@ function fakeProcess() {
       exit: (code: number) => exits.push(code),
       log: (line: string) => lines.push(line),
       error: (line: string) => lines.push(line),
+      now: () => clock,
     },
-    /** What the OS does on `kill -INT`: every listener of the signal hears it. */
-    signal: (signal: NodeJS.Signals) => {
+    /** What the OS does on `kill -INT`: every listener of the signal hears it (at `atMs`, else now). */
+    signal: (signal: NodeJS.Signals, atMs = clock) => {
+      clock = atMs;
       for (const listener of listeners.get(signal) ?? []) listener(signal);
     },
     exits,
@@ -57,7 +60,8 @@ describe('shutdown signals', () => {
   it('a second signal while draining is logged and ignored; exit 0 once drained', async () => {
     const p = fakeProcess();
     const t = slowTarget([pay]);
-    const state = onShutdownSignals(options(), t.target, p.proc);
+    // Each signal a press of its own (no coalescing): the count is what is tested here.
+    const state = onShutdownSignals(options({ coalesceMs: 0 }), t.target, p.proc);
     expect(state.stopping).toBe(false);
     p.signal('SIGINT');
     p.signal('SIGINT');
@@ -73,7 +77,7 @@ describe('shutdown signals', () => {
   it('the third signal exits 1 at once, naming what was still in flight', () => {
     const p = fakeProcess();
     const t = slowTarget([pay]);
-    onShutdownSignals(options(), t.target, p.proc);
+    onShutdownSignals(options({ coalesceMs: 0 }), t.target, p.proc);
     p.signal('SIGTERM');
     p.signal('SIGINT');
     p.signal('SIGTERM');
@@ -98,12 +102,45 @@ describe('shutdown signals', () => {
     expect(p.exits).toEqual([1]);
   });
 
-  it('CHARGEONCE_SHUTDOWN_FORCE_SIGNALS=2 is the old behaviour: the second signal exits at once', () => {
+  it('FORCE_SIGNALS=2 with COALESCE_MS=0 is the old behaviour: the second signal exits at once', () => {
     const p = fakeProcess();
-    onShutdownSignals(options({ forceAfterSignals: 2 }), slowTarget([pay]).target, p.proc);
+    onShutdownSignals(options({ forceAfterSignals: 2, coalesceMs: 0 }), slowTarget([pay]).target, p.proc);
     p.signal('SIGINT');
     p.signal('SIGINT');
     expect(p.exits).toEqual([1]);
+  });
+
+  it('copies of one Ctrl-C within the window are one press: logged, not counted; drained, exit 0', async () => {
+    const p = fakeProcess();
+    const t = slowTarget([pay]);
+    onShutdownSignals(options(), t.target, p.proc);
+    // The terminal's signal to the group, tsx's relay ~30 ms later, one more from a wrapper.
+    p.signal('SIGINT', 0);
+    p.signal('SIGINT', 5);
+    p.signal('SIGINT', 31);
+    expect(p.exits).toEqual([]);
+    expect(p.lines.slice(1)).toEqual([
+      'SIGINT again 5 ms after the last counted signal: the same press, ignored (not counted; window 1000 ms)',
+      'SIGINT again 31 ms after the last counted signal: the same press, ignored (not counted; window 1000 ms)',
+    ]);
+    t.finish();
+    await expect.poll(() => p.exits).toEqual([0]);
+  });
+
+  it('signals after the window are counted (from the last counted one): the third such forces', () => {
+    const p = fakeProcess();
+    onShutdownSignals(options(), slowTarget([pay]).target, p.proc);
+    p.signal('SIGINT', 0);
+    p.signal('SIGINT', 600); // within 1000 ms of 0: the same press
+    p.signal('SIGINT', 1200); // 1200 ms after the last counted: signal 2, ignored while draining
+    expect(p.lines.at(-1)).toMatch(
+      /^SIGINT again while draining: ignored \(signal 2; signal 3 exits at once\)/,
+    );
+    p.signal('SIGINT', 2199); // 999 ms after signal 2: the same press
+    expect(p.exits).toEqual([]);
+    p.signal('SIGTERM', 2200);
+    expect(p.exits).toEqual([1]);
+    expect(p.lines.at(-1)).toMatch(/^shutdown forced \(SIGTERM, signal 3\): exiting 1 with 1 request/);
   });
 
   it('a failed close exits 1 and says why', async () => {
@@ -171,7 +208,7 @@ describe('shutdown signals during start-up', () => {
     const p = fakeProcess();
     const s = startup();
     const t = slowTarget([], { started: s.started, outlives: 'the embedded PostgreSQL' });
-    onShutdownSignals(options(), t.target, p.proc);
+    onShutdownSignals(options({ coalesceMs: 0 }), t.target, p.proc);
     for (const signal of ['SIGINT', 'SIGINT', 'SIGINT'] as const) p.signal(signal);
     expect(p.exits).toEqual([]);
     expect(p.lines.at(-1)).toMatch(
@@ -194,7 +231,11 @@ describe('shutdown signals during start-up', () => {
     vi.useFakeTimers();
     const bounded = fakeProcess();
     const t = slowTarget([], { started: startup().started, outlives: 'the embedded PostgreSQL' });
-    onShutdownSignals(options({ timeoutMs: 50, forceAfterSignals: 2 }), t.target, bounded.proc);
+    onShutdownSignals(
+      options({ timeoutMs: 50, coalesceMs: 0, forceAfterSignals: 2 }),
+      t.target,
+      bounded.proc,
+    );
     bounded.signal('SIGINT');
     bounded.signal('SIGINT');
     await vi.advanceTimersByTimeAsync(50);
@@ -205,7 +246,7 @@ describe('shutdown signals during start-up', () => {
 
     const impatient = fakeProcess();
     const u = slowTarget([], { started: startup().started, outlives: 'the embedded PostgreSQL' });
-    onShutdownSignals(options({ forceAfterSignals: 2 }), u.target, impatient.proc);
+    onShutdownSignals(options({ coalesceMs: 0, forceAfterSignals: 2 }), u.target, impatient.proc);
     for (const signal of ['SIGINT', 'SIGINT', 'SIGTERM'] as const) impatient.signal(signal);
     expect(impatient.exits).toEqual([1]);
     expect(impatient.lines.at(-1)).toMatch(
@@ -216,7 +257,7 @@ describe('shutdown signals during start-up', () => {
   it('nothing that outlives the process (an external database): a forced exit during start-up is at once', () => {
     const p = fakeProcess();
     const t = slowTarget([], { started: startup().started });
-    onShutdownSignals(options({ forceAfterSignals: 2 }), t.target, p.proc);
+    onShutdownSignals(options({ coalesceMs: 0, forceAfterSignals: 2 }), t.target, p.proc);
     p.signal('SIGINT');
     p.signal('SIGINT');
     expect(p.exits).toEqual([1]);
@@ -227,17 +268,23 @@ describe('shutdown signals during start-up', () => {
 
 describe('shutdown and build settings', () => {
   it('defaults: a 25 s deadline (under Kubernetes 30 s grace), no delay, the third signal forces', () => {
-    expect(loadConfig({}).shutdown).toEqual({ timeoutMs: 25_000, delayMs: 0, forceAfterSignals: 3 });
+    expect(loadConfig({}).shutdown).toEqual({
+      timeoutMs: 25_000,
+      delayMs: 0,
+      forceAfterSignals: 3,
+      coalesceMs: 1_000,
+    });
     expect(
       loadConfig({
         CHARGEONCE_SHUTDOWN_TIMEOUT_MS: '10000',
         CHARGEONCE_SHUTDOWN_DELAY_MS: '5000',
         CHARGEONCE_SHUTDOWN_FORCE_SIGNALS: '2',
+        CHARGEONCE_SHUTDOWN_SIGNAL_COALESCE_MS: '0',
       }).shutdown,
-    ).toEqual({ timeoutMs: 10_000, delayMs: 5_000, forceAfterSignals: 2 });
+    ).toEqual({ timeoutMs: 10_000, delayMs: 5_000, forceAfterSignals: 2, coalesceMs: 0 });
   });
 
-  it('refuses a delay that leaves no time to drain, a single-signal force, and an odd commit', () => {
+  it('refuses a delay that leaves no time to drain, a single-signal force, a bad window, an odd commit', () => {
     const refused = (env: Record<string, string>, variable: string) => {
       expect(() => loadConfig(env)).toThrow(ConfigError);
       expect(() => loadConfig(env)).toThrow(variable);
@@ -247,6 +294,9 @@ describe('shutdown and build settings', () => {
       'CHARGEONCE_SHUTDOWN_DELAY_MS',
     );
     refused({ CHARGEONCE_SHUTDOWN_FORCE_SIGNALS: '1' }, 'CHARGEONCE_SHUTDOWN_FORCE_SIGNALS');
+    for (const window of ['-1', '1.5', 'soon', '10001']) {
+      refused({ CHARGEONCE_SHUTDOWN_SIGNAL_COALESCE_MS: window }, 'CHARGEONCE_SHUTDOWN_SIGNAL_COALESCE_MS');
+    }
     refused({ CHARGEONCE_BUILD_COMMIT: 'abc def' }, 'CHARGEONCE_BUILD_COMMIT');
     expect(loadConfig({ CHARGEONCE_BUILD_COMMIT: '' }).buildCommit).toBeUndefined();
   });
