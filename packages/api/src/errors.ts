@@ -28,6 +28,7 @@ export const DOMAIN_ERROR_TO_TRPC: Record<DomainErrorCode, TRPC_ERROR_CODE_KEY> 
   IDEMPOTENCY_KEY_IN_USE: 'CONFLICT',
   DATABASE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   RECORD_NOT_FOUND: 'NOT_FOUND',
+  RECONCILIATION_RUNNING: 'CONFLICT',
 };
 
 /** Returns the mapped TRPCError for a domain error, or undefined for anything else. */

@@ -113,7 +113,10 @@ const NOTHING_RAN: ReadonlySet<DomainErrorCode> = new Set([
   'RECORD_NOT_FOUND',
 ]);
 /** Refusals that hold only while something else is in flight: a retry with the key asks again. */
-const NOT_FINAL_YET: ReadonlySet<DomainErrorCode> = new Set(['PAYMENT_IN_PROGRESS']);
+const NOT_FINAL_YET: ReadonlySet<DomainErrorCode> = new Set([
+  'PAYMENT_IN_PROGRESS',
+  'RECONCILIATION_RUNNING',
+]);
 /**
  * A refusal because a capture or void is deciding the order's hold holds only until it is decided
  * (a refused one gives the order back, authorized): not final either.

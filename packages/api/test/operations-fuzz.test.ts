@@ -81,7 +81,16 @@ const INPUTS: Record<(typeof OTHER_PROCEDURES)[number], fc.Arbitrary<{ input: un
     idempotencyKey: key,
   }),
   'operations.reconcile': record({
-    windowMs: field(optional(fc.integer({ min: 60_000, max: 31 * 24 * 60 * 60_000 }))),
+    // Valid up to 7 days; a longer window (up to the old 31-day bound) is a refusal.
+    windowMs: fc.oneof(
+      { weight: 4, arbitrary: field(optional(fc.integer({ min: 60_000, max: 7 * 24 * 60 * 60_000 }))) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .integer({ min: 7 * 24 * 60 * 60_000 + 1, max: 31 * 24 * 60 * 60_000 })
+          .map((v) => [v, false] as const),
+      },
+    ),
     idempotencyKey: key,
   }),
   'principal.whoami': fc.constant({ input: undefined, valid: true }),

@@ -224,4 +224,45 @@ describe('operations.reconcile', () => {
       result: expect.stringMatching(/^completed: /),
     });
   });
+  const runs = async () =>
+    (await env.db.sql<{ n: number }[]>`select count(*)::int as n from reconciliation_runs`)[0]!.n;
+
+  it('a window past 7 days (or under a minute) is BAD_REQUEST and records nothing', async () => {
+    const op = await operator();
+    const [actionsBefore, runsBefore] = [await actions(), await runs()];
+    for (const windowMs of [7 * 24 * 60 * 60_000 + 1, 31 * 24 * 60 * 60_000, 59_999]) {
+      const refused = await trpcError(
+        op.api.operations.reconcile({ windowMs, idempotencyKey: randomUUID() }),
+      );
+      expect(refused.code).toBe('BAD_REQUEST');
+    }
+    expect([await actions(), await runs()]).toEqual([actionsBefore, runsBefore]);
+    const { run } = await op.api.operations.reconcile({ windowMs: 7 * 24 * 60 * 60_000 });
+    expect(run.outcome).toBe('completed');
+  });
+
+  it('one at a time in a process: a second request while one runs is RECONCILIATION_RUNNING, retryable', async () => {
+    const op = await operator();
+    // The first run's listing is held at the provider, so the second arrives while it runs.
+    env.emulator.setFaults([{ fault: 'latency', operation: 'payment_intents.list', ms: 1_000, times: 1 }]);
+    const held = env.emulator.faultsApplied();
+    const [actionsBefore, runsBefore] = [await actions(), await runs()];
+    try {
+      const first = op.api.operations.reconcile({ idempotencyKey: randomUUID() });
+      await expect.poll(() => env.emulator.faultsApplied()).toBeGreaterThan(held);
+      const secondKey = randomUUID();
+      const refused = await trpcError(op.api.operations.reconcile({ idempotencyKey: secondKey }));
+      expect(refused).toMatchObject({ code: 'CONFLICT', cause: { code: 'RECONCILIATION_RUNNING' } });
+      expect(refused.message).toMatch(/still running on this instance; nothing was started/);
+      // Nothing recorded for the refused one: only the first's audit row, no run yet.
+      expect([await actions(), await runs()]).toEqual([actionsBefore + 1, runsBefore]);
+      expect((await first).run.outcome).toBe('completed');
+      // Retryable: the refused request's key was let go, so the same request now runs.
+      const { run } = await op.api.operations.reconcile({ idempotencyKey: secondKey });
+      expect(run.outcome).toBe('completed');
+      expect([await actions(), await runs()]).toEqual([actionsBefore + 2, runsBefore + 2]);
+    } finally {
+      env.emulator.clearFaults();
+    }
+  });
 });

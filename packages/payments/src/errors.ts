@@ -24,7 +24,9 @@ export type DomainErrorDetails =
   | { code: 'IDEMPOTENCY_KEY_IN_USE'; retryAfterMs: number }
   | { code: 'DATABASE_UNAVAILABLE'; retryAfterMs: number }
   /** An operator named an attempt, refund or capture that is not there. */
-  | { code: 'RECORD_NOT_FOUND'; kind: 'attempt' | 'refund' | 'capture'; id: string };
+  | { code: 'RECORD_NOT_FOUND'; kind: 'attempt' | 'refund' | 'capture'; id: string }
+  /** An operator asked to reconcile while this instance's previous request to is still running. */
+  | { code: 'RECONCILIATION_RUNNING'; retryAfterMs: number };
 
 export type DomainErrorCode = DomainErrorDetails['code'];
 
@@ -73,6 +75,8 @@ const MESSAGES: { [C in DomainErrorCode]: (d: Extract<DomainErrorDetails, { code
   IDEMPOTENCY_KEY_IN_USE: () =>
     'A request with this idempotency key is still executing; nothing was executed. Retry with the same key shortly.',
   RECORD_NOT_FOUND: (d) => `No such ${d.kind}; nothing was changed.`,
+  RECONCILIATION_RUNNING: () =>
+    'A reconciliation requested earlier is still running on this instance; nothing was started. Try again once it has finished.',
 };
 
 /** What to do instead of canceling an order in these states. */

@@ -1,5 +1,6 @@
 import {
   audited,
+  DomainError,
   findRecoverTarget,
   latestOperatorActions,
   latestReconciliationRuns,
@@ -67,15 +68,27 @@ export const recoverOutput = z.object({
   status: z.string(),
 });
 
-const DAY_MS = 24 * 60 * 60_000;
+/**
+ * The longest window an operator may reconcile: the run is inside their request (it lists every
+ * PaymentIntent of the window), so a month of them would hold the request, a connection and the
+ * provider's rate limit for minutes. The scheduled run covers the deployment's own window.
+ */
+export const MAX_OPERATOR_RECONCILE_WINDOW_MS = 7 * 24 * 60 * 60_000;
+/** What a RECONCILIATION_RUNNING answer suggests waiting before asking again. */
+export const RECONCILIATION_RUNNING_RETRY_AFTER_MS = 5_000;
 export const reconcileInput = z
   .strictObject({
-    /** How far back to compare (default: the deployment's CHARGEONCE_RECONCILE_WINDOW_MS). */
+    /**
+     * How far back to compare, at most 7 days (default: the deployment's
+     * CHARGEONCE_RECONCILE_WINDOW_MS, capped at the same 7 days).
+     */
     windowMs: z
       .number()
       .int()
-      .min(60_000)
-      .max(31 * DAY_MS)
+      .min(60_000, { message: 'windowMs must be at least 60000 (one minute)' })
+      .max(MAX_OPERATOR_RECONCILE_WINDOW_MS, {
+        message: `windowMs must be at most ${MAX_OPERATOR_RECONCILE_WINDOW_MS} (7 days)`,
+      })
       .optional(),
     ...idempotencyKeyField,
   })
@@ -84,6 +97,9 @@ export const reconcileOutput = z.object({ run: reconciliationRunDto });
 
 /** Where an operator's action is audited, and its audit trouble logged (the request's logger). */
 const operatorLog = (ctx: Context) => ({ db: ctx.db, logger: ctx.logger ?? ctx.payments.logger });
+
+/** Whether an operator's reconciliation runs in this process now (the per-process single flight). */
+let reconciling = false;
 
 const ACTION = { attempt: 'recover_attempt', refund: 'recover_refund', capture: 'recover_capture' } as const;
 
@@ -157,21 +173,44 @@ export const operationsRouter = router({
     },
   ),
 
-  /** Reconciles the last `windowMs` now (healing what is safe to heal) and records the run. */
+  /**
+   * Reconciles the last `windowMs` (at most 7 days) now, healing what is safe to heal, and records
+   * the run. One at a time per process: a second request while one runs here is refused
+   * RECONCILIATION_RUNNING (CONFLICT, retryable: nothing started, nothing recorded, its key let
+   * go). Across instances two runs may overlap, and that is harmless to money: a run only reads at
+   * the provider, and every heal is the conditional update the payer, webhook and recovery use
+   * (finalizeAttempt on the claim version, settleAuthorization, settleRefund on the row's status),
+   * so the later of two heals of one row changes nothing. (The slower run may then list as an
+   * `orphan` what the other healed while it looked: a finding to re-check, not a second change.)
+   */
   reconcile: idempotentMutation(
     'operations:write',
     { input: reconcileInput, output: reconcileOutput },
     async ({ ctx, input }) => {
-      const windowMs = input.windowMs ?? ctx.operations.reconcileWindowMs;
+      const windowMs =
+        input.windowMs ?? Math.min(ctx.operations.reconcileWindowMs, MAX_OPERATOR_RECONCILE_WINDOW_MS);
       const requestedBy = describePrincipal(ctx.principal);
-      const { run } = await audited(
-        operatorLog(ctx),
-        { principal: requestedBy, action: 'reconcile', target: `last ${windowMs} ms` },
-        () => reconcileAndRecord(ctx.payments, { windowMs, trigger: { kind: 'operator', requestedBy } }),
-        ({ run }) => `${run.outcome}: ${run.findingsCount} findings, ${run.unexplained} unexplained`,
-      );
-      ctx.audit.outcome = run.unexplained > 0 ? 'unexplained' : 'reconciled';
-      return { run: toReconciliationRunDto(run) };
+      if (reconciling) {
+        ctx.audit.retryAfterMs = RECONCILIATION_RUNNING_RETRY_AFTER_MS;
+        throw new DomainError({
+          code: 'RECONCILIATION_RUNNING',
+          retryAfterMs: RECONCILIATION_RUNNING_RETRY_AFTER_MS,
+        });
+      }
+      // Taken and tested in one synchronous step (no await between): two calls cannot both pass.
+      reconciling = true;
+      try {
+        const { run } = await audited(
+          operatorLog(ctx),
+          { principal: requestedBy, action: 'reconcile', target: `last ${windowMs} ms` },
+          () => reconcileAndRecord(ctx.payments, { windowMs, trigger: { kind: 'operator', requestedBy } }),
+          ({ run }) => `${run.outcome}: ${run.findingsCount} findings, ${run.unexplained} unexplained`,
+        );
+        ctx.audit.outcome = run.unexplained > 0 ? 'unexplained' : 'reconciled';
+        return { run: toReconciliationRunDto(run) };
+      } finally {
+        reconciling = false;
+      }
     },
   ),
 });
