@@ -2,7 +2,8 @@ import { QueryClientProvider, useQuery, useQueryClient } from '@tanstack/react-q
 import { useEffect, useRef, useState } from 'react';
 import { PageHeading } from './components/PageHeading';
 import { Link, matchRoute, usePath } from './navigation';
-import { canOperate } from './operator/view';
+import { canOperate, operatorGate } from './operator/view';
+import { WhoamiFailed, type WhoamiState } from './operator/WhoamiFailed';
 import { NewOrder } from './screens/NewOrder';
 import { OperatorPage } from './screens/OperatorPage';
 import { OrderPage } from './screens/OrderPage';
@@ -76,20 +77,25 @@ function Shell() {
             Could not sign out: the server did not confirm it. You are still signed in; try again.
           </p>
         ) : null}
-        {session ? <Screen path={path} scopes={scopes} /> : <SignIn />}
+        {session ? <Screen path={path} scopes={scopes} whoami={whoami} /> : <SignIn />}
       </main>
     </>
   );
 }
 
-function Screen({ path, scopes }: { path: string; scopes: readonly string[] | undefined }) {
+function Screen({
+  path,
+  scopes,
+  whoami,
+}: {
+  path: string;
+  scopes: readonly string[] | undefined;
+  whoami: WhoamiState;
+}) {
   const route = matchRoute(path);
   switch (route.name) {
     case 'operator':
-      // Until whoami answers nothing shows; a session without operations:read sees "Not found".
-      if (scopes === undefined) return <p role="status">Loading…</p>;
-      if (canOperate(scopes)) return <OperatorPage scopes={scopes} />;
-      return <NotFound />;
+      return <OperatorScreen scopes={scopes} whoami={whoami} />;
     case 'orders':
       return <OrdersList />;
     case 'new-order':
@@ -97,6 +103,23 @@ function Screen({ path, scopes }: { path: string; scopes: readonly string[] | un
     case 'order':
       // Keyed: another order is a fresh page (its own pay state), not this one re-rendered.
       return <OrderPage key={route.orderId} orderId={route.orderId} />;
+    case 'not-found':
+      return <NotFound />;
+  }
+}
+
+/**
+ * Until whoami answers, "Loading…"; if it failed, the error and a retry; a session without
+ * operations:read sees "Not found".
+ */
+function OperatorScreen({ scopes, whoami }: { scopes: readonly string[] | undefined; whoami: WhoamiState }) {
+  switch (operatorGate({ scopes, failed: whoami.isError })) {
+    case 'loading':
+      return <p role="status">Loading…</p>;
+    case 'error':
+      return <WhoamiFailed whoami={whoami} />;
+    case 'page':
+      return <OperatorPage scopes={scopes ?? []} />;
     case 'not-found':
       return <NotFound />;
   }

@@ -3,7 +3,7 @@ import { ErrorMessage } from '../components/ErrorMessage';
 import { type Column, HistoryTable, when } from '../components/HistoryTable';
 import { useActionKey } from '../order/mutations';
 import { useTRPC } from '../trpc';
-import type { Overview } from './view';
+import { type Overview, reconcileRunningInWords } from './view';
 
 type Run = Overview['reconciliations'][number];
 type Finding = Run['findings'][number] & { id: string };
@@ -35,6 +35,8 @@ export function ReconcilePanel({ latest, canAct }: { latest: Run | undefined; ca
       },
     }),
   );
+  // Another run still going is no failure of this one: said as a status, not an alert.
+  const running = reconcileRunningInWords(reconcile.error);
   const findings = (latest?.findings ?? []).map((f, i) => ({ ...f, id: String(i) }));
   return (
     <section className="panel" aria-labelledby="reconcile-heading">
@@ -54,7 +56,7 @@ export function ReconcilePanel({ latest, canAct }: { latest: Run | undefined; ca
           {reconcile.isPending ? 'Reconciling…' : 'Reconcile now'}
         </button>
       ) : null}
-      <ErrorMessage error={reconcile.error} />
+      {running ? <p role="status">{running}</p> : <ErrorMessage error={reconcile.error} />}
     </section>
   );
 }

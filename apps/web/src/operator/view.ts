@@ -1,4 +1,5 @@
 import type { AppRouter } from '@chargeonce/api';
+import { TRPCClientError } from '@trpc/client';
 import type { inferRouterOutputs } from '@trpc/server';
 
 type Outputs = inferRouterOutputs<AppRouter>;
@@ -96,3 +97,30 @@ const REFUSALS: Record<string, string> = {
 
 export const refusalInWords = (reason: string) =>
   Object.hasOwn(REFUSALS, reason) ? REFUSALS[reason]! : reason;
+
+/**
+ * "Reconcile now" met a reconciliation still running on that server (RECONCILIATION_RUNNING):
+ * nothing was started, and pressing again once it finished runs one. Undefined for other errors.
+ */
+export function reconcileRunningInWords(error: unknown): string | undefined {
+  if (!(error instanceof TRPCClientError)) return undefined;
+  const data = (error as TRPCClientError<AppRouter>).data;
+  return data?.domainCode === 'RECONCILIATION_RUNNING'
+    ? 'A reconciliation is already running on the server; nothing new was started. Its run shows here once it finishes; press again after that if you still need one.'
+    : undefined;
+}
+
+/** What the operator page shows while the session's scopes are asked for (`principal.whoami`). */
+export type OperatorGate = 'loading' | 'error' | 'page' | 'not-found';
+
+/**
+ * Known scopes decide; without them, a failed `whoami` is an error to show (with a retry), never
+ * "Loading…" for good; otherwise it is still on its way.
+ */
+export function operatorGate(whoami: {
+  scopes: readonly string[] | undefined;
+  failed: boolean;
+}): OperatorGate {
+  if (whoami.scopes !== undefined) return canOperate(whoami.scopes) ? 'page' : 'not-found';
+  return whoami.failed ? 'error' : 'loading';
+}
