@@ -62,6 +62,18 @@ describe('the production build, deployed', () => {
     expect(dockerfile).toMatch(/^USER node$/m);
   });
 
+  it('gets the build commit from compose.yaml as a build arg, an environment variable of the final stage', () => {
+    const compose = readFileSync(join(REPO_ROOT, 'compose.yaml'), 'utf8');
+    const build = /^ {2}server:\n {4}build:\n((?: {6}.*\n)+)/m.exec(compose)?.[1] ?? '';
+    expect(build).toMatch(/^ {6}context: \.$/m);
+    expect(build).toMatch(/^ {6}args:\n {8}CHARGEONCE_BUILD_COMMIT: \$\{CHARGEONCE_BUILD_COMMIT:-\}$/m);
+    const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const arg = finalStage.search(/^ARG CHARGEONCE_BUILD_COMMIT=""$/m);
+    const env = finalStage.search(/^ENV CHARGEONCE_BUILD_COMMIT=\$\{CHARGEONCE_BUILD_COMMIT\}$/m);
+    expect(arg).toBeGreaterThan(0);
+    expect(env).toBeGreaterThan(arg);
+  });
+
   it('holds no development-only package, the patched postgres.js, and nothing to resolve outside it', () => {
     const { serverDir, root } = deployment;
     const store = readdirSync(join(serverDir, 'node_modules/.pnpm'));
