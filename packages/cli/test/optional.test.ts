@@ -20,4 +20,15 @@ describe('importIfInstalled', () => {
       importIfInstalled('@chargeonce/stripe-emulator', load('@chargeonce/also-not-installed')),
     ).rejects.toMatchObject({ code: 'ERR_MODULE_NOT_FOUND' });
   });
+
+  it('resolves undefined when the package is only TypeScript source plain node cannot load (compiled server in a checkout)', async () => {
+    const tsOnly = Object.assign(
+      new TypeError('Unknown file extension ".ts" for /work/main/packages/stripe-emulator/src/index.ts'),
+      { code: 'ERR_UNKNOWN_FILE_EXTENSION' },
+    );
+    const failing = () => Promise.reject(tsOnly);
+    expect(await importIfInstalled('@chargeonce/stripe-emulator', failing)).toBeUndefined();
+    // ...but another package's TypeScript failing underneath is not "absent": rethrown.
+    await expect(importIfInstalled('@chargeonce/embedded-postgres', failing)).rejects.toBe(tsOnly);
+  });
 });
