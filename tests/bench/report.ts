@@ -1,9 +1,16 @@
 import { cpus } from 'node:os';
 import type { BenchExtras, BenchJson } from './result';
-import type { TargetCheck } from './targets';
+import type { Spread } from './stats';
 
-const n = (v: number) => (Number.isFinite(v) ? String(Math.round(v)) : '-');
-const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
+const int = (v: number) => (Number.isFinite(v) ? String(Math.round(v)) : '-');
+const tenth = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '-');
+/** `median (min-max)`, or the one value when every round gave the same. */
+const spreadOf = (f: (v: number) => string) => (s: Spread) => {
+  const [lo, mid, hi] = [f(s.min), f(s.median), f(s.max)];
+  return lo === hi ? mid : `${mid} (${lo}-${hi})`;
+};
+const n = spreadOf(int);
+const ms = spreadOf(tenth);
 
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -14,11 +21,11 @@ function table(head: string[], rows: string[][]): string {
 }
 
 /** The human report: Markdown tables, so the README can take them as they are. */
-export function formatReport(r: BenchJson, extras: BenchExtras, targets: TargetCheck[]): string {
+export function formatReport(r: BenchJson, extras: BenchExtras): string {
   const cpu = cpus();
   const out: string[] = [];
   out.push(
-    `chargeonce bench: ${extras.quick ? 'quick' : 'full'} run, ${extras.rounds} round(s) alternated, medians; ` +
+    `chargeonce bench: ${extras.quick ? 'quick' : 'full'} run, ${extras.rounds} round(s) alternated, each figure median (min-max) over rounds; ` +
       `Node ${process.version}, ${cpu.length} CPU(s) (${cpu[0]?.model.trim() ?? '?'}); pool 10 per strategy`,
   );
   out.push('', 'distinct: 32 clients, distinct orders, provider latency 0');
@@ -115,11 +122,14 @@ export function formatReport(r: BenchJson, extras: BenchExtras, targets: TargetC
       }),
     ),
   );
-  out.push('', 'targets (issue 5, item 2)');
+  out.push(
+    '',
+    'targets (issue 5, item 2): ratio of medians (lowest-highest the spreads allow); inconclusive = crosses',
+  );
   out.push(
     table(
       ['target', 'measured', 'result'],
-      targets.map((t) => [t.target, t.measured, t.met ? 'met' : 'MISSED']),
+      r.targets.map((t) => [t.target, t.measured, t.verdict === 'missed' ? 'MISSED' : t.verdict]),
     ),
   );
   const errors = Object.entries(extras.errors).filter(([, v]) => v > 0);

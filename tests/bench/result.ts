@@ -1,42 +1,45 @@
+import type { Spread } from './stats';
 import type { StrategyName } from './strategies';
+import type { TargetCheck } from './targets';
 
-/** The JSON the issue specifies (every number a median over rounds; `duplicates` a total over rounds). */
+/**
+ * The JSON of issue 5, with issue 15's spread: every measured figure (pays/s, p50, p99) is a
+ * `{ min, median, max }` over its alternated rounds, where it used to be the median alone (that
+ * median is now `.median`, same meaning). `duplicates` is still a total over rounds and
+ * `db_round_trips_per_pay` still one count over sequential pays: neither is a spread.
+ */
+export interface LatencyFigures {
+  pays_per_s: Spread;
+  p50_ms: Spread;
+  p99_ms: Spread;
+  duplicates: number;
+}
+export type DistinctFigures = LatencyFigures & { db_round_trips_per_pay: number };
+
 export interface BenchJson {
-  floor: { pays_per_s: number };
-  distinct: Record<
-    StrategyName,
-    { pays_per_s: number; p50_ms: number; p99_ms: number; duplicates: number; db_round_trips_per_pay: number }
-  >;
+  floor: { pays_per_s: Spread };
+  distinct: Record<StrategyName, DistinctFigures>;
   hot_storm: Record<
     StrategyName,
-    { background_pays_per_s: number; background_p99_ms: number; storm_p99_ms: number; duplicates: number }
+    { background_pays_per_s: Spread; background_p99_ms: Spread; storm_p99_ms: Spread; duplicates: number }
   >;
-  http: Record<
-    'instances_1' | 'instances_3',
-    { pays_per_s: number; p50_ms: number; p99_ms: number; duplicates: number }
-  >;
+  http: Record<'instances_1' | 'instances_3', LatencyFigures>;
   /** The product through PgBouncer in transaction mode (`DATABASE_PREPARE=false`); null without PgBouncer. */
-  pooled: {
-    optimistic: {
-      pays_per_s: number;
-      p50_ms: number;
-      p99_ms: number;
-      duplicates: number;
-      db_round_trips_per_pay: number;
-    };
-  } | null;
+  pooled: { optimistic: DistinctFigures } | null;
+  /** Every target with its verdict: met, missed, or inconclusive (its spread crosses the threshold). */
+  targets: TargetCheck[];
 }
 
 /** What the table shows besides the JSON: diagnostics that explain the numbers. */
 export interface BenchExtras {
   rounds: number;
   quick: boolean;
-  floor: { p50_ms: number; p99_ms: number; db_round_trips_per_pay: number };
+  floor: { p50_ms: Spread; p99_ms: Spread; db_round_trips_per_pay: number };
   /** `payOrder` with a zero-latency provider stub: the product's own cost without the Stripe SDK. */
-  optimisticStub: { pays_per_s: number; p50_ms: number; p99_ms: number };
+  optimisticStub: { pays_per_s: Spread; p50_ms: Spread; p99_ms: Spread };
   /** The `stripe` SDK call to the emulator alone, no database: the ceiling for any strategy using it. */
-  providerOnly: { pays_per_s: number; p50_ms: number; p99_ms: number };
-  stormWaves: Record<StrategyName, number>;
+  providerOnly: { pays_per_s: Spread; p50_ms: Spread; p99_ms: Spread };
+  stormWaves: Record<StrategyName, Spread>;
   /** Pays that threw, per cell, over all rounds (should be 0 everywhere). */
   errors: Record<string, number>;
 }

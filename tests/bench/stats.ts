@@ -29,13 +29,20 @@ export function summarize(latenciesMs: number[], elapsedMs: number): LatencySumm
   };
 }
 
-/** Median of each numeric field over rounds: the rounds of one cell were interleaved with the others'. */
-export function medianOf<T extends Record<string, number>>(rounds: readonly T[]): T {
-  const first = rounds[0];
-  if (!first) throw new Error('medianOf: no rounds');
-  const out: Record<string, number> = {};
-  for (const key of Object.keys(first)) out[key] = median(rounds.map((r) => r[key]!));
-  return out as T;
+/**
+ * A figure over its rounds. `median` is what a single number used to be (the rounds of one cell
+ * were interleaved with the others'); `min` and `max` show how far the machine moved it.
+ */
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+  const finite = values.filter((v) => Number.isFinite(v));
+  if (finite.length === 0) return { min: Number.NaN, median: Number.NaN, max: Number.NaN };
+  return { min: Math.min(...finite), median: median(finite), max: Math.max(...finite) };
 }
 
 /** Rounded for reporting: throughput to whole pays/s, latency to 0.1 ms. */

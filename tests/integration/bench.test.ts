@@ -1,5 +1,29 @@
 import { expect, it } from 'vitest';
+import { judgeRatio } from '../bench/targets';
 import { runScript } from '../support/processes';
+
+const spreadOf = (min: number, median: number, max: number) => ({ min, median, max });
+
+it('a target is judged on the spread: met or missed only when every round agrees, else inconclusive', () => {
+  // a >= 2·b: lowest possible ratio min(a)/max(b), highest max(a)/min(b).
+  expect(judgeRatio(spreadOf(200, 210, 220), spreadOf(90, 95, 100), 2, 'at_least').verdict).toBe('met');
+  expect(judgeRatio(spreadOf(150, 160, 170), spreadOf(90, 95, 100), 2, 'at_least').verdict).toBe('missed');
+  // Median ratio 2.21 would pass, but a slow round of a against a fast round of b gives 1.8: crosses.
+  expect(judgeRatio(spreadOf(180, 210, 220), spreadOf(90, 95, 100), 2, 'at_least')).toEqual({
+    measured: '2.21x (1.80x-2.44x)',
+    verdict: 'inconclusive',
+  });
+  // ... and the median ratio 1.89 would fail, but a fast round reaches 2.2: crosses, not missed.
+  expect(judgeRatio(spreadOf(170, 180, 220), spreadOf(90, 95, 100), 2, 'at_least').verdict).toBe(
+    'inconclusive',
+  );
+  // a <= 1.5·b (a p99 against a ceiling's p99) mirrors it.
+  expect(judgeRatio(spreadOf(100, 110, 120), spreadOf(90, 95, 100), 1.5, 'at_most').verdict).toBe('met');
+  expect(judgeRatio(spreadOf(160, 170, 180), spreadOf(90, 95, 100), 1.5, 'at_most').verdict).toBe('missed');
+  expect(judgeRatio(spreadOf(100, 140, 160), spreadOf(90, 95, 100), 1.5, 'at_most').verdict).toBe(
+    'inconclusive',
+  );
+});
 
 /**
  * Smoke run of `pnpm bench -- --quick --json`. Asserts correctness facts only, never timing: on
@@ -12,22 +36,25 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
 
   const result = JSON.parse(run.lastLine);
   const num = expect.any(Number);
+  // Every measured figure is a spread over rounds; duplicates (a total) and round trips are counts.
+  const fig = { min: num, median: num, max: num };
   const distinctCell = {
-    pays_per_s: num,
-    p50_ms: num,
-    p99_ms: num,
+    pays_per_s: fig,
+    p50_ms: fig,
+    p99_ms: fig,
     duplicates: num,
     db_round_trips_per_pay: num,
   };
   const stormCell = {
-    background_pays_per_s: num,
-    background_p99_ms: num,
-    storm_p99_ms: num,
+    background_pays_per_s: fig,
+    background_p99_ms: fig,
+    storm_p99_ms: fig,
     duplicates: num,
   };
-  const httpCell = { pays_per_s: num, p50_ms: num, p99_ms: num, duplicates: num };
+  const httpCell = { pays_per_s: fig, p50_ms: fig, p99_ms: fig, duplicates: num };
   expect(result).toEqual({
-    floor: { pays_per_s: num },
+    targets: expect.any(Array),
+    floor: { pays_per_s: fig },
     distinct: { optimistic: distinctCell, pessimistic: distinctCell, naive: distinctCell },
     hot_storm: { optimistic: stormCell, pessimistic: stormCell, naive: stormCell },
     http: { instances_1: httpCell, instances_3: httpCell },
@@ -50,7 +77,20 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
   expect(result.distinct.optimistic.db_round_trips_per_pay).toBeLessThanOrEqual(2);
   // Through the pooler the statements are unnamed, not more: still two round trips.
   expect(result.pooled.optimistic.db_round_trips_per_pay).toBeLessThanOrEqual(2);
-  // Something was measured in every cell.
-  expect(result.floor.pays_per_s).toBeGreaterThan(0);
-  expect(result.http.instances_1.pays_per_s).toBeGreaterThan(0);
+  // Something was measured in every cell, and every spread is ordered.
+  expect(result.floor.pays_per_s.min).toBeGreaterThan(0);
+  expect(result.http.instances_1.pays_per_s.min).toBeGreaterThan(0);
+  const spreads: Array<{ min: number; median: number; max: number }> = [];
+  JSON.stringify(result, (_key, value) => {
+    if (value && typeof value === 'object' && 'median' in value) spreads.push(value);
+    return value;
+  });
+  expect(spreads.length).toBeGreaterThan(20);
+  for (const s of spreads) expect(s.min <= s.median && s.median <= s.max, JSON.stringify(s)).toBe(true);
+  // Every target has a verdict, and the product's safety target is met outright.
+  for (const t of result.targets) expect(['met', 'missed', 'inconclusive']).toContain(t.verdict);
+  expect(result.targets[0]).toMatchObject({
+    target: 'optimistic duplicates = 0 in every workload',
+    verdict: 'met',
+  });
 }, 240_000);
