@@ -4,7 +4,10 @@
  */
 export interface LoadResult {
   latenciesMs: number[];
+  /** From the start until the last operation answered (those in flight at the deadline included). */
   elapsedMs: number;
+  /** Operations that answered before the deadline: steady throughput, without the drain after it. */
+  completedInTime: number;
   errors: number;
   firstError: unknown;
 }
@@ -17,6 +20,7 @@ export async function closedLoop(options: {
 }): Promise<LoadResult> {
   const latenciesMs: number[] = [];
   let errors = 0;
+  let completedInTime = 0;
   let firstError: unknown;
   const started = performance.now();
   const deadline = started + options.durationMs;
@@ -27,7 +31,9 @@ export async function closedLoop(options: {
       const t0 = performance.now();
       try {
         await op();
-        latenciesMs.push(performance.now() - t0);
+        const t1 = performance.now();
+        latenciesMs.push(t1 - t0);
+        if (t1 <= deadline) completedInTime++;
       } catch (err) {
         errors++;
         firstError ??= err;
@@ -35,7 +41,7 @@ export async function closedLoop(options: {
     }
   };
   await Promise.all(Array.from({ length: options.clients }, (_, i) => client(i)));
-  return { latenciesMs, elapsedMs: performance.now() - started, errors, firstError };
+  return { latenciesMs, elapsedMs: performance.now() - started, completedInTime, errors, firstError };
 }
 
 /** Hands out items of a list once each, across all clients. */

@@ -1,9 +1,10 @@
 /**
- * `pnpm bench -- [--json] [--quick] [--rounds N]`
+ * `pnpm bench -- [--json] [--quick] [--rounds N] [--latency-clients N]`
  *
  * Measures, in one run on one machine, the product's optimistic `payOrder` against the classic
  * `SELECT ... FOR UPDATE` fix and naive check-then-act (both kept here, never in the product), with
- * the database's own floor for the same SQL, then the product end to end over HTTP. Cells of one
+ * the database's own floor for the same SQL, then all three behind a slow provider
+ * (`provider_latency`), then the product end to end over HTTP. Cells of one
  * workload are interleaved round by round (rotating who goes first), so
  * drift on a shared machine hits every strategy alike; every figure is reported as min / median /
  * max over its rounds and targets are judged on that spread (targets.ts). Starts its own PostgreSQL, emulator and
@@ -13,9 +14,10 @@
 import { cleanupAll, exitOnSignals } from './cleanup';
 import { type BenchEnv, startBenchEnv } from './environment';
 import { HTTP_INSTANCES, type HttpRound, startHttpBench } from './http';
+import { slowGateway } from './latency';
 import { parseOptions } from './options';
 import { formatReport } from './report';
-import type { BenchExtras, BenchJson } from './result';
+import { type BenchExtras, type BenchJson, PROVIDER_LATENCY_CELLS, type ProviderLatencyCell } from './result';
 import { aggregateAll, alternate, type Spreads } from './rounds';
 import {
   floor,
@@ -28,7 +30,15 @@ import {
   stubGateway,
 } from './strategies';
 import { checkTargets } from './targets';
-import { type DistinctRound, distinct, hotStorm, roundTripsPerPay, type StormRound } from './workloads';
+import {
+  type DistinctRound,
+  distinct,
+  hotStorm,
+  type ProviderLatencyRound,
+  providerLatency,
+  roundTripsPerPay,
+  type StormRound,
+} from './workloads';
 
 const options = parseOptions();
 const log = (line: string) => console.error(`bench: ${line}`);
@@ -75,6 +85,36 @@ async function inProcess(env: BenchEnv) {
   };
 }
 
+/**
+ * `provider_latency`: every strategy, and the provider alone, through one gateway that delays each
+ * charge by a seeded log-normal draw; the same pool (POOL_SIZE) for all. Each round reseeds the
+ * draws, so every cell of a round sees the same latency sequence.
+ */
+async function underProviderLatency(env: BenchEnv) {
+  const { clients, durationMs, shape } = options.latency;
+  const slow = slowGateway(env.gateway, shape);
+  const slowEnv = { ...env, gateway: slow.gateway };
+  const pays: Record<ProviderLatencyCell, PayFn> = {
+    optimistic: strategy(slowEnv, 'optimistic'),
+    pessimistic: strategy(slowEnv, 'pessimistic'),
+    naive: strategy(slowEnv, 'naive'),
+    provider_only: providerOnly(slowEnv),
+  };
+  log(
+    `provider_latency: ${clients} clients, provider latency log-normal median ${shape.medianMs} ms, p99 ${shape.p99Ms} ms`,
+  );
+  const rounds = await alternate(PROVIDER_LATENCY_CELLS, options.rounds, async (cell, round) => {
+    slow.reseed(1_000 + round);
+    const result = await providerLatency(env, pays[cell], { clients, durationMs, medianMs: shape.medianMs });
+    log(
+      `provider_latency round ${round + 1}/${options.rounds} ${cell}: ${Math.round(result.pays_per_s)} pays/s, ` +
+        `p99 ${Math.round(result.p99_ms)} ms`,
+    );
+    return result;
+  });
+  return aggregateAll<ProviderLatencyCell, ProviderLatencyRound>(rounds);
+}
+
 async function overHttp() {
   log('starting 3 server processes for the http workload');
   const http = await startHttpBench();
@@ -102,6 +142,7 @@ async function main(): Promise<number> {
   log('starting PostgreSQL (embedded, throwaway) and the Stripe emulator');
   const env = await startBenchEnv();
   const local = await inProcess(env);
+  const latency = await underProviderLatency(env);
   // The in-process cells are done: free their PostgreSQL before the http stack starts its own.
   await cleanupAll();
   const http = await overHttp();
@@ -120,7 +161,7 @@ async function main(): Promise<number> {
     storm_p99_ms: storm[s].storm_p99_ms,
     duplicates: storm[s].duplicates,
   });
-  const httpOf = (r: Spreads<HttpRound>) => ({
+  const latencyOf = (r: Spreads<HttpRound>) => ({
     pays_per_s: r.pays_per_s,
     p50_ms: r.p50_ms,
     p99_ms: r.p99_ms,
@@ -138,8 +179,11 @@ async function main(): Promise<number> {
       pessimistic: stormOf('pessimistic'),
       naive: stormOf('naive'),
     },
-    http: { instances_1: httpOf(http.instances_1), instances_3: httpOf(http.instances_3) },
+    http: { instances_1: latencyOf(http.instances_1), instances_3: latencyOf(http.instances_3) },
     pooled: d.optimistic_pooled ? { optimistic: distinctOf('optimistic_pooled') } : null,
+    provider_latency: Object.fromEntries(
+      PROVIDER_LATENCY_CELLS.map((c) => [c, latencyOf(latency[c])]),
+    ) as BenchJson['provider_latency'],
   };
   const targets = checkTargets(measured);
   const json: BenchJson = { ...measured, targets };
@@ -148,6 +192,7 @@ async function main(): Promise<number> {
   for (const [s, r] of Object.entries(storm)) errors[`hot_storm.${s}`] = r.errors;
   errors['http.instances_1'] = http.instances_1.errors;
   errors['http.instances_3'] = http.instances_3.errors;
+  for (const [c, r] of Object.entries(latency)) errors[`provider_latency.${c}`] = r.errors;
   const extras: BenchExtras = {
     rounds: options.rounds,
     quick: options.quick,
@@ -166,6 +211,11 @@ async function main(): Promise<number> {
       optimistic: storm.optimistic.waves,
       pessimistic: storm.pessimistic.waves,
       naive: storm.naive.waves,
+    },
+    latency: {
+      clients: options.latency.clients,
+      medianMs: options.latency.shape.medianMs,
+      p99Ms: options.latency.shape.p99Ms,
     },
     errors,
   };

@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import type { BenchExtras, BenchJson } from './result';
+import { type BenchExtras, type BenchJson, PROVIDER_LATENCY_CELLS } from './result';
 import type { Spread } from './stats';
 
 const int = (v: number) => (Number.isFinite(v) ? String(Math.round(v)) : '-');
@@ -122,9 +122,25 @@ export function formatReport(r: BenchJson, extras: BenchExtras): string {
       }),
     ),
   );
+  const lat = extras.latency;
   out.push(
     '',
-    'targets (issue 5, item 2): ratio of medians (lowest-highest the spreads allow); inconclusive = crosses',
+    `provider_latency: ${lat.clients} clients, distinct orders, provider latency log-normal ` +
+      `(median ${lat.medianMs} ms, p99 ${lat.p99Ms} ms, seeded), pool 10 per strategy`,
+  );
+  out.push(
+    table(
+      ['strategy', 'pays/s', 'p50 ms', 'p99 ms', 'duplicates'],
+      PROVIDER_LATENCY_CELLS.map((cell) => {
+        const c = r.provider_latency[cell];
+        const name = cell === 'provider_only' ? 'provider call only, no DB (ceiling)' : cell;
+        return [name, n(c.pays_per_s), ms(c.p50_ms), ms(c.p99_ms), String(c.duplicates)];
+      }),
+    ),
+  );
+  out.push(
+    '',
+    'targets (issues 5 and 15): ratio of medians (lowest-highest the spreads allow); inconclusive = crosses',
   );
   out.push(
     table(

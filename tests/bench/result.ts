@@ -16,6 +16,10 @@ export interface LatencyFigures {
 }
 export type DistinctFigures = LatencyFigures & { db_round_trips_per_pay: number };
 
+/** The cells of `provider_latency`: the strategies, and the same clients calling the provider alone. */
+export const PROVIDER_LATENCY_CELLS = ['optimistic', 'pessimistic', 'naive', 'provider_only'] as const;
+export type ProviderLatencyCell = (typeof PROVIDER_LATENCY_CELLS)[number];
+
 export interface BenchJson {
   floor: { pays_per_s: Spread };
   distinct: Record<StrategyName, DistinctFigures>;
@@ -26,6 +30,11 @@ export interface BenchJson {
   http: Record<'instances_1' | 'instances_3', LatencyFigures>;
   /** The product through PgBouncer in transaction mode (`DATABASE_PREPARE=false`); null without PgBouncer. */
   pooled: { optimistic: DistinctFigures } | null;
+  /**
+   * Issue 15: distinct orders, a log-normal provider latency (median 300 ms, p99 1.8 s), 200
+   * clients, pool 10 for every strategy; `provider_only` is the ceiling with no database at all.
+   */
+  provider_latency: Record<ProviderLatencyCell, LatencyFigures>;
   /** Every target with its verdict: met, missed, or inconclusive (its spread crosses the threshold). */
   targets: TargetCheck[];
 }
@@ -40,6 +49,8 @@ export interface BenchExtras {
   /** The `stripe` SDK call to the emulator alone, no database: the ceiling for any strategy using it. */
   providerOnly: { pays_per_s: Spread; p50_ms: Spread; p99_ms: Spread };
   stormWaves: Record<StrategyName, Spread>;
+  /** provider_latency's clients and provider latency distribution, as run. */
+  latency: { clients: number; medianMs: number; p99Ms: number };
   /** Pays that threw, per cell, over all rounds (should be 0 everywhere). */
   errors: Record<string, number>;
 }

@@ -44,7 +44,7 @@ const exact = (target: string, measured: string, met: boolean): TargetCheck => (
 });
 
 /**
- * The targets of issue 5, item 2, judged as `judgeRatio` says. Reported, never asserted on timing
+ * The targets of issue 5, item 2, and issue 15's provider_latency targets, judged as `judgeRatio` says. Reported, never asserted on timing
  * (the machine is shared and noisy); counts (duplicates, round trips) have no spread.
  */
 export function checkTargets(r: Omit<BenchJson, 'targets'>): TargetCheck[] {
@@ -53,7 +53,9 @@ export function checkTargets(r: Omit<BenchJson, 'targets'>): TargetCheck[] {
     r.hot_storm.optimistic.duplicates,
     r.http.instances_1.duplicates,
     r.http.instances_3.duplicates,
+    r.provider_latency.optimistic.duplicates,
   ];
+  const pl = r.provider_latency;
   const ratioTarget = (target: string, a: Spread, b: Spread, k: number): TargetCheck => ({
     target,
     ...judgeRatio(a, b, k, 'at_least'),
@@ -61,7 +63,7 @@ export function checkTargets(r: Omit<BenchJson, 'targets'>): TargetCheck[] {
   return [
     exact(
       'optimistic duplicates = 0 in every workload',
-      `distinct/hot_storm/http1/http3 = ${optDup.join('/')}`,
+      `distinct/hot_storm/http1/http3/provider_latency = ${optDup.join('/')}`,
       optDup.every((d) => d === 0),
     ),
     exact(
@@ -93,5 +95,22 @@ export function checkTargets(r: Omit<BenchJson, 'targets'>): TargetCheck[] {
       0.5,
     ),
     ratioTarget('http 1 instance >= 0.25x floor', r.http.instances_1.pays_per_s, r.floor.pays_per_s, 0.25),
+    // Issue 15: with a slow provider the database should add almost nothing.
+    ratioTarget(
+      'provider_latency optimistic >= 10x pessimistic',
+      pl.optimistic.pays_per_s,
+      pl.pessimistic.pays_per_s,
+      10,
+    ),
+    ratioTarget(
+      'provider_latency optimistic >= 0.85x provider_only',
+      pl.optimistic.pays_per_s,
+      pl.provider_only.pays_per_s,
+      0.85,
+    ),
+    {
+      target: 'provider_latency optimistic p99 <= 1.5x provider_only p99',
+      ...judgeRatio(pl.optimistic.p99_ms, pl.provider_only.p99_ms, 1.5, 'at_most'),
+    },
   ];
 }

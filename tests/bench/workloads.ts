@@ -34,19 +34,29 @@ function failIfBroken(what: string, load: LoadResult): void {
   if (load.errors > 0) console.error(`bench: ${what}: ${load.errors} pay(s) failed; first:`, load.firstError);
 }
 
-/** `distinct`: 32 clients, each paying a new order as soon as its previous pay answered. */
-export async function distinct(env: BenchEnv, pay: PayFn, durationMs: number): Promise<DistinctRound> {
-  env.emulator.setLatency(0);
+/** `clients` closed-loop clients on fresh distinct orders (`supply` of them), provider as it is set. */
+async function onDistinctOrders(
+  env: BenchEnv,
+  pay: PayFn,
+  options: { clients: number; durationMs: number; supply: number },
+): Promise<LoadResult> {
   env.emulator.reset();
-  const next = queue(await freshOrders(env.admin.sql, env.userId, ordersFor(durationMs, 6_000)));
-  const load = await closedLoop({
-    clients: DISTINCT_CLIENTS,
-    durationMs,
+  const next = queue(await freshOrders(env.admin.sql, env.userId, options.supply));
+  return closedLoop({
+    clients: options.clients,
+    durationMs: options.durationMs,
     next: () => {
       const id = next();
       return id === undefined ? undefined : () => pay(id);
     },
   });
+}
+
+/** `distinct`: 32 clients, each paying a new order as soon as its previous pay answered. */
+export async function distinct(env: BenchEnv, pay: PayFn, durationMs: number): Promise<DistinctRound> {
+  env.emulator.setLatency(0);
+  const supply = ordersFor(durationMs, 6_000);
+  const load = await onDistinctOrders(env, pay, { clients: DISTINCT_CLIENTS, durationMs, supply });
   failIfBroken('distinct', load);
   const s = summarize(load.latenciesMs, load.elapsedMs);
   return {
@@ -131,4 +141,32 @@ export async function roundTripsPerPay(env: BenchEnv, pay: PayFn, samples: numbe
   const before = env.statements.count;
   for (const id of ids.slice(2)) await pay(id);
   return (env.statements.count - before) / samples;
+}
+
+export type ProviderLatencyRound = DistinctRound;
+
+/**
+ * `provider_latency`: `clients` clients on distinct orders, each charge delayed by a log-normal
+ * provider latency (latency.ts). Throughput counts pays answered before the deadline over the cell's
+ * duration (the drain of in-flight pays after it would otherwise charge a strategy with a long
+ * queue less per pay); p50/p99 are over every pay, drained ones included.
+ */
+export async function providerLatency(
+  env: BenchEnv,
+  pay: PayFn,
+  options: { clients: number; durationMs: number; medianMs: number },
+): Promise<ProviderLatencyRound> {
+  env.emulator.setLatency(0);
+  // Twice the rate of `clients` pays each taking the median: more than any strategy can reach.
+  const supply = ordersFor(options.durationMs, (2 * options.clients * 1000) / options.medianMs);
+  const load = await onDistinctOrders(env, pay, { ...options, supply });
+  failIfBroken('provider_latency', load);
+  const s = summarize(load.latenciesMs, load.elapsedMs);
+  return {
+    pays_per_s: (load.completedInTime * 1000) / options.durationMs,
+    p50_ms: s.p50,
+    p99_ms: s.p99,
+    duplicates: countDuplicates(env.emulator),
+    errors: load.errors,
+  };
 }

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { logNormal, STRIPE_LIKE } from '../bench/latency';
 import { judgeRatio } from '../bench/targets';
 import { runScript } from '../support/processes';
 
@@ -30,6 +31,21 @@ it('a target is judged on the spread: met or missed only when every round agrees
  * shared 2-core machines any throughput ratio would be flaky. The targets on speed are reported by
  * the bench itself.
  */
+it('provider_latency draws the stated distribution: log-normal, median 300 ms, p99 1.8 s, seeded', () => {
+  const draws = Array.from({ length: 50_000 }, logNormal(STRIPE_LIKE, 42)).sort((a, b) => a - b);
+  const at = (q: number) => draws[Math.floor(q * draws.length)]!;
+  expect(at(0.5)).toBeGreaterThan(290);
+  expect(at(0.5)).toBeLessThan(310);
+  expect(at(0.99)).toBeGreaterThan(1_650);
+  expect(at(0.99)).toBeLessThan(1_950);
+  expect(draws[0]).toBeGreaterThan(0);
+  expect(draws.at(-1)).toBeLessThanOrEqual(STRIPE_LIKE.capMs);
+  // Seeded: the same seed replays the same sequence (every strategy of a round sees it), another differs.
+  const first = (seed: number) => Array.from({ length: 5 }, logNormal(STRIPE_LIKE, seed));
+  expect(first(7)).toEqual(first(7));
+  expect(first(7)).not.toEqual(first(8));
+});
+
 it('pnpm bench --quick --json: JSON shape, no double charge by the product, the naive bug visible', async () => {
   const run = await runScript('tests/bench/main.ts', ['--', '--quick', '--json']);
   expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
@@ -60,6 +76,12 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
     http: { instances_1: httpCell, instances_3: httpCell },
     // .ci/run installs PgBouncer: the pooled path is measured.
     pooled: { optimistic: distinctCell },
+    provider_latency: {
+      optimistic: httpCell,
+      pessimistic: httpCell,
+      naive: httpCell,
+      provider_only: httpCell,
+    },
   });
 
   // The product never double-charges, in any workload.
@@ -69,11 +91,18 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
     result.hot_storm.optimistic.duplicates,
     result.http.instances_1.duplicates,
     result.http.instances_3.duplicates,
-  ]).toEqual([0, 0, 0, 0, 0]);
+    result.provider_latency.optimistic.duplicates,
+  ]).toEqual([0, 0, 0, 0, 0, 0]);
   // The bench can see the bug it exists to show: 64 concurrent naive pays on one order double-charge.
   expect(result.hot_storm.naive.duplicates).toBeGreaterThan(0);
   // The pessimistic fix is safe too (it is slow, not wrong).
   expect(result.hot_storm.pessimistic.duplicates).toBe(0);
+  expect(result.provider_latency.pessimistic.duplicates).toBe(0);
+  // The provider really was slow in provider_latency: every charge waits at least its draw, so the
+  // p50 of the pays is at least about the quick run's median draw (30 ms); load only adds to it.
+  expect(result.provider_latency.provider_only.p50_ms.min).toBeGreaterThanOrEqual(25);
+  expect(result.provider_latency.optimistic.p50_ms.min).toBeGreaterThanOrEqual(25);
+  expect(result.provider_latency.provider_only.pays_per_s.min).toBeGreaterThan(0);
   expect(result.distinct.optimistic.db_round_trips_per_pay).toBeLessThanOrEqual(2);
   // Through the pooler the statements are unnamed, not more: still two round trips.
   expect(result.pooled.optimistic.db_round_trips_per_pay).toBeLessThanOrEqual(2);
@@ -85,10 +114,17 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
     if (value && typeof value === 'object' && 'median' in value) spreads.push(value);
     return value;
   });
-  expect(spreads.length).toBeGreaterThan(20);
+  expect(spreads.length).toBeGreaterThan(30);
   for (const s of spreads) expect(s.min <= s.median && s.median <= s.max, JSON.stringify(s)).toBe(true);
   // Every target has a verdict, and the product's safety target is met outright.
   for (const t of result.targets) expect(['met', 'missed', 'inconclusive']).toContain(t.verdict);
+  expect(result.targets.map((t: { target: string }) => t.target)).toEqual(
+    expect.arrayContaining([
+      'provider_latency optimistic >= 10x pessimistic',
+      'provider_latency optimistic >= 0.85x provider_only',
+      'provider_latency optimistic p99 <= 1.5x provider_only p99',
+    ]),
+  );
   expect(result.targets[0]).toMatchObject({
     target: 'optimistic duplicates = 0 in every workload',
     verdict: 'met',
