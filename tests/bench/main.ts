@@ -11,7 +11,10 @@
  * server processes on loopback, and stops all of them, also on SIGINT/SIGTERM.
  * With `--json` the last stdout line is the result object of issue 5; progress goes to stderr.
  */
+
+import type { DbHandle } from '@chargeonce/db';
 import { cleanupAll, exitOnSignals } from './cleanup';
+import { type CostedCell, type CostedPay, measureCosts } from './costs';
 import { type BenchEnv, startBenchEnv } from './environment';
 import { HTTP_INSTANCES, type HttpRound, startHttpBench } from './http';
 import { slowGateway } from './latency';
@@ -45,6 +48,21 @@ const log = (line: string) => console.error(`bench: ${line}`);
 
 type DistinctCell = StrategyName | 'floor' | 'optimistic_stub' | 'provider_only' | 'optimistic_pooled';
 
+/**
+ * The strategies whose per-pay costs are measured, each on the costs' one-connection pool with a
+ * zero-latency provider stub (so no SDK or emulator CPU lands in this process's figure).
+ */
+function costed(env: BenchEnv): Record<CostedCell, CostedPay> {
+  const stub = stubGateway(env.gateway);
+  const on = (db: DbHandle) => ({ ...env, db, gateway: stub });
+  return {
+    floor: (db) => floor(on(db)),
+    optimistic: (db) => strategy(on(db), 'optimistic'),
+    pessimistic: (db) => strategy(on(db), 'pessimistic'),
+    naive: (db) => strategy(on(db), 'naive'),
+  };
+}
+
 async function inProcess(env: BenchEnv) {
   const pays: Record<DistinctCell, PayFn> = {
     floor: floor(env),
@@ -56,6 +74,11 @@ async function inProcess(env: BenchEnv) {
     ...(env.pooled ? { optimistic_pooled: optimistic({ ...env, db: env.pooled }) } : {}),
   } as Record<DistinctCell, PayFn>;
   const cells = Object.keys(pays) as DistinctCell[];
+
+  // First, before any other pool has written: another connection's table counters, published up to
+  // a second late, would otherwise land inside a batch's rows-written window.
+  log('measuring per-pay costs: CPU, WAL, rows written, round trips (sequential uncontended pays)');
+  const costs = await measureCosts(env, costed(env), options.costs);
 
   log('counting DB round trips per uncontended pay');
   const roundTrips = {} as Record<DistinctCell, number>;
@@ -80,6 +103,7 @@ async function inProcess(env: BenchEnv) {
   });
   return {
     roundTrips,
+    costs,
     distinct: aggregateAll<DistinctCell, DistinctRound>(distinctRounds),
     storm: aggregateAll<StrategyName, StormRound>(stormRounds),
   };
@@ -147,7 +171,7 @@ async function main(): Promise<number> {
   await cleanupAll();
   const http = await overHttp();
 
-  const { roundTrips, distinct: d, storm } = local;
+  const { roundTrips, costs, distinct: d, storm } = local;
   const distinctOf = (s: StrategyName | 'optimistic_pooled') => ({
     pays_per_s: d[s].pays_per_s,
     p50_ms: d[s].p50_ms,
@@ -180,6 +204,7 @@ async function main(): Promise<number> {
       naive: stormOf('naive'),
     },
     http: { instances_1: latencyOf(http.instances_1), instances_3: latencyOf(http.instances_3) },
+    costs,
     pooled: d.optimistic_pooled ? { optimistic: distinctOf('optimistic_pooled') } : null,
     provider_latency: Object.fromEntries(
       PROVIDER_LATENCY_CELLS.map((c) => [c, latencyOf(latency[c])]),

@@ -11,6 +11,8 @@ export interface BenchOptions {
   httpMs: number;
   /** Sequential uncontended pays per strategy used to count database round trips. */
   roundTripSamples: number;
+  /** Per-pay costs: alternated batches per strategy, sequential pays per batch (costs.ts). */
+  costs: { batches: number; pays: number };
   /** `provider_latency`: clients, cell duration, and the provider's latency distribution. */
   latency: { clients: number; durationMs: number; shape: LatencyShape };
 }
@@ -66,6 +68,7 @@ export function parseOptions(io?: CliIo): BenchOptions {
     stormMs: quick ? 1_500 : 4_000,
     httpMs: quick ? 1_000 : 4_000,
     roundTripSamples: quick ? 10 : 50,
+    costs: { batches: quick ? 1 : 7, pays: quick ? 50 : 300 },
     latency: { clients, durationMs: quick ? 1_000 : 8_000, shape: quick ? QUICK_SHAPE : STRIPE_LIKE },
   };
 }

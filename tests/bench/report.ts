@@ -1,4 +1,5 @@
 import { cpus } from 'node:os';
+import { COSTED } from './costs';
 import { type BenchExtras, type BenchJson, PROVIDER_LATENCY_CELLS } from './result';
 import type { Spread } from './stats';
 
@@ -81,6 +82,36 @@ export function formatReport(r: BenchJson, extras: BenchExtras): string {
           '0',
         ],
       ],
+    ),
+  );
+  out.push(
+    '',
+    'costs per uncontended pay: sequential pays on one connection, provider stub (no SDK); CPU in µs, ' +
+      'WAL from the insert position (full_page_writes off in the throwaway cluster)',
+  );
+  out.push(
+    table(
+      [
+        'strategy',
+        'CPU µs (process)',
+        'CPU µs (PostgreSQL)',
+        'CPU µs (total)',
+        'WAL bytes',
+        'rows written',
+        'round trips',
+      ],
+      COSTED.map((s) => {
+        const c = r.costs[s];
+        return [
+          s === 'floor' ? 'floor (SQL only)' : s,
+          n(c.cpu_us_per_pay_process),
+          n(c.cpu_us_per_pay_postgres),
+          n(c.cpu_us_per_pay_total),
+          n(c.wal_bytes_per_pay),
+          ms(c.rows_written_per_pay),
+          ms(c.db_round_trips_per_pay),
+        ];
+      }),
     ),
   );
   out.push(

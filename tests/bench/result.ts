@@ -1,3 +1,5 @@
+import type { CostedCell, CostRound } from './costs';
+import type { Spreads } from './rounds';
 import type { Spread } from './stats';
 import type { StrategyName } from './strategies';
 import type { TargetCheck } from './targets';
@@ -28,6 +30,11 @@ export interface BenchJson {
     { background_pays_per_s: Spread; background_p99_ms: Spread; storm_p99_ms: Spread; duplicates: number }
   >;
   http: Record<'instances_1' | 'instances_3', LatencyFigures>;
+  /**
+   * Issue 15: what one uncontended pay costs (costs.ts): CPU of this process and of the PostgreSQL
+   * backend (µs), WAL bytes, rows written and round trips, each a spread over alternated batches.
+   */
+  costs: Record<CostedCell, Spreads<CostRound>>;
   /** The product through PgBouncer in transaction mode (`DATABASE_PREPARE=false`); null without PgBouncer. */
   pooled: { optimistic: DistinctFigures } | null;
   /**

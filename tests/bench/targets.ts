@@ -88,6 +88,19 @@ export function checkTargets(r: Omit<BenchJson, 'targets'>): TargetCheck[] {
       String(r.distinct.optimistic.db_round_trips_per_pay),
       r.distinct.optimistic.db_round_trips_per_pay <= 2,
     ),
+    {
+      target: 'distinct optimistic CPU per pay (process + PostgreSQL) <= 1.15x naive',
+      ...judgeRatio(
+        r.costs.optimistic.cpu_us_per_pay_total,
+        r.costs.naive.cpu_us_per_pay_total,
+        1.15,
+        'at_most',
+      ),
+    },
+    {
+      target: 'optimistic WAL bytes per pay <= 1.5x naive',
+      ...judgeRatio(r.costs.optimistic.wal_bytes_per_pay, r.costs.naive.wal_bytes_per_pay, 1.5, 'at_most'),
+    },
     ratioTarget(
       'distinct optimistic >= 0.5x floor',
       r.distinct.optimistic.pays_per_s,

@@ -68,12 +68,21 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
     duplicates: num,
   };
   const httpCell = { pays_per_s: fig, p50_ms: fig, p99_ms: fig, duplicates: num };
+  const costCell = {
+    cpu_us_per_pay_process: fig,
+    cpu_us_per_pay_postgres: fig,
+    cpu_us_per_pay_total: fig,
+    wal_bytes_per_pay: fig,
+    rows_written_per_pay: fig,
+    db_round_trips_per_pay: fig,
+  };
   expect(result).toEqual({
     targets: expect.any(Array),
     floor: { pays_per_s: fig },
     distinct: { optimistic: distinctCell, pessimistic: distinctCell, naive: distinctCell },
     hot_storm: { optimistic: stormCell, pessimistic: stormCell, naive: stormCell },
     http: { instances_1: httpCell, instances_3: httpCell },
+    costs: { floor: costCell, optimistic: costCell, pessimistic: costCell, naive: costCell },
     // .ci/run installs PgBouncer: the pooled path is measured.
     pooled: { optimistic: distinctCell },
     provider_latency: {
@@ -106,6 +115,17 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
   expect(result.distinct.optimistic.db_round_trips_per_pay).toBeLessThanOrEqual(2);
   // Through the pooler the statements are unnamed, not more: still two round trips.
   expect(result.pooled.optimistic.db_round_trips_per_pay).toBeLessThanOrEqual(2);
+  // Costs are counted, not timed: the product's pay is 2 statements and writes at least its 4 rows
+  // (claim: order + attempt; settle: attempt + order); naive writes 1; every pay writes WAL and
+  // costs CPU on both sides (the embedded PostgreSQL's backend is on this machine).
+  const costs = result.costs;
+  expect(costs.optimistic.db_round_trips_per_pay.median).toBe(2);
+  expect(costs.floor.db_round_trips_per_pay.median).toBe(2);
+  expect(costs.optimistic.rows_written_per_pay.min).toBeGreaterThanOrEqual(4);
+  expect(costs.naive.rows_written_per_pay.min).toBeGreaterThanOrEqual(1);
+  for (const cell of ['floor', 'optimistic', 'pessimistic', 'naive'])
+    for (const figure of ['cpu_us_per_pay_process', 'cpu_us_per_pay_postgres', 'wal_bytes_per_pay'])
+      expect(costs[cell][figure].min, `${cell}.${figure}`).toBeGreaterThan(0);
   // Something was measured in every cell, and every spread is ordered.
   expect(result.floor.pays_per_s.min).toBeGreaterThan(0);
   expect(result.http.instances_1.pays_per_s.min).toBeGreaterThan(0);
@@ -123,6 +143,8 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
       'provider_latency optimistic >= 10x pessimistic',
       'provider_latency optimistic >= 0.85x provider_only',
       'provider_latency optimistic p99 <= 1.5x provider_only p99',
+      'distinct optimistic CPU per pay (process + PostgreSQL) <= 1.15x naive',
+      'optimistic WAL bytes per pay <= 1.5x naive',
     ]),
   );
   expect(result.targets[0]).toMatchObject({
