@@ -1,12 +1,18 @@
+import { fileURLToPath } from 'node:url';
+import { type ServerProcess, spawnServer, tsxCommand } from '../support/processes';
 import { type Stack, startStack } from '../support/stack';
 import { onCleanup } from './cleanup';
 import { countDuplicates, freshOrders } from './environment';
 import { closedLoop } from './load';
+import { type OpenLoopResult, openLoop } from './open-loop';
 import { summarize } from './stats';
-import { DISTINCT_CLIENTS } from './workloads';
+import { DISTINCT_CLIENTS, ordersFor } from './workloads';
 
 export const HTTP_INSTANCES = [1, 3] as const;
 export type HttpInstances = (typeof HTTP_INSTANCES)[number];
+
+/** Who an open-loop cell drives: the product on its first server, or the HTTP floor. */
+export type OpenLoopTarget = 'instances_1' | 'floor';
 
 // A type alias, not an interface: aggregate() needs it to be a Record<string, number>.
 export type HttpRound = {
@@ -20,49 +26,142 @@ export type HttpRound = {
 export interface HttpBench {
   /** One cell: 32 clients paying distinct orders through `@chargeonce/client` over HTTP. */
   run(instances: HttpInstances, durationMs: number): Promise<HttpRound>;
+  /**
+   * The HTTP floor (http-floor-server.ts) under the same load as `run`: 32 closed-loop clients on
+   * fresh distinct orders, plain `fetch` POSTs. `duplicates` is 0 by construction (no provider).
+   */
+  runFloor(durationMs: number): Promise<HttpRound>;
+  /** `ratePerS` pays per second on fresh distinct orders for `durationMs`, whatever the answers. */
+  openLoop(target: OpenLoopTarget, ratePerS: number, durationMs: number): Promise<OpenLoopResult>;
   stop(): Promise<void>;
+}
+
+const FLOOR_SERVER = fileURLToPath(new URL('./http-floor-server.ts', import.meta.url));
+
+/**
+ * Starts the HTTP floor as its own process on `databaseUrl`, paying orders of `userId`; resolves
+ * once it listens. `stop()` sends SIGTERM and resolves with its exit code (0 when clean).
+ */
+export function startHttpFloor(databaseUrl: string, userId: string): Promise<ServerProcess> {
+  return spawnServer(
+    { DATABASE_URL: databaseUrl, FLOOR_USER_ID: userId, PORT: '0' },
+    { command: tsxCommand(FLOOR_SERVER) },
+  );
+}
+
+/**
+ * One pay through the floor: a JSON POST with the global `fetch` (undici, keep-alive: the product
+ * client's transport). The body is always read, so the connection goes back to the pool.
+ */
+export async function floorPost(url: string, orderId: string): Promise<{ status: number; outcome: string }> {
+  const res = await fetch(`${url}/pay`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ orderId }),
+  });
+  const body = (await res.json()) as { outcome?: string };
+  return { status: res.status, outcome: body.outcome ?? 'none' };
+}
+
+/** Rejects unless the floor paid the order: the bench counts it as an error. */
+async function floorPay(url: string, orderId: string): Promise<void> {
+  const { status, outcome } = await floorPost(url, orderId);
+  if (status !== 200) throw new Error(`http floor answered ${status} ${outcome} for ${orderId}`);
 }
 
 /**
  * The product end to end: real server processes (fastify, tRPC, auth, payOrder, the Stripe SDK)
  * on one database and one emulator, provider latency 0. One stack of 3 processes serves both cells:
  * `instances_1` sends every pay to the first server, `instances_3` spreads them round-robin; an idle
- * process costs nothing, and keeping one stack lets the two cells alternate.
+ * process costs nothing, and keeping one stack lets the two cells alternate. The HTTP floor is a
+ * fourth process on the same database, idle while the product is measured and vice versa.
  */
 export async function startHttpBench(): Promise<HttpBench> {
   let stack: Stack | undefined = await startStack({ instances: 3, emulatorLatencyMs: 0 });
   const unregister = onCleanup('server processes', () => stack?.stop() ?? Promise.resolve());
   const user = await stack.newUser('bench-http');
+  let floor: ServerProcess | undefined;
+  try {
+    floor = await startHttpFloor(stack.database.url, user.id);
+  } catch (err) {
+    unregister();
+    await stack.stop();
+    throw err;
+  }
+  const unregisterFloor = onCleanup('http floor', () => floor?.stop() ?? Promise.resolve());
+  const live = () => {
+    if (!stack || !floor) throw new Error('http bench stopped');
+    return { stack, floor };
+  };
+  /** Client `client`'s pay: the floor's, or the product's on server `client % instances`. */
+  const payer = (
+    target: 'floor' | HttpInstances,
+    client: number,
+  ): ((orderId: string) => Promise<unknown>) => {
+    const { floor } = live();
+    if (target === 'floor') return (orderId) => floorPay(floor.url, orderId);
+    const api = user.clients[client % target]!;
+    return (orderId) => api.orders.pay.mutate({ orderId });
+  };
+  const closedRound = async (target: 'floor' | HttpInstances, durationMs: number): Promise<HttpRound> => {
+    const { stack } = live();
+    stack.emulator.reset();
+    const ids = await freshOrders(stack.db.sql, user.id, ordersFor(durationMs, 4_000));
+    const pays = Array.from({ length: DISTINCT_CLIENTS }, (_, client) => payer(target, client));
+    let i = 0;
+    const load = await closedLoop({
+      clients: DISTINCT_CLIENTS,
+      durationMs,
+      next: (client) => {
+        const orderId = ids[i++];
+        const pay = pays[client]!;
+        return orderId === undefined ? undefined : () => pay(orderId);
+      },
+    });
+    if (load.errors > 0)
+      console.error(`bench: http ${target}: ${load.errors} pay(s) failed; first:`, load.firstError);
+    const s = summarize(load.latenciesMs, load.elapsedMs);
+    return {
+      pays_per_s: s.perSecond,
+      p50_ms: s.p50,
+      p99_ms: s.p99,
+      duplicates: target === 'floor' ? 0 : countDuplicates(stack.emulator),
+      errors: load.errors,
+    };
+  };
   return {
-    async run(instances, durationMs) {
-      if (!stack) throw new Error('http bench stopped');
+    run: (instances, durationMs) => closedRound(instances, durationMs),
+    runFloor: (durationMs) => closedRound('floor', durationMs),
+    async openLoop(target, ratePerS, durationMs) {
+      const { stack } = live();
       stack.emulator.reset();
-      const ids = await freshOrders(stack.db.sql, user.id, Math.ceil((durationMs / 1000) * 4_000) + 64);
+      const ids = await freshOrders(stack.db.sql, user.id, ordersFor(durationMs, ratePerS));
+      const pay = payer(target === 'floor' ? 'floor' : 1, 0);
       let i = 0;
-      const load = await closedLoop({
-        clients: DISTINCT_CLIENTS,
+      let firstError: unknown;
+      const result = await openLoop({
+        ratePerS,
         durationMs,
-        next: (client) => {
+        next: () => {
           const orderId = ids[i++];
-          const api = user.clients[client % instances]!;
-          return orderId === undefined ? undefined : () => api.orders.pay.mutate({ orderId });
+          return orderId === undefined ? undefined : () => pay(orderId);
+        },
+        onError: (err) => {
+          firstError ??= err;
         },
       });
-      if (load.errors > 0)
-        console.error(`bench: http: ${load.errors} pay(s) failed; first:`, load.firstError);
-      const s = summarize(load.latenciesMs, load.elapsedMs);
-      return {
-        pays_per_s: s.perSecond,
-        p50_ms: s.p50,
-        p99_ms: s.p99,
-        duplicates: countDuplicates(stack.emulator),
-        errors: load.errors,
-      };
+      if (result.errors > 0)
+        console.error(`bench: open loop ${target}: ${result.errors} pay(s) failed; first:`, firstError);
+      return result;
     },
     async stop() {
       const s = stack;
+      const f = floor;
       stack = undefined;
+      floor = undefined;
+      unregisterFloor();
       unregister();
+      await f?.stop();
       await s?.stop();
     },
   };

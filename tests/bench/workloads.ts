@@ -27,7 +27,7 @@ export type StormRound = {
 };
 
 /** More orders than the fastest strategy can pay in the time: the clock, not the supply, ends a cell. */
-const ordersFor = (durationMs: number, maxPerSecond: number) =>
+export const ordersFor = (durationMs: number, maxPerSecond: number) =>
   Math.ceil((durationMs / 1000) * maxPerSecond) + 64;
 
 function failIfBroken(what: string, load: LoadResult): void {

@@ -13,7 +13,7 @@ export interface NodeCommand {
 }
 
 /** A TypeScript entry point of this checkout, run under tsx from the repo root. */
-const tsxCommand = (script: string, args: string[] = []): NodeCommand => ({
+export const tsxCommand = (script: string, args: string[] = []): NodeCommand => ({
   args: ['--import', TSX_LOADER, script, ...args],
   cwd: REPO_ROOT,
 });
