@@ -29,6 +29,18 @@ export interface Deployment {
 
 const run = promisify(execFile);
 
+/** Builds `apps/server/dist` in this checkout, as the Dockerfile's build stage does. */
+export const buildServer = () => pnpm(BUILD_COMMANDS.server);
+
+/**
+ * The built server run in this checkout as the image's CMD runs it (`node --enable-source-maps
+ * dist/main.js`), with `nodeArgs` (e.g. `--cpu-prof`) for node first. `buildServer()` first.
+ */
+export const builtServerCommand = (nodeArgs: string[] = []): NodeCommand => ({
+  args: [...nodeArgs, '--enable-source-maps', join(REPO_ROOT, LAYOUT.server, 'dist/main.js')],
+  cwd: REPO_ROOT,
+});
+
 async function pnpm(command: string, ...args: string[]): Promise<void> {
   const [bin, ...rest] = command.split(' ');
   await run(bin!, [...rest, ...args], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
@@ -43,7 +55,7 @@ export async function deployProductionBuild(): Promise<Deployment> {
   const root = mkdtempSync(join(tmpdir(), 'chargeonce-deploy-'));
   const serverDir = join(root, LAYOUT.server);
   try {
-    await pnpm(BUILD_COMMANDS.server);
+    await buildServer();
     mkdirSync(dirname(serverDir), { recursive: true });
     await pnpm(BUILD_COMMANDS.deploy, serverDir);
     cpSync(join(REPO_ROOT, LAYOUT.migrations), join(root, LAYOUT.migrations), { recursive: true });

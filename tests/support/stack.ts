@@ -3,7 +3,7 @@ import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { EMULATOR_SECRET_KEY, type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import { type PgBouncer, startPgBouncer } from './pgbouncer';
-import { type ServerProcess, spawnServer } from './processes';
+import { type NodeCommand, type ServerProcess, spawnServer } from './processes';
 
 export interface Stack {
   database: TestDatabase;
@@ -36,6 +36,8 @@ export async function startStack(options: {
    * says (`DATABASE_PREPARE=false`); they migrate through it too.
    */
   pooler?: boolean;
+  /** What runs as each server: default `apps/server/src/main.ts` under tsx; e.g. the production build. */
+  command?: NodeCommand;
 }): Promise<Stack> {
   const database = await startTestDatabase();
   const emulator = await startStripeEmulator({ latencyMs: options.emulatorLatencyMs ?? 0 });
@@ -52,17 +54,20 @@ export async function startStack(options: {
   const pooled = (): Record<string, string> =>
     pgbouncer ? { DATABASE_URL: pgbouncer.url, DATABASE_PREPARE: 'false' } : {};
   const spawnInstance = (i: number) =>
-    spawnServer({
-      DATABASE_URL: database.url,
-      ...pooled(),
-      STRIPE_SECRET_KEY: EMULATOR_SECRET_KEY,
-      STRIPE_API_BASE: emulator.url,
-      PORT: '0',
-      CHARGEONCE_INSTANCE_ID: `server-${i + 1}`,
-      CHARGEONCE_DEMO: 'off',
-      LOG_LEVEL: 'warn',
-      ...options.env,
-    });
+    spawnServer(
+      {
+        DATABASE_URL: database.url,
+        ...pooled(),
+        STRIPE_SECRET_KEY: EMULATOR_SECRET_KEY,
+        STRIPE_API_BASE: emulator.url,
+        PORT: '0',
+        CHARGEONCE_INSTANCE_ID: `server-${i + 1}`,
+        CHARGEONCE_DEMO: 'off',
+        LOG_LEVEL: 'warn',
+        ...options.env,
+      },
+      options.command ? { command: options.command } : {},
+    );
   try {
     if (options.pooler) pgbouncer = await startPgBouncer(database.url);
     const started = await Promise.all(Array.from({ length: options.instances }, (_, i) => spawnInstance(i)));

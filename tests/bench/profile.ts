@@ -1,0 +1,142 @@
+/**
+ * `pnpm bench:profile -- [--target optimistic|http] [--seconds N]`
+ *
+ * Where a pay's CPU goes, as text: `optimistic` profiles this process (V8's sampling profiler via
+ * the inspector) while 32 clients pay distinct orders through `payOrder` and the real `stripe` SDK
+ * to the in-process emulator; `http` builds the server and runs one process of the production build
+ * (as the image runs it) under `node --cpu-prof` while the same
+ * clients pay through `@chargeonce/client`, and keeps only the samples taken during the load (not
+ * start-up or shutdown). Prints a summary by package and by function; no profile file is kept.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { integerFlag, parseCommandLine } from '@chargeonce/cli';
+import { buildServer, builtServerCommand } from '../support/production-build';
+import { startStack } from '../support/stack';
+import { cleanupAll, exitOnSignals, onCleanup } from './cleanup';
+import { freshOrders, startBenchEnv } from './environment';
+import { closedLoop } from './load';
+import { type CpuProfile, formatProfile, summarizeProfile } from './profile-summary';
+import { optimistic } from './strategies';
+import { DISTINCT_CLIENTS } from './workloads';
+
+const CLI = {
+  usage: `usage: pnpm bench:profile -- [--target optimistic|http] [--seconds N] [--save FILE]
+  --target   optimistic (payOrder in this process, default) or http (one server process, production build)
+  --seconds  seconds of load to sample, 1 to 120 (default 10)
+  --save     also write the whole .cpuprofile to FILE (open it in Chrome DevTools or speedscope)`,
+  options: { target: { type: 'string' }, seconds: { type: 'string' }, save: { type: 'string' } },
+} as const;
+
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+const log = (line: string) => console.error(`bench:profile: ${line}`);
+
+/** 32 closed-loop clients on `ids` for `ms`; the number of pays answered. */
+async function load(ids: string[], ms: number, pay: (id: string) => Promise<unknown>): Promise<number> {
+  let i = 0;
+  const result = await closedLoop({
+    clients: DISTINCT_CLIENTS,
+    durationMs: ms,
+    next: () => {
+      const id = ids[i++];
+      return id === undefined ? undefined : () => pay(id);
+    },
+  });
+  if (result.errors > 0) throw new Error(`${result.errors} pay(s) failed: ${String(result.firstError)}`);
+  return result.latenciesMs.length;
+}
+
+let saveTo: string | undefined;
+/** With `--save FILE`, the whole profile too (for Chrome DevTools or speedscope); never committed. */
+const save = async (profile: CpuProfile) => {
+  if (saveTo) await writeFile(saveTo, JSON.stringify(profile));
+};
+
+async function profileOptimistic(seconds: number): Promise<string> {
+  const env = await startBenchEnv();
+  const pay = optimistic(env);
+  await load(await freshOrders(env.admin.sql, env.userId, 2_000), 2_000, pay); // warm-up
+  const ids = await freshOrders(env.admin.sql, env.userId, seconds * 3_000);
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  const pays = await load(ids, seconds * 1_000, pay);
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  await save(profile as CpuProfile);
+  const summary = summarizeProfile(profile as CpuProfile);
+  return formatProfile(
+    `optimistic payOrder in one process (SDK + emulator included), ${pays} pays`,
+    summary,
+    (summary.busyMs * 1000) / pays,
+  );
+}
+
+async function profileHttp(seconds: number): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'chargeonce-profile-'));
+  onCleanup('profile folder', () => rm(dir, { recursive: true, force: true }));
+  await buildServer();
+  const stack = await startStack({
+    instances: 1,
+    command: builtServerCommand(['--cpu-prof', `--cpu-prof-dir=${dir}`]),
+  });
+  const stop = onCleanup('server process', () => stack.stop());
+  const user = await stack.newUser('profile');
+  const api = user.clients[0]!;
+  const pay = (orderId: string) => api.orders.pay.mutate({ orderId });
+  await load(await freshOrders(stack.db.sql, user.id, 2_000), 2_000, pay); // warm-up
+  const ids = await freshOrders(stack.db.sql, user.id, seconds * 2_000);
+  const fromUs = monotonicUs();
+  const pays = await load(ids, seconds * 1_000, pay);
+  const toUs = monotonicUs();
+  stop();
+  await stack.stop(); // the server writes its profile as it exits
+  // One profile per V8 isolate (worker threads write their own); the main thread's is the one
+  // with samples during the load.
+  const profiles = await Promise.all(
+    (await readdir(dir))
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map(async (f) => JSON.parse(await readFile(path.join(dir, f), 'utf8')) as CpuProfile),
+  );
+  const [main] = profiles
+    .map((profile) => ({ profile, summary: summarizeProfile(profile, { fromUs, toUs }) }))
+    .sort((a, b) => b.summary.busyMs - a.summary.busyMs);
+  if (!main) throw new Error(`the server wrote no profile in ${dir}`);
+  await save(main.profile);
+  const { summary } = main;
+  return formatProfile(
+    `http: one server process, production build (fastify + tRPC + payOrder + SDK), ${pays} pays`,
+    summary,
+    (summary.busyMs * 1000) / pays,
+  );
+}
+
+async function main(): Promise<number> {
+  exitOnSignals();
+  const values = parseCommandLine(CLI);
+  const target = values.target ?? 'optimistic';
+  if (target !== 'optimistic' && target !== 'http') {
+    console.error(`--target must be optimistic or http, not ${JSON.stringify(target)}\n${CLI.usage}`);
+    return 2;
+  }
+  const seconds =
+    values.seconds === undefined ? 10 : integerFlag(CLI, 'seconds', values.seconds, { min: 1, max: 120 });
+  saveTo = values.save;
+  log(`profiling ${target} for ${seconds} s of load`);
+  console.log(target === 'http' ? await profileHttp(seconds) : await profileOptimistic(seconds));
+  return 0;
+}
+
+main()
+  .then(async (code) => {
+    await cleanupAll();
+    process.exit(code);
+  })
+  .catch(async (err: unknown) => {
+    console.error('bench:profile failed:', err);
+    await cleanupAll();
+    process.exit(1);
+  });
