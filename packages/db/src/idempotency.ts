@@ -46,11 +46,6 @@ export type TakeKeyResult =
   | { kind: 'mismatch'; procedure: string };
 
 /**
- * Takes `key` for this request when it is new, or when nobody holds it (its last holder released
- * it or died) and it was used for the same procedure and input. Otherwise says why not. A fresh key
- * costs one statement; a replay two.
- */
-/**
  * The statement of every fresh key (a pay, a refund, ... through the typed client, which sends a key
  * with each mutation): built once per database handle, since building it with drizzle cost more CPU
  * than the pay's own statements (the README's profile of the HTTP path).
@@ -82,6 +77,11 @@ const takeStatement = preparedStatement('co_take_key', (db) => {
     .returning({ id: k.id, lockToken: k.lockToken });
 });
 
+/**
+ * Takes `key` for this request when it is new, or when nobody holds it (its last holder released
+ * it or died) and it was used for the same procedure and input. Otherwise says why not. A fresh key
+ * costs one statement; a replay two.
+ */
 export async function takeKey(db: Executor, params: TakeKeyParams): Promise<TakeKeyResult> {
   const k = idempotencyKeys;
   const lease = sql`now() - ${params.leaseMs} * interval '1 millisecond'`;
@@ -135,10 +135,7 @@ const heldBy = (held: { keyId: string | Placeholder; lockToken: string | Placeho
     eq(idempotencyKeys.state, 'in_flight'),
   );
 
-/**
- * Stores the final answer of the request holding the key. False when it no longer held it (its
- * lease ran out and another request took the key): that request's answer is the one kept.
- */
+/** Built once per database handle, as `takeStatement` is: the other statement of every fresh key. */
 const completeStatement = preparedStatement('co_complete_key', (db) =>
   db
     .update(idempotencyKeys)
@@ -154,6 +151,10 @@ const completeStatement = preparedStatement('co_complete_key', (db) =>
     .returning({ id: idempotencyKeys.id }),
 );
 
+/**
+ * Stores the final answer of the request holding the key. False when it no longer held it (its
+ * lease ran out and another request took the key): that request's answer is the one kept.
+ */
 export async function completeKey(
   db: Executor,
   held: { keyId: string; lockToken: string },
