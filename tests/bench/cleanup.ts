@@ -32,3 +32,17 @@ export function exitOnSignals(): void {
     });
   }
 }
+
+/** Runs a harness's `main`, then stops everything it started and exits with its code (1 if it threw). */
+export function runToExit(name: string, main: () => Promise<number>): void {
+  main()
+    .then(async (code) => {
+      await cleanupAll();
+      process.exit(code);
+    })
+    .catch(async (err: unknown) => {
+      console.error(`${name} failed:`, err);
+      await cleanupAll();
+      process.exit(1);
+    });
+}

@@ -13,7 +13,7 @@
  */
 
 import type { DbHandle } from '@chargeonce/db';
-import { cleanupAll, exitOnSignals } from './cleanup';
+import { cleanupAll, exitOnSignals, runToExit } from './cleanup';
 import { type CostedCell, type CostedPay, measureCosts } from './costs';
 import { type BenchEnv, startBenchEnv } from './environment';
 import { HTTP_INSTANCES, type HttpRound, startHttpBench } from './http';
@@ -252,13 +252,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-main()
-  .then(async (code) => {
-    await cleanupAll();
-    process.exit(code);
-  })
-  .catch(async (err: unknown) => {
-    console.error('bench failed:', err);
-    await cleanupAll();
-    process.exit(1);
-  });
+runToExit('bench', main);

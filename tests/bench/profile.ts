@@ -15,7 +15,7 @@ import path from 'node:path';
 import { integerFlag, parseCommandLine } from '@chargeonce/cli';
 import { buildServer, builtServerCommand } from '../support/production-build';
 import { startStack } from '../support/stack';
-import { cleanupAll, exitOnSignals, onCleanup } from './cleanup';
+import { exitOnSignals, onCleanup, runToExit } from './cleanup';
 import { freshOrders, startBenchEnv } from './environment';
 import { closedLoop } from './load';
 import { type CpuProfile, formatProfile, summarizeProfile } from './profile-summary';
@@ -130,13 +130,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main()
-  .then(async (code) => {
-    await cleanupAll();
-    process.exit(code);
-  })
-  .catch(async (err: unknown) => {
-    console.error('bench:profile failed:', err);
-    await cleanupAll();
-    process.exit(1);
-  });
+runToExit('bench:profile', main);
