@@ -105,8 +105,22 @@ export function checkImports(metafile: Metafile, server: Manifest): string[] {
   return [...problems];
 }
 
+/**
+ * `--outdir NAME` builds into `apps/server/NAME` instead of `dist` (the bench's own copy, so it
+ * never rebuilds under a test that runs `dist`). NAME is `dist` or `dist-<word>`: a sibling at the
+ * same depth, so the paths the bundle derives from `import.meta.url` still resolve.
+ */
+export function outdirOf(argv: string[]): string {
+  const at = argv.indexOf('--outdir');
+  if (at === -1) return 'dist';
+  const name = argv[at + 1] ?? '';
+  if (!/^dist(-[a-z0-9]+)*$/.test(name))
+    throw new Error(`--outdir must be dist or dist-<word> (a sibling of dist), not ${JSON.stringify(name)}`);
+  return name;
+}
+
 async function main(): Promise<void> {
-  const outdir = join(here, 'dist');
+  const outdir = join(here, outdirOf(process.argv.slice(2)));
   await rm(outdir, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: here,
@@ -128,7 +142,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-  console.log(`dist/: ${Object.keys(entryPoints).join(', ')} (${Math.round(bytes / 1024)} KiB with maps)`);
+  console.log(
+    `${relative(here, outdir)}/: ${Object.keys(entryPoints).join(', ')} (${Math.round(bytes / 1024)} KiB with maps)`,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

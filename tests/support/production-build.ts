@@ -29,15 +29,20 @@ export interface Deployment {
 
 const run = promisify(execFile);
 
-/** Builds `apps/server/dist` in this checkout, as the Dockerfile's build stage does. */
-export const buildServer = () => pnpm(BUILD_COMMANDS.server);
+/**
+ * Builds `apps/server/dist` in this checkout, as the Dockerfile's build stage does; or, with
+ * `outdir` (`dist-<word>`), the same build beside it, which a suite running `dist` at the same
+ * time never sees half-written (the build empties its folder first).
+ */
+export const buildServer = (outdir = 'dist') =>
+  outdir === 'dist' ? pnpm(BUILD_COMMANDS.server) : pnpm(BUILD_COMMANDS.server, '--outdir', outdir);
 
 /**
  * The built server run in this checkout as the image's CMD runs it (`node --enable-source-maps
- * dist/main.js`), with `nodeArgs` (e.g. `--cpu-prof`) for node first. `buildServer()` first.
+ * dist/main.js`), with `nodeArgs` (e.g. `--cpu-prof`) for node first. `buildServer(outdir)` first.
  */
-export const builtServerCommand = (nodeArgs: string[] = []): NodeCommand => ({
-  args: [...nodeArgs, '--enable-source-maps', join(REPO_ROOT, LAYOUT.server, 'dist/main.js')],
+export const builtServerCommand = (nodeArgs: string[] = [], outdir = 'dist'): NodeCommand => ({
+  args: [...nodeArgs, '--enable-source-maps', join(REPO_ROOT, LAYOUT.server, outdir, 'main.js')],
   cwd: REPO_ROOT,
 });
 

@@ -1,6 +1,6 @@
 import type { Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { checkImports } from '../build';
+import { checkImports, outdirOf } from '../build';
 
 /** A metafile whose only input is `file`, importing `path` (kept external) as `kind`. */
 const importing = (file: string, path: string, kind: 'import-statement' | 'dynamic-import'): Metafile => ({
@@ -46,4 +46,14 @@ describe('the production build refuses a bundle that would not run deployed', ()
       checkImports(importing('../../packages/db/src/client.ts', 'postgres', 'import-statement'), drifted),
     ).toEqual(['postgres: @chargeonce/db wants 3.4.9, @chargeonce/server declares 3.4.8']);
   });
+});
+
+it('--outdir: dist by default, a dist-<word> sibling when asked, anything else refused', () => {
+  expect(outdirOf([])).toBe('dist');
+  expect(outdirOf(['--outdir', 'dist-bench'])).toBe('dist-bench');
+  // Deeper or outside would move import.meta.url and break the paths the bundle derives from it.
+  for (const bad of ['../dist', 'dist/bench', 'src', '', 'dist-']) {
+    expect(() => outdirOf(['--outdir', bad])).toThrow(/--outdir must be dist or dist-<word>/);
+  }
+  expect(() => outdirOf(['--outdir'])).toThrow(/--outdir must be/);
 });
