@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { type ServerProcess, spawnServer, tsxCommand } from '../support/processes';
+import { buildServer, builtServerCommand } from '../support/production-build';
 import { type Stack, startStack } from '../support/stack';
 import { onCleanup } from './cleanup';
 import { countDuplicates, freshOrders } from './environment';
@@ -12,7 +13,14 @@ export const HTTP_INSTANCES = [1, 3] as const;
 export type HttpInstances = (typeof HTTP_INSTANCES)[number];
 
 /** Who an open-loop cell drives: the product on its first server, or the HTTP floor. */
-export type OpenLoopTarget = 'instances_1' | 'floor';
+export const OPEN_LOOP_TARGETS = ['instances_1', 'floor'] as const;
+export type OpenLoopTarget = (typeof OPEN_LOOP_TARGETS)[number];
+
+/**
+ * The open loop's arrival rate: half the product's closed-loop throughput on one process, a load
+ * it carries with room to spare, so its latencies are service times and not a growing queue.
+ */
+export const openLoopRate = (closedLoopPaysPerS: number) => Math.max(1, Math.round(closedLoopPaysPerS / 2));
 
 // A type alias, not an interface: aggregate() needs it to be a Record<string, number>.
 export type HttpRound = {
@@ -34,6 +42,19 @@ export interface HttpBench {
   /** `ratePerS` pays per second on fresh distinct orders for `durationMs`, whatever the answers. */
   openLoop(target: OpenLoopTarget, ratePerS: number, durationMs: number): Promise<OpenLoopResult>;
   stop(): Promise<void>;
+}
+
+/**
+ * The bench's production build of the server (`apps/server/dist-bench`): its own folder, so the
+ * integration suite's production-build test, which builds `dist` at the same time, never runs a
+ * half-written bundle.
+ */
+export const BENCH_BUILD = 'dist-bench';
+
+/** Builds the server as the Dockerfile does, into BENCH_BUILD; `nodeArgs` go to node first. */
+export async function benchServerCommand(nodeArgs: string[] = []) {
+  await buildServer(BENCH_BUILD);
+  return builtServerCommand(nodeArgs, BENCH_BUILD);
 }
 
 const FLOOR_SERVER = fileURLToPath(new URL('./http-floor-server.ts', import.meta.url));
@@ -70,14 +91,16 @@ async function floorPay(url: string, orderId: string): Promise<void> {
 }
 
 /**
- * The product end to end: real server processes (fastify, tRPC, auth, payOrder, the Stripe SDK)
- * on one database and one emulator, provider latency 0. One stack of 3 processes serves both cells:
+ * The product end to end: real server processes of the production build, as the image runs them
+ * (fastify, tRPC, auth, payOrder, the Stripe SDK), on one database and one emulator, provider
+ * latency 0. One stack of 3 processes serves both cells:
  * `instances_1` sends every pay to the first server, `instances_3` spreads them round-robin; an idle
  * process costs nothing, and keeping one stack lets the two cells alternate. The HTTP floor is a
  * fourth process on the same database, idle while the product is measured and vice versa.
  */
 export async function startHttpBench(): Promise<HttpBench> {
-  let stack: Stack | undefined = await startStack({ instances: 3, emulatorLatencyMs: 0 });
+  const command = await benchServerCommand();
+  let stack: Stack | undefined = await startStack({ instances: 3, emulatorLatencyMs: 0, command });
   const unregister = onCleanup('server processes', () => stack?.stop() ?? Promise.resolve());
   const user = await stack.newUser('bench-http');
   let floor: ServerProcess | undefined;

@@ -13,10 +13,10 @@ import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { integerFlag, parseCommandLine } from '@chargeonce/cli';
-import { buildServer, builtServerCommand } from '../support/production-build';
 import { startStack } from '../support/stack';
 import { exitOnSignals, onCleanup, runToExit } from './cleanup';
 import { freshOrders, startBenchEnv } from './environment';
+import { benchServerCommand } from './http';
 import { closedLoop } from './load';
 import { type CpuProfile, formatProfile, summarizeProfile } from './profile-summary';
 import { optimistic } from './strategies';
@@ -78,10 +78,9 @@ async function profileOptimistic(seconds: number): Promise<string> {
 async function profileHttp(seconds: number): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'chargeonce-profile-'));
   onCleanup('profile folder', () => rm(dir, { recursive: true, force: true }));
-  await buildServer();
   const stack = await startStack({
     instances: 1,
-    command: builtServerCommand(['--cpu-prof', `--cpu-prof-dir=${dir}`]),
+    command: await benchServerCommand(['--cpu-prof', `--cpu-prof-dir=${dir}`]),
   });
   const stop = onCleanup('server process', () => stack.stop());
   const user = await stack.newUser('profile');
