@@ -12,15 +12,30 @@
  * With `--json` the last stdout line is the result object of issue 5; progress goes to stderr.
  */
 
+import { cpus } from 'node:os';
 import type { DbHandle } from '@chargeonce/db';
 import { cleanupAll, exitOnSignals, runToExit } from './cleanup';
 import { type CostedCell, type CostedPay, measureCosts } from './costs';
 import { type BenchEnv, startBenchEnv } from './environment';
-import { HTTP_INSTANCES, type HttpRound, startHttpBench } from './http';
+import {
+  HTTP_INSTANCES,
+  type HttpRound,
+  OPEN_LOOP_TARGETS,
+  type OpenLoopTarget,
+  openLoopRate,
+  startHttpBench,
+} from './http';
 import { slowGateway } from './latency';
-import { parseOptions } from './options';
+import type { OpenLoopResult } from './open-loop';
+import { type BenchOptions, parseOptions } from './options';
 import { formatReport } from './report';
-import { type BenchExtras, type BenchJson, PROVIDER_LATENCY_CELLS, type ProviderLatencyCell } from './result';
+import {
+  type BenchExtras,
+  type BenchJson,
+  type OpenLoopFigures,
+  PROVIDER_LATENCY_CELLS,
+  type ProviderLatencyCell,
+} from './result';
 import { aggregateAll, alternate, type Spreads } from './rounds';
 import {
   floor,
@@ -32,6 +47,7 @@ import {
   strategy,
   stubGateway,
 } from './strategies';
+import { benchChartFrom, renderBenchSvg, writeBenchSvg } from './svg';
 import { checkTargets } from './targets';
 import {
   type DistinctRound,
@@ -139,26 +155,57 @@ async function underProviderLatency(env: BenchEnv) {
   return aggregateAll<ProviderLatencyCell, ProviderLatencyRound>(rounds);
 }
 
+type HttpCell = 'instances_1' | 'instances_3' | 'floor';
+const HTTP_CELLS: readonly HttpCell[] = [...HTTP_INSTANCES.map((i) => `instances_${i}` as const), 'floor'];
+
+/**
+ * The product end to end on 1 and 3 server processes and the HTTP floor (a bare fastify route,
+ * same SQL, same clients), closed loop, alternated; then both on one process open loop at half the
+ * product's closed-loop median rate, so latency is the service's and not a queue's.
+ */
 async function overHttp() {
-  log('starting 3 server processes for the http workload');
+  log('building the server and starting 3 server processes and the HTTP floor');
   const http = await startHttpBench();
   try {
-    await http.run(1, 500); // warm-up: JIT and connections in the servers, not measured
+    // Warm-up: JIT and connections in the servers, not measured.
+    await http.run(1, 500);
     await http.run(3, 500);
-    const rounds = await alternate(
-      HTTP_INSTANCES.map((i) => `instances_${i}` as const),
-      options.rounds,
-      async (cell, round) => {
-        const instances = cell === 'instances_1' ? 1 : 3;
-        const result = await http.run(instances, options.httpMs);
-        log(`http round ${round + 1}/${options.rounds} ${cell}: ${Math.round(result.pays_per_s)} pays/s`);
-        return result;
-      },
+    await http.runFloor(500);
+    const closed = await alternate(HTTP_CELLS, options.rounds, async (cell, round) => {
+      const result =
+        cell === 'floor'
+          ? await http.runFloor(options.httpMs)
+          : await http.run(cell === 'instances_1' ? 1 : 3, options.httpMs);
+      log(`http round ${round + 1}/${options.rounds} ${cell}: ${Math.round(result.pays_per_s)} pays/s`);
+      return result;
+    });
+    const aggregated = aggregateAll<HttpCell, HttpRound>(closed);
+    const rate = openLoopRate(aggregated.instances_1.pays_per_s.median);
+    log(
+      `http open loop: ${rate} pays/s (half the product's closed-loop median) on one process and on the floor`,
     );
-    return aggregateAll<'instances_1' | 'instances_3', HttpRound>(rounds);
+    const open = await alternate(OPEN_LOOP_TARGETS, options.rounds, async (target, round) => {
+      const result = await http.openLoop(target, rate, options.httpMs);
+      log(
+        `http open loop round ${round + 1}/${options.rounds} ${target}: p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, ` +
+          `${result.completed}/${result.sent} answered`,
+      );
+      return result;
+    });
+    return { closed: aggregated, open: aggregateAll<OpenLoopTarget, OpenLoopResult>(open), rate };
   } finally {
     await http.stop();
   }
+}
+
+/** The picture's caption: what ran, when, on what. */
+function chartCaption(o: BenchOptions): string {
+  const cpu = cpus();
+  const day = new Date().toISOString().slice(0, 10);
+  return (
+    `${o.quick ? 'Quick' : 'Full'} run ${day}, ${o.rounds} round(s) alternated, bars at the median, whiskers min-max; ` +
+    `${cpu.length} CPU(s) ${cpu[0]?.model.trim() ?? '?'}, Node ${process.version}`
+  );
 }
 
 async function main(): Promise<number> {
@@ -203,7 +250,20 @@ async function main(): Promise<number> {
       pessimistic: stormOf('pessimistic'),
       naive: stormOf('naive'),
     },
-    http: { instances_1: latencyOf(http.instances_1), instances_3: latencyOf(http.instances_3) },
+    http: {
+      instances_1: latencyOf(http.closed.instances_1),
+      instances_3: latencyOf(http.closed.instances_3),
+      floor: latencyOf(http.closed.floor),
+      open_loop: {
+        rate_per_s: http.rate,
+        ...(Object.fromEntries(
+          OPEN_LOOP_TARGETS.map((t) => {
+            const { p50_ms, p99_ms, p999_ms, max_ms } = http.open[t];
+            return [t, { p50_ms, p99_ms, p999_ms, max_ms }];
+          }),
+        ) as Record<OpenLoopTarget, OpenLoopFigures>),
+      },
+    },
     costs,
     pooled: d.optimistic_pooled ? { optimistic: distinctOf('optimistic_pooled') } : null,
     provider_latency: Object.fromEntries(
@@ -215,8 +275,8 @@ async function main(): Promise<number> {
   const errors: Record<string, number> = {};
   for (const [cell, r] of Object.entries(d)) errors[`distinct.${cell}`] = r.errors;
   for (const [s, r] of Object.entries(storm)) errors[`hot_storm.${s}`] = r.errors;
-  errors['http.instances_1'] = http.instances_1.errors;
-  errors['http.instances_3'] = http.instances_3.errors;
+  for (const [c, r] of Object.entries(http.closed)) errors[`http.${c}`] = r.errors;
+  for (const [t, r] of Object.entries(http.open)) errors[`http.open_loop.${t}`] = r.errors;
   for (const [c, r] of Object.entries(latency)) errors[`provider_latency.${c}`] = r.errors;
   const extras: BenchExtras = {
     rounds: options.rounds,
@@ -245,6 +305,10 @@ async function main(): Promise<number> {
     errors,
   };
   console.log(formatReport(json, extras));
+  if (options.svg) {
+    writeBenchSvg(options.svg, renderBenchSvg(benchChartFrom(json, chartCaption(options))));
+    log(`picture written to ${options.svg}`);
+  }
   if (options.json) console.log(JSON.stringify(json));
   // Exit status reports correctness only (never timing): a double charge by the product, or a pay
   // that failed where none should, is a failed run.

@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { COSTED } from './costs';
+import { OPEN_LOOP_TARGETS } from './http';
 import { type BenchExtras, type BenchJson, PROVIDER_LATENCY_CELLS } from './result';
 import type { Spread } from './stats';
 
@@ -136,19 +137,43 @@ export function formatReport(r: BenchJson, extras: BenchExtras): string {
   );
   out.push(
     '',
-    'http: the product end to end (@chargeonce/client -> fastify/tRPC -> payOrder -> stripe SDK), 32 clients',
+    'http: the product end to end (@chargeonce/client -> fastify/tRPC -> payOrder -> stripe SDK; production build), ' +
+      'and the HTTP floor (the same 2 statements behind a bare fastify route, fetch); 32 closed-loop clients',
   );
   out.push(
     table(
-      ['server processes', 'pays/s', 'p50 ms', 'p99 ms', 'duplicates'],
-      (['instances_1', 'instances_3'] as const).map((k) => {
+      ['server', 'pays/s', 'p50 ms', 'p99 ms', 'duplicates'],
+      (['instances_1', 'instances_3', 'floor'] as const).map((k) => {
         const c = r.http[k];
+        const name =
+          k === 'floor' ? 'HTTP floor, 1 process' : `product, ${k.replace('instances_', '')} process(es)`;
         return [
-          k.replace('instances_', ''),
+          name,
           n(c.pays_per_s),
           ms(c.p50_ms),
           ms(c.p99_ms),
-          String(c.duplicates),
+          k === 'floor' ? '-' : String(c.duplicates),
+        ];
+      }),
+    ),
+  );
+  const open = r.http.open_loop;
+  out.push(
+    '',
+    `http open loop: ${open.rate_per_s} pays/s arriving on a fixed schedule (half the product's closed-loop median), ` +
+      'latency from each scheduled start (HDR histogram)',
+  );
+  out.push(
+    table(
+      ['server', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms'],
+      OPEN_LOOP_TARGETS.map((t) => {
+        const c = open[t];
+        return [
+          t === 'floor' ? 'HTTP floor, 1 process' : 'product, 1 process',
+          ms(c.p50_ms),
+          ms(c.p99_ms),
+          ms(c.p999_ms),
+          ms(c.max_ms),
         ];
       }),
     ),

@@ -1,4 +1,5 @@
 import type { CostedCell, CostRound } from './costs';
+import type { OpenLoopTarget } from './http';
 import type { Spreads } from './rounds';
 import type { Spread } from './stats';
 import type { StrategyName } from './strategies';
@@ -16,6 +17,13 @@ export interface LatencyFigures {
   p99_ms: Spread;
   duplicates: number;
 }
+/** An open-loop cell: percentiles from the scheduled start, each a spread over rounds. */
+export interface OpenLoopFigures {
+  p50_ms: Spread;
+  p99_ms: Spread;
+  p999_ms: Spread;
+  max_ms: Spread;
+}
 export type DistinctFigures = LatencyFigures & { db_round_trips_per_pay: number };
 
 /** The cells of `provider_latency`: the strategies, and the same clients calling the provider alone. */
@@ -29,7 +37,15 @@ export interface BenchJson {
     StrategyName,
     { background_pays_per_s: Spread; background_p99_ms: Spread; storm_p99_ms: Spread; duplicates: number }
   >;
-  http: Record<'instances_1' | 'instances_3', LatencyFigures>;
+  /**
+   * The product over HTTP on 1 and 3 server processes (production build), and issue 15's HTTP
+   * floor: the same two statements behind a bare fastify route, same 32 closed-loop clients.
+   * `open_loop`: one process and the floor at a fixed arrival rate (half the product's closed-loop
+   * median), latency from each pay's scheduled start, HDR histogram.
+   */
+  http: Record<'instances_1' | 'instances_3' | 'floor', LatencyFigures> & {
+    open_loop: { rate_per_s: number } & Record<OpenLoopTarget, OpenLoopFigures>;
+  };
   /**
    * Issue 15: what one uncontended pay costs (costs.ts): CPU of this process and of the PostgreSQL
    * backend (µs), WAL bytes, rows written and round trips, each a spread over alternated batches.

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { logNormal, STRIPE_LIKE } from '../bench/latency';
 import { judgeRatio } from '../bench/targets';
@@ -47,7 +50,9 @@ it('provider_latency draws the stated distribution: log-normal, median 300 ms, p
 });
 
 it('pnpm bench --quick --json: JSON shape, no double charge by the product, the naive bug visible', async () => {
-  const run = await runScript('tests/bench/main.ts', ['--', '--quick', '--json']);
+  const dir = mkdtempSync(join(tmpdir(), 'chargeonce-bench-'));
+  const picture = join(dir, 'bench.svg');
+  const run = await runScript('tests/bench/main.ts', ['--', '--quick', '--json', '--svg', picture]);
   expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
 
   const result = JSON.parse(run.lastLine);
@@ -68,6 +73,7 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
     duplicates: num,
   };
   const httpCell = { pays_per_s: fig, p50_ms: fig, p99_ms: fig, duplicates: num };
+  const openCell = { p50_ms: fig, p99_ms: fig, p999_ms: fig, max_ms: fig };
   const costCell = {
     cpu_us_per_pay_process: fig,
     cpu_us_per_pay_postgres: fig,
@@ -81,7 +87,12 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
     floor: { pays_per_s: fig },
     distinct: { optimistic: distinctCell, pessimistic: distinctCell, naive: distinctCell },
     hot_storm: { optimistic: stormCell, pessimistic: stormCell, naive: stormCell },
-    http: { instances_1: httpCell, instances_3: httpCell },
+    http: {
+      instances_1: httpCell,
+      instances_3: httpCell,
+      floor: httpCell,
+      open_loop: { rate_per_s: num, instances_1: openCell, floor: openCell },
+    },
     costs: { floor: costCell, optimistic: costCell, pessimistic: costCell, naive: costCell },
     // .ci/run installs PgBouncer: the pooled path is measured.
     pooled: { optimistic: distinctCell },
@@ -129,6 +140,12 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
   // Something was measured in every cell, and every spread is ordered.
   expect(result.floor.pays_per_s.min).toBeGreaterThan(0);
   expect(result.http.instances_1.pays_per_s.min).toBeGreaterThan(0);
+  expect(result.http.floor.pays_per_s.min).toBeGreaterThan(0);
+  // The open loop runs at half the product's closed-loop median, and every pay was timed.
+  expect(result.http.open_loop.rate_per_s).toBe(
+    Math.max(1, Math.round(result.http.instances_1.pays_per_s.median / 2)),
+  );
+  for (const t of ['instances_1', 'floor']) expect(result.http.open_loop[t].p50_ms.min, t).toBeGreaterThan(0);
   const spreads: Array<{ min: number; median: number; max: number }> = [];
   JSON.stringify(result, (_key, value) => {
     if (value && typeof value === 'object' && 'median' in value) spreads.push(value);
@@ -145,8 +162,15 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
       'provider_latency optimistic p99 <= 1.5x provider_only p99',
       'distinct optimistic CPU per pay (process + PostgreSQL) <= 1.15x naive',
       'optimistic WAL bytes per pay <= 1.5x naive',
+      'http 1 instance >= 0.5x http floor',
     ]),
   );
+  // The picture went where --svg said (a quick run writes none by default), drawn from this JSON.
+  const svg = readFileSync(picture, 'utf8');
+  rmSync(dir, { recursive: true, force: true });
+  expect(svg).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg /);
+  expect(svg).toContain(`http, open loop at ${result.http.open_loop.rate_per_s} pays/s`);
+  expect(svg).toContain('Quick run');
   expect(result.targets[0]).toMatchObject({
     target: 'optimistic duplicates = 0 in every workload',
     verdict: 'met',
