@@ -1,4 +1,6 @@
-import { type CliIo, integerFlag, parseCommandLine } from '@chargeonce/cli';
+import { join } from 'node:path';
+import { type CliIo, integerFlag, parseCommandLine, usageError } from '@chargeonce/cli';
+import { REPO_ROOT } from '../support/processes';
 import { type LatencyShape, STRIPE_LIKE } from './latency';
 
 export interface BenchOptions {
@@ -13,13 +15,20 @@ export interface BenchOptions {
   roundTripSamples: number;
   /** Per-pay costs: alternated batches per strategy, sequential pays per batch (costs.ts). */
   costs: { batches: number; pays: number };
+  /**
+   * Where the picture goes (svg.ts): `--svg PATH`, else `docs/bench.svg` on a full run; a quick
+   * run writes none unless asked (a smoke run must not overwrite the README's picture).
+   */
+  svg: string | undefined;
   /** `provider_latency`: clients, cell duration, and the provider's latency distribution. */
   latency: { clients: number; durationMs: number; shape: LatencyShape };
 }
 
 export const BENCH_CLI = {
-  usage: `usage: pnpm bench -- [--json] [--quick] [--rounds N] [--latency-clients N]
+  usage: `usage: pnpm bench -- [--json] [--quick] [--rounds N] [--latency-clients N] [--svg PATH]
   --json               the last line is one JSON object with every figure
+  --svg PATH           write the picture there (default docs/bench.svg; a --quick run writes
+                       none unless given)
   --quick              a second or two per cell (a smoke run: correctness only); provider_latency
                        then runs 50 clients against a 10x faster provider (median 30 ms)
   --rounds N           alternated rounds per workload, 1 to 50 (default 5; 1 with --quick)
@@ -29,6 +38,7 @@ export const BENCH_CLI = {
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     'latency-clients': { type: 'string' },
+    svg: { type: 'string' },
   },
 } as const;
 
@@ -60,8 +70,11 @@ export function parseOptions(io?: CliIo): BenchOptions {
         ? 50
         : 200
       : integerFlag(BENCH_CLI, 'latency-clients', raw, { min: 1, max: 2000 }, io);
+  if (values.svg !== undefined && !values.svg.endsWith('.svg'))
+    usageError(BENCH_CLI, `--svg must name an .svg file, not ${JSON.stringify(values.svg)}`, io);
   return {
     json: values.json ?? false,
+    svg: values.svg ?? (quick ? undefined : join(REPO_ROOT, 'docs/bench.svg')),
     quick,
     rounds,
     distinctMs: quick ? 1_000 : 4_000,

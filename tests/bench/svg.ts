@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { BenchJson } from './result';
+import type { BenchJson, LatencyFigures, OpenLoopFigures } from './result';
 import type { Spread } from './stats';
 
 /**
@@ -259,6 +259,26 @@ const panel = (title: string, unit: string, better: ChartPanel['better'], bars: 
   bars,
 });
 
+const HTTP_FLOOR = 'HTTP floor (bare fastify)';
+
+/** The product on 1 and 3 server processes, and the HTTP floor as the reference. */
+function httpBars(json: BenchJson, figure: (cell: LatencyFigures) => Spread): ChartBar[] {
+  const { instances_1, instances_3, floor } = json.http;
+  return [
+    { label: '1 server process', value: figure(instances_1), highlight: true },
+    { label: '3 server processes', value: figure(instances_3), highlight: true },
+    { label: HTTP_FLOOR, value: figure(floor), reference: true },
+  ];
+}
+
+/** The open loop's percentile on one server process, and on the HTTP floor as the reference. */
+function openBars(open: BenchJson['http']['open_loop'], figure: keyof OpenLoopFigures): ChartBar[] {
+  return [
+    { label: '1 server process', value: open.instances_1[figure], highlight: true },
+    { label: HTTP_FLOOR, value: open.floor[figure], reference: true },
+  ];
+}
+
 /**
  * The panels from the current JSON: throughput and p99 per strategy per workload, the floor and
  * the provider-only ceiling as reference bars. Extend here when the JSON grows.
@@ -266,6 +286,7 @@ const panel = (title: string, unit: string, better: ChartPanel['better'], bars: 
 export function benchChartFrom(json: BenchJson, caption: string): BenchChart {
   const floor: ChartBar = { label: 'floor (SQL only)', value: json.floor.pays_per_s, reference: true };
   const latency = json.provider_latency;
+  const open = json.http.open_loop;
   const ceiling = (value: Spread): ChartBar => ({ label: 'provider only (ceiling)', value, reference: true });
   const panels = [
     panel('distinct', 'pays/s', 'higher', [...strategyBars(json.distinct, (c) => c.pays_per_s), floor]),
@@ -281,11 +302,12 @@ export function benchChartFrom(json: BenchJson, caption: string): BenchChart {
       'higher',
       strategyBars(json.hot_storm, (c) => c.background_pays_per_s),
     ),
-    panel('http', 'pays/s', 'higher', [
-      { label: '1 server process', value: json.http.instances_1.pays_per_s, highlight: true },
-      { label: '3 server processes', value: json.http.instances_3.pays_per_s, highlight: true },
-      floor,
-    ]),
+    panel(
+      'hot_storm',
+      'background p99 ms',
+      'lower',
+      strategyBars(json.hot_storm, (c) => c.background_p99_ms),
+    ),
     panel('provider_latency', 'pays/s', 'higher', [
       ...strategyBars(latency, (c) => c.pays_per_s),
       ceiling(latency.provider_only.pays_per_s),
@@ -294,6 +316,20 @@ export function benchChartFrom(json: BenchJson, caption: string): BenchChart {
       ...strategyBars(latency, (c) => c.p99_ms),
       ceiling(latency.provider_only.p99_ms),
     ]),
+    panel(
+      'http, closed loop',
+      'pays/s',
+      'higher',
+      httpBars(json, (c) => c.pays_per_s),
+    ),
+    panel(
+      'http, closed loop',
+      'p99 ms',
+      'lower',
+      httpBars(json, (c) => c.p99_ms),
+    ),
+    panel(`http, open loop at ${open.rate_per_s} pays/s`, 'p99 ms', 'lower', openBars(open, 'p99_ms')),
+    panel(`http, open loop at ${open.rate_per_s} pays/s`, 'p99.9 ms', 'lower', openBars(open, 'p999_ms')),
   ];
   return { title: 'chargeonce bench: throughput and p99 per strategy, per workload', caption, panels };
 }

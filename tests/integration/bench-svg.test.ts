@@ -59,6 +59,23 @@ const RUN = {
   http: {
     instances_1: lat(s(241.3, 358.9, 380.3), s(83.6, 84.9, 126.9), s(113.8, 174.1, 219.1)),
     instances_3: lat(s(215.9, 270.9, 288.2), s(109.5, 114.5, 140.9), s(179.4, 204.7, 312.5)),
+    // The HTTP floor and the open loop as first measured on a quiet machine (issue 15, item 4).
+    floor: lat(s(958.2, 1016.4, 1043.9), s(29.1, 30.6, 33.8), s(44.2, 51.7, 66.3)),
+    open_loop: {
+      rate_per_s: 125,
+      instances_1: {
+        p50_ms: s(7.9, 8.3, 9.4),
+        p99_ms: s(19.8, 22.6, 31.5),
+        p999_ms: s(28.4, 35.2, 48.8),
+        max_ms: s(36.1, 41.7, 77.3),
+      },
+      floor: {
+        p50_ms: s(3.6, 3.8, 4.1),
+        p99_ms: s(6.1, 6.7, 8.2),
+        p999_ms: s(9.3, 11.4, 14.6),
+        max_ms: s(12.2, 14.1, 19.9),
+      },
+    },
   },
   pooled: null,
   provider_latency: {
@@ -138,7 +155,7 @@ const wellFormed = async (svg: string) => (await inspect(svg)).error === null &&
 const sample = renderBenchSvg(benchChartFrom(RUN, CAPTION));
 
 describe('renderBenchSvg on the README run', () => {
-  it('is well-formed SVG with six panels, every bar with its label and its median printed', async () => {
+  it('is well-formed SVG with ten panels, every bar with its label and its median printed', async () => {
     const doc = await inspect(sample);
     expect(doc.error).toBeNull();
     expect({ root: doc.root, namespace: doc.namespace }).toEqual({
@@ -154,9 +171,13 @@ describe('renderBenchSvg on the README run', () => {
       'distinct — pays/s, higher is better',
       'distinct — p99 ms, lower is better',
       'hot_storm — background pays/s, higher is better',
-      'http — pays/s, higher is better',
+      'hot_storm — background p99 ms, lower is better',
       'provider_latency — pays/s, higher is better',
       'provider_latency — p99 ms, lower is better',
+      'http, closed loop — pays/s, higher is better',
+      'http, closed loop — p99 ms, lower is better',
+      'http, open loop at 125 pays/s — p99 ms, lower is better',
+      'http, open loop at 125 pays/s — p99.9 ms, lower is better',
     ]);
     const chart = benchChartFrom(RUN, CAPTION);
     chart.panels.forEach((panel, i) => {
@@ -221,7 +242,7 @@ describe('benchChartFrom', () => {
   it('maps the current JSON: strategies per panel, the product highlighted, floor and ceiling as references', () => {
     const chart = benchChartFrom(RUN, CAPTION);
     expect(chart.caption).toBe(CAPTION);
-    const [distinct, , storm, http, latency] = chart.panels;
+    const [distinct, , storm, , latency, , http, , open] = chart.panels;
     expect(distinct!.bars.map((b) => [b.label, !!b.highlight, !!b.reference])).toEqual([
       ['optimistic', true, false],
       ['pessimistic', false, false],
@@ -231,10 +252,15 @@ describe('benchChartFrom', () => {
     expect(distinct!.bars[3]!.value).toEqual(RUN.floor.pays_per_s);
     expect(storm!.bars.map((b) => b.label)).toEqual(['optimistic', 'pessimistic', 'naive (196 duplicates)']);
     expect(storm!.bars[2]!.value).toEqual(RUN.hot_storm.naive.background_pays_per_s);
-    expect(http!.bars.map((b) => b.value)).toEqual([
-      RUN.http.instances_1.pays_per_s,
-      RUN.http.instances_3.pays_per_s,
-      RUN.floor.pays_per_s,
+    // The product over HTTP against the least an HTTP service does here, not against the SQL floor.
+    expect(http!.bars.map((b) => [b.label, b.value, !!b.highlight, !!b.reference])).toEqual([
+      ['1 server process', RUN.http.instances_1.pays_per_s, true, false],
+      ['3 server processes', RUN.http.instances_3.pays_per_s, true, false],
+      ['HTTP floor (bare fastify)', RUN.http.floor.pays_per_s, false, true],
+    ]);
+    expect(open!.bars.map((b) => [b.label, b.value, !!b.reference])).toEqual([
+      ['1 server process', RUN.http.open_loop.instances_1.p99_ms, false],
+      ['HTTP floor (bare fastify)', RUN.http.open_loop.floor.p99_ms, true],
     ]);
     expect(latency!.bars[3]).toEqual({
       label: 'provider only (ceiling)',
