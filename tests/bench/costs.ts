@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createDb, type DbHandle } from '@chargeonce/db';
 import { onCleanup } from './cleanup';
 import { type BenchEnv, freshOrders } from './environment';
@@ -43,6 +43,21 @@ export type CostedPay = (db: DbHandle) => PayFn;
 export function onCpuNs(pid: number): number {
   try {
     return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * On-CPU nanoseconds of every thread of a process (a Node process has libuv's pool and V8's
+ * helpers besides its main thread): the sum of `/proc/<pid>/task/<tid>/schedstat`; NaN if unreadable.
+ */
+export function processOnCpuNs(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/task`).reduce(
+      (sum, tid) => sum + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]),
+      0,
+    );
   } catch {
     return Number.NaN;
   }

@@ -3,6 +3,7 @@ import { type ServerProcess, spawnServer, tsxCommand } from '../support/processe
 import { buildServer, builtServerCommand } from '../support/production-build';
 import { type Stack, startStack } from '../support/stack';
 import { onCleanup } from './cleanup';
+import { processOnCpuNs } from './costs';
 import { countDuplicates, freshOrders } from './environment';
 import { closedLoop } from './load';
 import { type OpenLoopResult, openLoop } from './open-loop';
@@ -27,6 +28,8 @@ export type HttpRound = {
   pays_per_s: number;
   p50_ms: number;
   p99_ms: number;
+  /** On-CPU time of the serving process(es), all threads, per pay answered (µs): noise-proof. */
+  server_cpu_us_per_pay: number;
   duplicates: number;
   errors: number;
 };
@@ -127,10 +130,13 @@ export async function startHttpBench(): Promise<HttpBench> {
     return (orderId) => api.orders.pay.mutate({ orderId });
   };
   const closedRound = async (target: 'floor' | HttpInstances, durationMs: number): Promise<HttpRound> => {
-    const { stack } = live();
+    const { stack, floor } = live();
     stack.emulator.reset();
     const ids = await freshOrders(stack.db.sql, user.id, ordersFor(durationMs, 4_000));
     const pays = Array.from({ length: DISTINCT_CLIENTS }, (_, client) => payer(target, client));
+    const serving = target === 'floor' ? [floor.child] : stack.servers.slice(0, target).map((s) => s.child);
+    const serverCpuNs = () => serving.reduce((sum, child) => sum + processOnCpuNs(child.pid!), 0);
+    const cpuBefore = serverCpuNs();
     let i = 0;
     const load = await closedLoop({
       clients: DISTINCT_CLIENTS,
@@ -141,6 +147,7 @@ export async function startHttpBench(): Promise<HttpBench> {
         return orderId === undefined ? undefined : () => pay(orderId);
       },
     });
+    const cpuNs = serverCpuNs() - cpuBefore;
     if (load.errors > 0)
       console.error(`bench: http ${target}: ${load.errors} pay(s) failed; first:`, load.firstError);
     const s = summarize(load.latenciesMs, load.elapsedMs);
@@ -148,6 +155,7 @@ export async function startHttpBench(): Promise<HttpBench> {
       pays_per_s: s.perSecond,
       p50_ms: s.p50,
       p99_ms: s.p99,
+      server_cpu_us_per_pay: cpuNs / 1000 / Math.max(1, load.latenciesMs.length),
       duplicates: target === 'floor' ? 0 : countDuplicates(stack.emulator),
       errors: load.errors,
     };

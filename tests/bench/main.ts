@@ -232,11 +232,15 @@ async function main(): Promise<number> {
     storm_p99_ms: storm[s].storm_p99_ms,
     duplicates: storm[s].duplicates,
   });
-  const latencyOf = (r: Spreads<HttpRound>) => ({
+  const latencyOf = (r: Spreads<ProviderLatencyRound>) => ({
     pays_per_s: r.pays_per_s,
     p50_ms: r.p50_ms,
     p99_ms: r.p99_ms,
     duplicates: r.duplicates,
+  });
+  const httpOf = (r: Spreads<HttpRound>) => ({
+    ...latencyOf(r),
+    server_cpu_us_per_pay: r.server_cpu_us_per_pay,
   });
   const measured = {
     floor: { pays_per_s: d.floor.pays_per_s },
@@ -251,9 +255,9 @@ async function main(): Promise<number> {
       naive: stormOf('naive'),
     },
     http: {
-      instances_1: latencyOf(http.closed.instances_1),
-      instances_3: latencyOf(http.closed.instances_3),
-      floor: latencyOf(http.closed.floor),
+      instances_1: httpOf(http.closed.instances_1),
+      instances_3: httpOf(http.closed.instances_3),
+      floor: httpOf(http.closed.floor),
       open_loop: {
         rate_per_s: http.rate,
         ...(Object.fromEntries(

@@ -142,7 +142,7 @@ export function formatReport(r: BenchJson, extras: BenchExtras): string {
   );
   out.push(
     table(
-      ['server', 'pays/s', 'p50 ms', 'p99 ms', 'duplicates'],
+      ['server', 'pays/s', 'p50 ms', 'p99 ms', 'server CPU µs/pay', 'duplicates'],
       (['instances_1', 'instances_3', 'floor'] as const).map((k) => {
         const c = r.http[k];
         const name =
@@ -152,6 +152,7 @@ export function formatReport(r: BenchJson, extras: BenchExtras): string {
           n(c.pays_per_s),
           ms(c.p50_ms),
           ms(c.p99_ms),
+          n(c.server_cpu_us_per_pay),
           k === 'floor' ? '-' : String(c.duplicates),
         ];
       }),

@@ -17,6 +17,9 @@ export interface LatencyFigures {
   p99_ms: Spread;
   duplicates: number;
 }
+/** An HTTP cell also says what the serving process(es) spent on CPU per pay (all threads, µs). */
+export type HttpFigures = LatencyFigures & { server_cpu_us_per_pay: Spread };
+
 /** An open-loop cell: percentiles from the scheduled start, each a spread over rounds. */
 export interface OpenLoopFigures {
   p50_ms: Spread;
@@ -43,7 +46,7 @@ export interface BenchJson {
    * `open_loop`: one process and the floor at a fixed arrival rate (half the product's closed-loop
    * median), latency from each pay's scheduled start, HDR histogram.
    */
-  http: Record<'instances_1' | 'instances_3' | 'floor', LatencyFigures> & {
+  http: Record<'instances_1' | 'instances_3' | 'floor', HttpFigures> & {
     open_loop: { rate_per_s: number } & Record<OpenLoopTarget, OpenLoopFigures>;
   };
   /**

@@ -73,6 +73,7 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
     duplicates: num,
   };
   const httpCell = { pays_per_s: fig, p50_ms: fig, p99_ms: fig, duplicates: num };
+  const serverCell = { ...httpCell, server_cpu_us_per_pay: fig };
   const openCell = { p50_ms: fig, p99_ms: fig, p999_ms: fig, max_ms: fig };
   const costCell = {
     cpu_us_per_pay_process: fig,
@@ -88,9 +89,9 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
     distinct: { optimistic: distinctCell, pessimistic: distinctCell, naive: distinctCell },
     hot_storm: { optimistic: stormCell, pessimistic: stormCell, naive: stormCell },
     http: {
-      instances_1: httpCell,
-      instances_3: httpCell,
-      floor: httpCell,
+      instances_1: serverCell,
+      instances_3: serverCell,
+      floor: serverCell,
       open_loop: { rate_per_s: num, instances_1: openCell, floor: openCell },
     },
     costs: { floor: costCell, optimistic: costCell, pessimistic: costCell, naive: costCell },
@@ -141,6 +142,13 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
   expect(result.floor.pays_per_s.min).toBeGreaterThan(0);
   expect(result.http.instances_1.pays_per_s.min).toBeGreaterThan(0);
   expect(result.http.floor.pays_per_s.min).toBeGreaterThan(0);
+  // The serving processes' CPU was read from /proc: every pay costs some, the product more than
+  // the bare route (tRPC, auth, the caller's key, the SDK), counted not timed.
+  for (const k of ['instances_1', 'instances_3', 'floor'])
+    expect(result.http[k].server_cpu_us_per_pay.min, k).toBeGreaterThan(0);
+  expect(result.http.instances_1.server_cpu_us_per_pay.median).toBeGreaterThan(
+    result.http.floor.server_cpu_us_per_pay.median,
+  );
   // The open loop runs at half the product's closed-loop median, and every pay was timed.
   expect(result.http.open_loop.rate_per_s).toBe(
     Math.max(1, Math.round(result.http.instances_1.pays_per_s.median / 2)),
