@@ -1,15 +1,17 @@
 /**
- * `pnpm bench -- [--json] [--quick] [--rounds N] [--latency-clients N]`
+ * `pnpm bench -- [--json] [--quick] [--rounds N] [--latency-clients N] [--svg PATH]`
  *
  * Measures, in one run on one machine, the product's optimistic `payOrder` against the classic
  * `SELECT ... FOR UPDATE` fix and naive check-then-act (both kept here, never in the product), with
  * the database's own floor for the same SQL, then all three behind a slow provider
- * (`provider_latency`), then the product end to end over HTTP. Cells of one
+ * (`provider_latency`), then the product end to end over HTTP (production build) against the HTTP
+ * floor, closed loop and open loop. Cells of one
  * workload are interleaved round by round (rotating who goes first), so
  * drift on a shared machine hits every strategy alike; every figure is reported as min / median /
  * max over its rounds and targets are judged on that spread (targets.ts). Starts its own PostgreSQL, emulator and
  * server processes on loopback, and stops all of them, also on SIGINT/SIGTERM.
- * With `--json` the last stdout line is the result object of issue 5; progress goes to stderr.
+ * With `--json` the last stdout line is the result object of issue 5; progress goes to stderr. A full
+ * run (or `--svg PATH`) also draws `docs/bench.svg` from that object.
  */
 
 import { cpus } from 'node:os';
