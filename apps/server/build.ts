@@ -21,6 +21,7 @@ import { rm } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { build, type Metafile, type Plugin } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -105,22 +106,42 @@ export function checkImports(metafile: Metafile, server: Manifest): string[] {
   return [...problems];
 }
 
+export const BUILD_USAGE = `usage: pnpm --filter @chargeonce/server build [--outdir NAME]
+  --outdir NAME  build into apps/server/NAME instead of dist; NAME is dist or dist-<word>[-<word>...]
+                 (a sibling of dist, so the paths the bundle derives from import.meta.url still resolve)`;
+
 /**
- * `--outdir NAME` builds into `apps/server/NAME` instead of `dist` (the bench's own copy, so it
- * never rebuilds under a test that runs `dist`). NAME is `dist` or `dist-<word>`: a sibling at the
- * same depth, so the paths the bundle derives from `import.meta.url` still resolve.
+ * `--outdir NAME` (or `--outdir=NAME`) builds into `apps/server/NAME` instead of `dist` (the bench's
+ * own copy, so it never rebuilds under a test that runs `dist`). NAME is `dist` or `dist-<word>`: a
+ * sibling at the same depth, so the paths the bundle derives from `import.meta.url` still resolve.
+ * Throws a usage message for anything else, an unknown flag or a stray argument.
  */
 export function outdirOf(argv: string[]): string {
-  const at = argv.indexOf('--outdir');
-  if (at === -1) return 'dist';
-  const name = argv[at + 1] ?? '';
-  if (!/^dist(-[a-z0-9]+)*$/.test(name))
+  const { values, positionals } = parseArgs({
+    // pnpm passes a `--` through to the script (`pnpm ... build -- --outdir x`): not a terminator here.
+    args: argv.filter((a) => a !== '--'),
+    options: { outdir: { type: 'string' } },
+    strict: false,
+    allowPositionals: true,
+  });
+  const unknown = Object.keys(values).filter((k) => k !== 'outdir');
+  if (unknown.length > 0 || positionals.length > 0)
+    throw new Error(`unexpected argument ${[...unknown.map((k) => `--${k}`), ...positionals][0]}`);
+  const name = values.outdir ?? 'dist';
+  if (typeof name !== 'string' || !/^dist(-[a-z0-9]+)*$/.test(name))
     throw new Error(`--outdir must be dist or dist-<word> (a sibling of dist), not ${JSON.stringify(name)}`);
   return name;
 }
 
 async function main(): Promise<void> {
-  const outdir = join(here, outdirOf(process.argv.slice(2)));
+  let name: string;
+  try {
+    name = outdirOf(process.argv.slice(2));
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${BUILD_USAGE}`);
+    process.exit(2);
+  }
+  const outdir = join(here, name);
   await rm(outdir, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: here,

@@ -51,9 +51,15 @@ describe('the production build refuses a bundle that would not run deployed', ()
 it('--outdir: dist by default, a dist-<word> sibling when asked, anything else refused', () => {
   expect(outdirOf([])).toBe('dist');
   expect(outdirOf(['--outdir', 'dist-bench'])).toBe('dist-bench');
+  expect(outdirOf(['--outdir=dist-bench-4242'])).toBe('dist-bench-4242');
+  expect(outdirOf(['--', '--outdir', 'dist-bench'])).toBe('dist-bench');
   // Deeper or outside would move import.meta.url and break the paths the bundle derives from it.
   for (const bad of ['../dist', 'dist/bench', 'src', '', 'dist-']) {
     expect(() => outdirOf(['--outdir', bad])).toThrow(/--outdir must be dist or dist-<word>/);
   }
   expect(() => outdirOf(['--outdir'])).toThrow(/--outdir must be/);
+  expect(() => outdirOf(['--outdir=../x'])).toThrow(/--outdir must be/);
+  // A misspelt flag or a stray word must not silently rebuild dist.
+  expect(() => outdirOf(['--out-dir', 'dist-bench'])).toThrow(/unexpected argument --out-dir/);
+  expect(() => outdirOf(['dist-bench'])).toThrow(/unexpected argument dist-bench/);
 });
