@@ -13,8 +13,10 @@ export interface TargetCheck {
   verdict: Verdict;
 }
 
-const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.POSITIVE_INFINITY);
-const x = (n: number) => `${n.toFixed(2)}x`;
+/** a / b, or NaN when either is not a finite measurement or b is not positive (nothing to compare with). */
+const ratio = (a: number, b: number) =>
+  Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : Number.NaN;
+const x = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}x` : 'n/a');
 
 /**
  * A ratio target `a >= k·b` (`at_least`, e.g. throughput) or `a <= k·b` (`at_most`, e.g. p99),
@@ -32,6 +34,8 @@ export function judgeRatio(
   const median = ratio(a.median, b.median);
   const lo = ratio(a.min, b.max);
   const hi = ratio(a.max, b.min);
+  // A cell that measured nothing (a reference of 0 pays/s, a NaN round) can neither meet nor miss:
+  // NaN compares false both ways, so it lands on inconclusive.
   const [pass, fail] = direction === 'at_least' ? [lo >= k, hi < k] : [hi <= k, lo > k];
   const verdict: Verdict = pass ? 'met' : fail ? 'missed' : 'inconclusive';
   return { measured: `${x(median)} (${x(lo)}-${x(hi)})`, verdict };
@@ -50,9 +54,11 @@ const exact = (target: string, measured: string, met: boolean): TargetCheck => (
 export function checkTargets(r: Omit<BenchJson, 'targets'>): TargetCheck[] {
   const optDup = [
     r.distinct.optimistic.duplicates,
+    r.pooled?.optimistic.duplicates ?? 0,
     r.hot_storm.optimistic.duplicates,
     r.http.instances_1.duplicates,
     r.http.instances_3.duplicates,
+    r.http.open_loop.instances_1.duplicates,
     r.provider_latency.optimistic.duplicates,
   ];
   const pl = r.provider_latency;
@@ -63,7 +69,7 @@ export function checkTargets(r: Omit<BenchJson, 'targets'>): TargetCheck[] {
   return [
     exact(
       'optimistic duplicates = 0 in every workload',
-      `distinct/hot_storm/http1/http3/provider_latency = ${optDup.join('/')}`,
+      `distinct/pooled/hot_storm/http1/http3/http_open_loop/provider_latency = ${optDup.join('/')}`,
       optDup.every((d) => d === 0),
     ),
     exact(
