@@ -166,7 +166,7 @@ export function formatReport(r: BenchJson, extras: BenchExtras): string {
   );
   out.push(
     table(
-      ['server', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms'],
+      ['server', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'duplicates'],
       OPEN_LOOP_TARGETS.map((t) => {
         const c = open[t];
         return [
@@ -175,6 +175,7 @@ export function formatReport(r: BenchJson, extras: BenchExtras): string {
           ms(c.p99_ms),
           ms(c.p999_ms),
           ms(c.max_ms),
+          t === 'floor' ? '-' : String(c.duplicates),
         ];
       }),
     ),

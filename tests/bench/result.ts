@@ -20,12 +20,16 @@ export interface LatencyFigures {
 /** An HTTP cell also says what the serving process(es) spent on CPU per pay (all threads, µs). */
 export type HttpFigures = LatencyFigures & { server_cpu_us_per_pay: Spread };
 
-/** An open-loop cell: percentiles from the scheduled start, each a spread over rounds. */
+/**
+ * An open-loop cell: percentiles from the scheduled start, each a spread over rounds; `duplicates`
+ * a total over rounds, as everywhere (0 for the floor, which calls no provider).
+ */
 export interface OpenLoopFigures {
   p50_ms: Spread;
   p99_ms: Spread;
   p999_ms: Spread;
   max_ms: Spread;
+  duplicates: number;
 }
 export type DistinctFigures = LatencyFigures & { db_round_trips_per_pay: number };
 
