@@ -53,14 +53,21 @@ export function onCpuNs(pid: number): number {
  * helpers besides its main thread): the sum of `/proc/<pid>/task/<tid>/schedstat`; NaN if unreadable.
  */
 export function processOnCpuNs(pid: number): number {
+  let tids: string[];
   try {
-    return readdirSync(`/proc/${pid}/task`).reduce(
-      (sum, tid) => sum + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]),
-      0,
-    );
+    tids = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return Number.NaN;
+    return Number.NaN; // the process is gone, or this is not Linux
   }
+  // A thread that exits between the listing and its read took its time with it: skip it rather
+  // than lose the whole reading (a Node process's threads are long-lived; the main one is pid).
+  return tids.reduce((sum, tid) => {
+    try {
+      return sum + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      return sum;
+    }
+  }, 0);
 }
 
 const processCpuUs = () => {

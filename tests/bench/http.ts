@@ -1,6 +1,8 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ServerProcess, spawnServer, tsxCommand } from '../support/processes';
-import { buildServer, builtServerCommand } from '../support/production-build';
+import { REPO_ROOT, type ServerProcess, spawnServer, tsxCommand } from '../support/processes';
+import { buildServer, builtServerCommand, LAYOUT } from '../support/production-build';
 import { type Stack, startStack } from '../support/stack';
 import { onCleanup } from './cleanup';
 import { processOnCpuNs } from './costs';
@@ -42,20 +44,33 @@ export interface HttpBench {
    * fresh distinct orders, plain `fetch` POSTs. `duplicates` is 0 by construction (no provider).
    */
   runFloor(durationMs: number): Promise<HttpRound>;
-  /** `ratePerS` pays per second on fresh distinct orders for `durationMs`, whatever the answers. */
-  openLoop(target: OpenLoopTarget, ratePerS: number, durationMs: number): Promise<OpenLoopResult>;
+  /**
+   * `ratePerS` pays per second on fresh distinct orders for `durationMs`, whatever the answers;
+   * `duplicates` as in `run` (0 for the floor).
+   */
+  openLoop(
+    target: OpenLoopTarget,
+    ratePerS: number,
+    durationMs: number,
+  ): Promise<OpenLoopResult & { duplicates: number }>;
   stop(): Promise<void>;
 }
 
 /**
- * The bench's production build of the server (`apps/server/dist-bench`): its own folder, so the
- * integration suite's production-build test, which builds `dist` at the same time, never runs a
- * half-written bundle.
+ * The bench's production build of the server: a folder of this run's own
+ * (`apps/server/dist-bench-<pid>`), removed when the run stops, so neither the integration suite's
+ * production-build test (which builds `dist`) nor another bench or profile running at the same time
+ * (each building its own) ever empties a bundle under running servers.
  */
-export const BENCH_BUILD = 'dist-bench';
+export const BENCH_BUILD = `dist-bench-${process.pid}`;
 
-/** Builds the server as the Dockerfile does, into BENCH_BUILD; `nodeArgs` go to node first. */
+/**
+ * Builds the server as the Dockerfile does, into BENCH_BUILD, and registers its removal; `nodeArgs`
+ * go to node first. Register the servers' stop after this, so they stop before the folder goes.
+ */
 export async function benchServerCommand(nodeArgs: string[] = []) {
+  const dir = join(REPO_ROOT, LAYOUT.server, BENCH_BUILD);
+  onCleanup('bench build', () => rm(dir, { recursive: true, force: true }));
   await buildServer(BENCH_BUILD);
   return builtServerCommand(nodeArgs, BENCH_BUILD);
 }
@@ -103,7 +118,14 @@ async function floorPay(url: string, orderId: string): Promise<void> {
  */
 export async function startHttpBench(): Promise<HttpBench> {
   const command = await benchServerCommand();
-  let stack: Stack | undefined = await startStack({ instances: 3, emulatorLatencyMs: 0, command });
+  // LOG_LEVEL info, the production default: one access-log line per request, as deployed (the
+  // test stacks run at warn).
+  let stack: Stack | undefined = await startStack({
+    instances: 3,
+    emulatorLatencyMs: 0,
+    command,
+    env: { LOG_LEVEL: 'info' },
+  });
   const unregister = onCleanup('server processes', () => stack?.stop() ?? Promise.resolve());
   const user = await stack.newUser('bench-http');
   let floor: ServerProcess | undefined;
@@ -155,7 +177,9 @@ export async function startHttpBench(): Promise<HttpBench> {
       pays_per_s: s.perSecond,
       p50_ms: s.p50,
       p99_ms: s.p99,
-      server_cpu_us_per_pay: cpuNs / 1000 / Math.max(1, load.latenciesMs.length),
+      // NaN when nothing was answered: no pay, no cost per pay (the target then says inconclusive).
+      server_cpu_us_per_pay:
+        load.latenciesMs.length > 0 ? cpuNs / 1000 / load.latenciesMs.length : Number.NaN,
       duplicates: target === 'floor' ? 0 : countDuplicates(stack.emulator),
       errors: load.errors,
     };
@@ -183,7 +207,7 @@ export async function startHttpBench(): Promise<HttpBench> {
       });
       if (result.errors > 0)
         console.error(`bench: open loop ${target}: ${result.errors} pay(s) failed; first:`, firstError);
-      return result;
+      return { ...result, duplicates: target === 'floor' ? 0 : countDuplicates(stack.emulator) };
     },
     async stop() {
       const s = stack;

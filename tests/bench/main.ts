@@ -194,7 +194,11 @@ async function overHttp() {
       );
       return result;
     });
-    return { closed: aggregated, open: aggregateAll<OpenLoopTarget, OpenLoopResult>(open), rate };
+    return {
+      closed: aggregated,
+      open: aggregateAll<OpenLoopTarget, OpenLoopResult & { duplicates: number }>(open),
+      rate,
+    };
   } finally {
     await http.stop();
   }
@@ -264,8 +268,8 @@ async function main(): Promise<number> {
         rate_per_s: http.rate,
         ...(Object.fromEntries(
           OPEN_LOOP_TARGETS.map((t) => {
-            const { p50_ms, p99_ms, p999_ms, max_ms } = http.open[t];
-            return [t, { p50_ms, p99_ms, p999_ms, max_ms }];
+            const { p50_ms, p99_ms, p999_ms, max_ms, duplicates } = http.open[t];
+            return [t, { p50_ms, p99_ms, p999_ms, max_ms, duplicates }];
           }),
         ) as Record<OpenLoopTarget, OpenLoopFigures>),
       },
@@ -311,11 +315,19 @@ async function main(): Promise<number> {
     errors,
   };
   console.log(formatReport(json, extras));
-  if (options.svg) {
-    writeBenchSvg(options.svg, renderBenchSvg(benchChartFrom(json, chartCaption(options))));
-    log(`picture written to ${options.svg}`);
-  }
   if (options.json) console.log(JSON.stringify(json));
+  // After the JSON: a picture that cannot be written must not cost the run its figures.
+  if (options.svg) {
+    try {
+      writeBenchSvg(options.svg, renderBenchSvg(benchChartFrom(json, chartCaption(options))));
+      log(`picture written to ${options.svg}`);
+    } catch (err) {
+      log(
+        `could not write the picture to ${options.svg}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      return 1;
+    }
+  }
   // Exit status reports correctness only (never timing): a double charge by the product, or a pay
   // that failed where none should, is a failed run.
   const failed = targets[0]!.verdict !== 'met' || Object.values(errors).some((e) => e > 0);
