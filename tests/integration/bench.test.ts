@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { logNormal, STRIPE_LIKE } from '../bench/latency';
 import { judgeRatio } from '../bench/targets';
 import { runScript } from '../support/processes';
@@ -29,6 +29,28 @@ it('a target is judged on the spread: met or missed only when every round agrees
   );
 });
 
+it('a reference that measured nothing gives no verdict: 0 pays/s or a NaN round is inconclusive, not met', () => {
+  const none = spreadOf(0, 0, 0);
+  const lost = spreadOf(Number.NaN, Number.NaN, Number.NaN);
+  // Without the guard a / 0 = Infinity would read "met" for every at_least target.
+  expect(judgeRatio(spreadOf(200, 210, 220), none, 0.5, 'at_least')).toEqual({
+    measured: 'n/a (n/a-n/a)',
+    verdict: 'inconclusive',
+  });
+  expect(judgeRatio(spreadOf(200, 210, 220), lost, 0.5, 'at_least').verdict).toBe('inconclusive');
+  expect(judgeRatio(lost, spreadOf(90, 95, 100), 1.5, 'at_most').verdict).toBe('inconclusive');
+  // One zero round in the reference leaves the top of the range unbounded, not the bottom: the
+  // lowest ratio, min(a)/max(b) = 2.00, still reaches 2, so the target is met ...
+  expect(judgeRatio(spreadOf(200, 210, 220), spreadOf(0, 95, 100), 2, 'at_least')).toEqual({
+    measured: '2.21x (2.00x-n/a)',
+    verdict: 'met',
+  });
+  // ... and an at_most target on it cannot be met (its highest ratio is unbounded).
+  expect(judgeRatio(spreadOf(100, 110, 120), spreadOf(0, 95, 100), 1.5, 'at_most').verdict).toBe(
+    'inconclusive',
+  );
+});
+
 /**
  * Smoke run of `pnpm bench -- --quick --json`. Asserts correctness facts only, never timing: on
  * shared 2-core machines any throughput ratio would be flaky. The targets on speed are reported by
@@ -51,6 +73,7 @@ it('provider_latency draws the stated distribution: log-normal, median 300 ms, p
 
 it('pnpm bench --quick --json: JSON shape, no double charge by the product, the naive bug visible', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'chargeonce-bench-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   const picture = join(dir, 'bench.svg');
   const run = await runScript('tests/bench/main.ts', ['--', '--quick', '--json', '--svg', picture]);
   expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({ code: 0, stderr: '' });
@@ -74,7 +97,7 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
   };
   const httpCell = { pays_per_s: fig, p50_ms: fig, p99_ms: fig, duplicates: num };
   const serverCell = { ...httpCell, server_cpu_us_per_pay: fig };
-  const openCell = { p50_ms: fig, p99_ms: fig, p999_ms: fig, max_ms: fig };
+  const openCell = { p50_ms: fig, p99_ms: fig, p999_ms: fig, max_ms: fig, duplicates: num };
   const costCell = {
     cpu_us_per_pay_process: fig,
     cpu_us_per_pay_postgres: fig,
@@ -112,8 +135,9 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
     result.hot_storm.optimistic.duplicates,
     result.http.instances_1.duplicates,
     result.http.instances_3.duplicates,
+    result.http.open_loop.instances_1.duplicates,
     result.provider_latency.optimistic.duplicates,
-  ]).toEqual([0, 0, 0, 0, 0, 0]);
+  ]).toEqual([0, 0, 0, 0, 0, 0, 0]);
   // The bench can see the bug it exists to show: 64 concurrent naive pays on one order double-charge.
   expect(result.hot_storm.naive.duplicates).toBeGreaterThan(0);
   // The pessimistic fix is safe too (it is slow, not wrong).
@@ -175,7 +199,6 @@ it('pnpm bench --quick --json: JSON shape, no double charge by the product, the 
   );
   // The picture went where --svg said (a quick run writes none by default), drawn from this JSON.
   const svg = readFileSync(picture, 'utf8');
-  rmSync(dir, { recursive: true, force: true });
   expect(svg).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg /);
   expect(svg).toContain(`http, open loop at ${result.http.open_loop.rate_per_s} pays/s`);
   expect(svg).toContain('Quick run');
