@@ -13,7 +13,9 @@ import {
   renderBenchSvg,
   writeBenchSvg,
 } from '../bench/svg';
+import type { Verdict } from '../bench/targets';
 import { CHROMIUM, CHROMIUM_ARGS } from '../browser/support/chromium';
+import fixture from './fixtures/bench-2026-12-02.json';
 
 /**
  * `docs/bench.svg`'s renderer (issue 15, item 5). Pure: no database. The SVG is parsed by
@@ -21,72 +23,27 @@ import { CHROMIUM, CHROMIUM_ARGS } from '../browser/support/chromium';
  * closest to, and read back through the DOM rather than by regex on the text.
  */
 const s = (min: number, median: number, max: number): Spread => ({ min, median, max });
-const lat = (pays: Spread, p50: Spread, p99: Spread, duplicates = 0) => ({
-  pays_per_s: pays,
-  p50_ms: p50,
-  p99_ms: p99,
-  duplicates,
-});
-const storm = (bg: Spread, bgP99: Spread, stormP99: Spread, duplicates: number) => ({
-  background_pays_per_s: bg,
-  background_p99_ms: bgP99,
-  storm_p99_ms: stormP99,
-  duplicates,
-});
 
-/** The full run of 2026-12-02 at d1f5988 (README, Performance): 5 rounds, median and min-max. */
-const RUN = {
-  floor: { pays_per_s: s(1860.5, 2134.2, 2540.9) },
-  distinct: {
-    optimistic: {
-      ...lat(s(839.6, 993.7, 1062.1), s(29.5, 31.6, 37.1), s(46.8, 49.7, 73.7)),
-      db_round_trips_per_pay: 2,
-    },
-    pessimistic: {
-      ...lat(s(744.4, 785.4, 815.3), s(38.6, 39.6, 41.6), s(54.2, 61.6, 74.4)),
-      db_round_trips_per_pay: 4,
-    },
-    naive: {
-      ...lat(s(900.2, 929.8, 987.4), s(32.3, 34, 35.1), s(41.9, 44.9, 58.4)),
-      db_round_trips_per_pay: 2,
-    },
-  },
-  hot_storm: {
-    optimistic: storm(s(404.5, 410.5, 420.1), s(107.6, 114.8, 124.2), s(167.9, 168.9, 180.7), 0),
-    pessimistic: storm(s(114.1, 115.5, 121.2), s(283.8, 295, 324.8), s(284.7, 287.4, 306), 0),
-    naive: storm(s(321.4, 323.7, 332.3), s(118.6, 141.2, 158), s(116.2, 128.3, 153.6), 196),
-  },
-  http: {
-    instances_1: lat(s(241.3, 358.9, 380.3), s(83.6, 84.9, 126.9), s(113.8, 174.1, 219.1)),
-    instances_3: lat(s(215.9, 270.9, 288.2), s(109.5, 114.5, 140.9), s(179.4, 204.7, 312.5)),
-    // The HTTP floor and the open loop as first measured on a quiet machine (issue 15, item 4).
-    floor: lat(s(958.2, 1016.4, 1043.9), s(29.1, 30.6, 33.8), s(44.2, 51.7, 66.3)),
-    open_loop: {
-      rate_per_s: 125,
-      instances_1: {
-        p50_ms: s(7.9, 8.3, 9.4),
-        p99_ms: s(19.8, 22.6, 31.5),
-        p999_ms: s(28.4, 35.2, 48.8),
-        max_ms: s(36.1, 41.7, 77.3),
-      },
-      floor: {
-        p50_ms: s(3.6, 3.8, 4.1),
-        p99_ms: s(6.1, 6.7, 8.2),
-        p999_ms: s(9.3, 11.4, 14.6),
-        max_ms: s(12.2, 14.1, 19.9),
-      },
-    },
-  },
-  pooled: null,
-  provider_latency: {
-    optimistic: lat(s(465.8, 481.3, 489.1), s(308.8, 312.1, 314.4), s(1649.3, 1875.8, 1961.8)),
-    pessimistic: lat(s(22.9, 24, 25.9), s(7378.4, 7688.2, 7963.9), s(8629.4, 9196.8, 9731.2)),
-    naive: lat(s(466.6, 481.9, 489.5), s(308.4, 309.2, 314.4), s(1642.6, 1875.5, 1963.4)),
-    provider_only: lat(s(476.9, 489.8, 498), s(300.9, 303.7, 305.5), s(1645.7, 1860.6, 1939.4)),
-  },
-  targets: [],
-} as unknown as BenchJson;
-const CAPTION = 'Full run 2026-12-02 at d1f5988, 5 rounds alternated; 2 vCPU Intel Xeon, Node 20.20.2';
+/** Every verdict, so the guard below knows them all (a new one is a compile error here). */
+const VERDICTS: Record<Verdict, true> = { met: true, missed: true, inconclusive: true };
+function verdict(v: string): Verdict {
+  if (!Object.hasOwn(VERDICTS, v)) throw new Error(`fixture: unknown verdict ${JSON.stringify(v)}`);
+  return v as Verdict;
+}
+
+/**
+ * The full run of 2026-12-02 at 277b97a (README, Performance; docs/bench.svg), as `pnpm bench --
+ * --json` printed it: 5 rounds, each figure a median and min-max. No cast: a field `BenchJson`
+ * has and the file lacks is a compile error. JSON cannot carry a string-literal union, so the one
+ * there is (a target's verdict) goes through a guard that throws on a value it does not know.
+ */
+const RUN: BenchJson = {
+  ...fixture,
+  targets: fixture.targets.map((t) => ({ ...t, verdict: verdict(t.verdict) })),
+};
+/** The caption the run drew into docs/bench.svg. */
+const CAPTION =
+  'Full run 2026-12-02, 5 round(s) alternated, bars at the median, whiskers min-max; 2 CPU(s) AMD EPYC, Node v20.20.2';
 
 interface Inspected {
   error: string | null;
@@ -176,8 +133,8 @@ describe('renderBenchSvg on the README run', () => {
       'provider_latency — p99 ms, lower is better',
       'http, closed loop — pays/s, higher is better',
       'http, closed loop — p99 ms, lower is better',
-      'http, open loop at 125 pays/s — p50 ms, lower is better',
-      'http, open loop at 125 pays/s — p99 ms, lower is better',
+      'http, open loop at 163 pays/s — p50 ms, lower is better',
+      'http, open loop at 163 pays/s — p99 ms, lower is better',
     ]);
     const chart = benchChartFrom(RUN, CAPTION);
     chart.panels.forEach((panel, i) => {
@@ -186,13 +143,13 @@ describe('renderBenchSvg on the README run', () => {
       );
     });
     expect(doc.panels[4]!.bars.map((b) => `${b.label}=${b.value}`)).toEqual([
-      'optimistic=481',
+      'optimistic=475',
       'pessimistic=24',
-      'naive=482',
-      'provider only (ceiling)=490',
+      'naive=475',
+      'provider only (ceiling)=488',
     ]);
     // min–max printed under each label, as in the tables.
-    expect(doc.texts).toContain('1,649–1,962');
+    expect(doc.texts).toContain('1,658–1,965');
   });
 
   it('whiskers span min..max at the right pixels; a larger value is a taller bar', async () => {
@@ -226,7 +183,7 @@ describe('renderBenchSvg on the README run', () => {
       // The axis starts at 0 with round ticks.
       expect(panel.ticks[0]).toBe('0');
     });
-    expect(doc.panels[0]!.ticks).toEqual(['0', '1,000', '2,000', '3,000']);
+    expect(doc.panels[0]!.ticks).toEqual(['0', '500', '1,000', '1,500', '2,000']);
     expect(doc.panels[5]!.ticks).toEqual(['0', '5,000', '10,000']);
   });
 
@@ -250,7 +207,7 @@ describe('benchChartFrom', () => {
       ['floor (SQL only)', false, true],
     ]);
     expect(distinct!.bars[3]!.value).toEqual(RUN.floor.pays_per_s);
-    expect(storm!.bars.map((b) => b.label)).toEqual(['optimistic', 'pessimistic', 'naive (196 duplicates)']);
+    expect(storm!.bars.map((b) => b.label)).toEqual(['optimistic', 'pessimistic', 'naive (146 duplicates)']);
     expect(storm!.bars[2]!.value).toEqual(RUN.hot_storm.naive.background_pays_per_s);
     // The product over HTTP against the least an HTTP service does here, not against the SQL floor.
     expect(http!.bars.map((b) => [b.label, b.value, !!b.highlight, !!b.reference])).toEqual([
@@ -273,6 +230,17 @@ describe('benchChartFrom', () => {
       reference: true,
     });
     expect(chart.panels[5]!.bars[1]!.value).toEqual(RUN.provider_latency.pessimistic.p99_ms);
+  });
+});
+
+describe('the fixture', () => {
+  it('keeps the run as printed: every verdict through the guard unchanged, an unknown one throws', () => {
+    expect(RUN.targets.map((t) => t.verdict)).toEqual(fixture.targets.map((t) => t.verdict));
+    expect(RUN.targets.filter((t) => t.verdict === 'missed').map((t) => t.target)).toEqual([
+      'optimistic WAL bytes per pay <= 1.5x naive',
+      'http 1 instance >= 0.5x http floor',
+    ]);
+    expect(() => verdict('passed')).toThrow('fixture: unknown verdict "passed"');
   });
 });
 
