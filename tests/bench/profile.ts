@@ -1,5 +1,5 @@
 /**
- * `pnpm bench:profile -- [--target optimistic|http] [--seconds N]`
+ * `pnpm bench:profile -- [--target optimistic|http|wal] [--seconds N] [--pays N]`
  *
  * Where a pay's CPU goes, as text: `optimistic` profiles this process (V8's sampling profiler via
  * the inspector) while 32 clients pay distinct orders through `payOrder` and the real `stripe` SDK
@@ -7,6 +7,8 @@
  * (as the image runs it) under `node --cpu-prof` while the same
  * clients pay through `@chargeonce/client`, and keeps only the samples taken during the load (not
  * start-up or shutdown). Prints a summary by package and by function; no profile file is kept.
+ * `wal` is not a CPU profile: it breaks one uncontended pay's WAL down by record type
+ * (pg_walinspect; see wal.ts) for optimistic, naive and the floor.
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
@@ -20,14 +22,22 @@ import { benchServerCommand } from './http';
 import { closedLoop } from './load';
 import { type CpuProfile, formatProfile, summarizeProfile } from './profile-summary';
 import { optimistic } from './strategies';
+import { formatWal, formatWalComparison, measureWal, walCells } from './wal';
 import { DISTINCT_CLIENTS } from './workloads';
 
 const CLI = {
-  usage: `usage: pnpm bench:profile -- [--target optimistic|http] [--seconds N] [--save FILE]
-  --target   optimistic (payOrder in this process, default) or http (one server process, production build)
-  --seconds  seconds of load to sample, 1 to 120 (default 10)
-  --save     also write the whole .cpuprofile to FILE (open it in Chrome DevTools or speedscope)`,
-  options: { target: { type: 'string' }, seconds: { type: 'string' }, save: { type: 'string' } },
+  usage: `usage: pnpm bench:profile -- [--target optimistic|http|wal] [--seconds N] [--pays N] [--save FILE]
+  --target   optimistic (payOrder in this process, default), http (one server process, production
+             build), or wal (WAL per pay by record type: optimistic, naive, floor; pg_walinspect)
+  --seconds  optimistic, http: seconds of load to sample, 1 to 120 (default 10)
+  --pays     wal: sequential pays per strategy, 10 to 5000 (default 300)
+  --save     optimistic, http: also write the whole .cpuprofile to FILE (Chrome DevTools, speedscope)`,
+  options: {
+    target: { type: 'string' },
+    seconds: { type: 'string' },
+    pays: { type: 'string' },
+    save: { type: 'string' },
+  },
 } as const;
 
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
@@ -113,13 +123,26 @@ async function profileHttp(seconds: number): Promise<string> {
   );
 }
 
+async function profileWal(pays: number): Promise<string> {
+  const env = await startBenchEnv();
+  const results = await measureWal(env, walCells(env), { pays });
+  return [...results.map(formatWal), formatWalComparison(results)].join('\n\n');
+}
+
 async function main(): Promise<number> {
   exitOnSignals();
   const values = parseCommandLine(CLI);
   const target = values.target ?? 'optimistic';
-  if (target !== 'optimistic' && target !== 'http') {
-    console.error(`--target must be optimistic or http, not ${JSON.stringify(target)}\n${CLI.usage}`);
+  if (target !== 'optimistic' && target !== 'http' && target !== 'wal') {
+    console.error(`--target must be optimistic, http or wal, not ${JSON.stringify(target)}\n${CLI.usage}`);
     return 2;
+  }
+  if (target === 'wal') {
+    const pays =
+      values.pays === undefined ? 300 : integerFlag(CLI, 'pays', values.pays, { min: 10, max: 5000 });
+    log(`WAL by record type over ${pays} sequential pays per strategy`);
+    console.log(await profileWal(pays));
+    return 0;
   }
   const seconds =
     values.seconds === undefined ? 10 : integerFlag(CLI, 'seconds', values.seconds, { min: 1, max: 120 });
