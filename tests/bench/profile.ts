@@ -91,6 +91,7 @@ async function profileHttp(seconds: number): Promise<string> {
   const stack = await startStack({
     instances: 1,
     command: await benchServerCommand(['--cpu-prof', `--cpu-prof-dir=${dir}`]),
+    env: { LOG_LEVEL: 'info' }, // the production default, as the http bench runs it
   });
   const stop = onCleanup('server process', () => stack.stop());
   const user = await stack.newUser('profile');
