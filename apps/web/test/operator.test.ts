@@ -11,6 +11,7 @@ import {
   recoverOutcomeInWords,
   refusalInWords,
   waitingFor,
+  withAnswer,
 } from '../src/operator/view';
 
 const item = (over: Partial<AwaitingItem>): AwaitingItem => ({
@@ -90,5 +91,17 @@ describe('answers in words', () => {
     expect(refusalInWords('database_unavailable')).toMatch(/Stripe delivers it again/);
     expect(refusalInWords('something_new')).toBe('something_new');
     expect(refusalInWords('__proto__')).toBe('__proto__');
+  });
+});
+
+describe('withAnswer', () => {
+  it('keeps the newest first, at most five, and one line per distinct answer', () => {
+    let shown: string[] = [];
+    for (const n of [1, 2, 3, 4, 5, 6]) shown = withAnswer(shown, `answer ${n}`);
+    expect(shown).toEqual(['answer 6', 'answer 5', 'answer 4', 'answer 3', 'answer 2']);
+    // A double click's two responses carry the one outcome: shown once (the list's React keys are
+    // the lines, so a duplicate would also collide), and a repeat moves it to the top.
+    expect(withAnswer(withAnswer([], 'settled'), 'settled')).toEqual(['settled']);
+    expect(withAnswer(['b', 'a'], 'a')).toEqual(['a', 'b']);
   });
 });

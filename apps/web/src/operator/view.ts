@@ -87,6 +87,17 @@ export function recoverOutcomeInWords(answer: Pick<RecoverAnswer, 'outcome' | 's
   return `${OUTCOMES[answer.outcome]} (now ${answer.status.replace('_', ' ')})`;
 }
 
+/** How many Recover answers the page keeps on show, newest first. */
+export const ANSWERS_SHOWN = 5;
+
+/**
+ * The answers shown after a Recover, newest first: the same answer twice (a double click sends one
+ * key, and the server answers both requests with the one outcome) is one line, moved to the top.
+ */
+export function withAnswer(shown: readonly string[], answer: string): string[] {
+  return [answer, ...shown.filter((line) => line !== answer)].slice(0, ANSWERS_SHOWN);
+}
+
 const REFUSALS: Record<string, string> = {
   bad_signature: 'bad or missing signature',
   database_unavailable: 'database unavailable (Stripe delivers it again)',

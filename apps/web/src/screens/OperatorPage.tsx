@@ -14,6 +14,7 @@ import {
   type RecoverAnswer,
   recoverOutcomeInWords,
   refusalInWords,
+  withAnswer,
 } from '../operator/view';
 import { useTRPC } from '../trpc';
 
@@ -50,10 +51,7 @@ export function OperatorPage({ scopes }: { scopes: readonly string[] }) {
   const [answers, setAnswers] = useState<string[]>([]);
   const onAnswer = (item: AwaitingItem, answer: RecoverAnswer) =>
     setAnswers((prev) =>
-      [`${KIND_LABELS[item.kind]} ${item.id.slice(0, 8)}: ${recoverOutcomeInWords(answer)}`, ...prev].slice(
-        0,
-        5,
-      ),
+      withAnswer(prev, `${KIND_LABELS[item.kind]} ${item.id.slice(0, 8)}: ${recoverOutcomeInWords(answer)}`),
     );
   const data = overview.data;
   const acts = canAct(scopes);
