@@ -18,10 +18,20 @@ export const tsxCommand = (script: string, args: string[] = []): NodeCommand => 
   cwd: REPO_ROOT,
 });
 
+/**
+ * Under `pnpm mutate` (Stryker), the mutant active in this test worker, for the processes it starts:
+ * Stryker's vitest runner sets it on this process's global only, and the instrumented code of a
+ * child reads it from the environment instead. Empty outside Stryker.
+ */
+function activeMutantEnv(): Record<string, string> {
+  const active = (globalThis as { __stryker__?: { activeMutant?: string } }).__stryker__?.activeMutant;
+  return active === undefined ? {} : { __STRYKER_ACTIVE_MUTANT__: String(active) };
+}
+
 const spawnNode = (command: NodeCommand, env: Record<string, string>) =>
   spawn(process.execPath, command.args, {
     cwd: command.cwd,
-    env: { ...(command.env ?? process.env), ...env },
+    env: { ...(command.env ?? process.env), ...activeMutantEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 
