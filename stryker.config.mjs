@@ -1,0 +1,33 @@
+/**
+ * `pnpm mutate` (tests/mutation/mutate.ts runs this, then checks the scores per file).
+ * In place: Stryker's copied sandbox would not work here, because pnpm's workspace links are relative
+ * symlinks that lead an import of `@chargeonce/payments` back to the unmutated checkout; in place,
+ * Stryker writes the mutated files over the sources and restores them when it ends (do not edit or
+ * commit while it runs).
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+export default {
+  plugins: ['@stryker-mutator/vitest-runner', '@stryker-mutator/typescript-checker'],
+  testRunner: 'vitest',
+  // Integration suites reach the code through HTTP and processes, not imports: run all, not "related".
+  vitest: { configFile: 'vitest.stryker.config.ts', related: false },
+  checkers: ['typescript'],
+  tsconfigFile: 'packages/payments/tsconfig.json',
+  inPlace: true,
+  // The default inserts // @ts-nocheck into every file, which in place means rewriting the tree.
+  disableTypeChecks: false,
+  mutate: ['packages/payments/src/cancel.ts'],
+  concurrency: 2,
+  timeoutMS: 30_000,
+  timeoutFactor: 2,
+  dryRunTimeoutMinutes: 30,
+  incremental: true,
+  incrementalFile: 'tests/test-results/mutation/stryker-incremental.json',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'tests/test-results/mutation/index.html' },
+  jsonReporter: { fileName: 'tests/test-results/mutation/mutation.json' },
+  clearTextReporter: { allowColor: false, logTests: false },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+  thresholds: { high: 90, low: 85, break: null },
+};

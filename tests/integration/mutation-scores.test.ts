@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { belowTargets, mutationScores } from '../mutation/scores';
+
+/** `pnpm mutate`'s verdict over a Stryker JSON report (tests/mutation/scores.ts). Pure: no database. */
+const report = (files: Record<string, string[]>) => ({
+  files: Object.fromEntries(
+    Object.entries(files).map(([f, statuses]) => [f, { mutants: statuses.map((status) => ({ status })) }]),
+  ),
+});
+
+describe('mutationScores', () => {
+  it('counts Killed and Timeout as detected, Survived and NoCoverage as not, and nothing else', () => {
+    const scores = mutationScores(
+      report({
+        'b.ts': ['Killed', 'Killed', 'Timeout', 'Survived', 'CompileError', 'Ignored', 'RuntimeError'],
+        'a.ts': ['Killed', 'NoCoverage'],
+      }),
+    );
+    expect(scores.files.map((f) => [f.file, f.detected, f.undetected, f.score])).toEqual([
+      ['a.ts', 1, 1, 50],
+      ['b.ts', 3, 1, 75],
+    ]);
+    expect(scores.overall).toEqual({ file: 'all files', detected: 4, undetected: 2, score: 400 / 6 });
+  });
+
+  it('fails below 85 % overall or 80 % in any file, naming each; a file with nothing scorable is not a failure', () => {
+    const targets = { overall: 85, perFile: 80 };
+    const nine = Array.from({ length: 9 }, () => 'Killed');
+    // 18 of 20 overall (90 %), but one file at 80 % exactly passes and one at 100 %.
+    expect(
+      belowTargets(
+        mutationScores(
+          report({ 'a.ts': [...nine, 'Survived'], 'b.ts': nine.concat('Killed'), 'c.ts': ['Ignored'] }),
+        ),
+        targets,
+      ),
+    ).toEqual([]);
+    expect(
+      belowTargets(
+        mutationScores(report({ 'a.ts': ['Killed', 'Killed', 'Killed', 'Survived'], 'b.ts': nine })),
+        targets,
+      ),
+    ).toEqual(['a.ts: 75.0 % < 80 %']);
+    expect(belowTargets(mutationScores(report({ 'a.ts': ['Killed', 'Survived'] })), targets)).toEqual([
+      'overall: 50.0 % < 85 %',
+      'a.ts: 50.0 % < 80 %',
+    ]);
+    // Nothing scorable at all is a failure overall (NaN is not >= 85), not a silent pass.
+    expect(belowTargets(mutationScores(report({})), targets)).toEqual(['overall: NaN % < 85 %']);
+  });
+});

