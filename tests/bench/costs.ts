@@ -3,7 +3,7 @@ import { createDb, type DbHandle } from '@chargeonce/db';
 import { onCleanup } from './cleanup';
 import { type BenchEnv, freshOrders } from './environment';
 import { aggregateAll, alternate, type Spreads } from './rounds';
-import type { PayFn } from './strategies';
+import { floor, type PayFn, strategy, stubGateway } from './strategies';
 
 /**
  * What one uncontended pay costs, in units machine noise cannot move much: every batch is `pays`
@@ -38,6 +38,22 @@ export type CostedCell = (typeof COSTED)[number];
 
 /** A strategy to cost, given the one-connection pool and its own round-trip counter. */
 export type CostedPay = (db: DbHandle) => PayFn;
+
+/**
+ * The strategies whose per-pay costs are measured, each on the costs' one-connection pool with a
+ * zero-latency provider stub (so no SDK or emulator CPU lands in this process's figure). The WAL
+ * breakdown (wal.ts) measures some of the same cells.
+ */
+export function costedPays(env: BenchEnv): Record<CostedCell, CostedPay> {
+  const stub = stubGateway(env.gateway);
+  const on = (db: DbHandle) => ({ ...env, db, gateway: stub });
+  return {
+    floor: (db) => floor(on(db)),
+    optimistic: (db) => strategy(on(db), 'optimistic'),
+    pessimistic: (db) => strategy(on(db), 'pessimistic'),
+    naive: (db) => strategy(on(db), 'naive'),
+  };
+}
 
 /** On-CPU nanoseconds of a process, from the scheduler's own accounting (NaN if unreadable). */
 export function onCpuNs(pid: number): number {
@@ -81,8 +97,9 @@ async function tuplesWritten(admin: DbHandle): Promise<number> {
   return Number(row!.n);
 }
 
-async function walLsn(admin: DbHandle): Promise<string> {
-  const [row] = await admin.sql<{ lsn: string }[]>`select pg_current_wal_insert_lsn()::text as lsn`;
+/** The WAL insert position now, as text (`pg_lsn`). */
+export async function insertLsn(sql: DbHandle['sql']): Promise<string> {
+  const [row] = await sql<{ lsn: string }[]>`select pg_current_wal_insert_lsn()::text as lsn`;
   return row!.lsn;
 }
 
@@ -113,7 +130,7 @@ async function batch(env: BenchEnv, pool: DbHandle, counter: { count: number }, 
   const pid = await backendPid(pool);
   await flushStats(pool);
   const rows0 = await tuplesWritten(env.admin);
-  const lsn0 = await walLsn(env.admin);
+  const lsn0 = await insertLsn(env.admin.sql);
   const statements0 = counter.count;
   const backend0 = onCpuNs(pid);
   const process0 = processCpuUs();

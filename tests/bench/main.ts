@@ -15,9 +15,8 @@
  */
 
 import { cpus } from 'node:os';
-import type { DbHandle } from '@chargeonce/db';
 import { cleanupAll, exitOnSignals, runToExit } from './cleanup';
-import { type CostedCell, type CostedPay, measureCosts } from './costs';
+import { costedPays, measureCosts } from './costs';
 import { type BenchEnv, startBenchEnv } from './environment';
 import {
   HTTP_INSTANCES,
@@ -66,21 +65,6 @@ const log = (line: string) => console.error(`bench: ${line}`);
 
 type DistinctCell = StrategyName | 'floor' | 'optimistic_stub' | 'provider_only' | 'optimistic_pooled';
 
-/**
- * The strategies whose per-pay costs are measured, each on the costs' one-connection pool with a
- * zero-latency provider stub (so no SDK or emulator CPU lands in this process's figure).
- */
-function costed(env: BenchEnv): Record<CostedCell, CostedPay> {
-  const stub = stubGateway(env.gateway);
-  const on = (db: DbHandle) => ({ ...env, db, gateway: stub });
-  return {
-    floor: (db) => floor(on(db)),
-    optimistic: (db) => strategy(on(db), 'optimistic'),
-    pessimistic: (db) => strategy(on(db), 'pessimistic'),
-    naive: (db) => strategy(on(db), 'naive'),
-  };
-}
-
 async function inProcess(env: BenchEnv) {
   const pays: Record<DistinctCell, PayFn> = {
     floor: floor(env),
@@ -96,7 +80,7 @@ async function inProcess(env: BenchEnv) {
   // First, before any other pool has written: another connection's table counters, published up to
   // a second late, would otherwise land inside a batch's rows-written window.
   log('measuring per-pay costs: CPU, WAL, rows written, round trips (sequential uncontended pays)');
-  const costs = await measureCosts(env, costed(env), options.costs);
+  const costs = await measureCosts(env, costedPays(env), options.costs);
 
   log('counting DB round trips per uncontended pay');
   const roundTrips = {} as Record<DistinctCell, number>;

@@ -1,8 +1,8 @@
 import { createDb, type DbHandle } from '@chargeonce/db';
 import { onCleanup } from './cleanup';
-import type { CostedPay } from './costs';
+import { type CostedPay, costedPays, insertLsn } from './costs';
 import { type BenchEnv, freshOrders } from './environment';
-import { floor, type PayFn, strategy, stubGateway } from './strategies';
+import type { PayFn } from './strategies';
 
 /**
  * Where an uncontended pay's WAL goes, by record type: the costs' setup (`pays` sequential pays on
@@ -55,18 +55,8 @@ export interface WalBreakdown {
 
 /** The cells the breakdown knows, each on the one-connection pool with the provider stubbed. */
 export function walCells(env: BenchEnv): Record<WalStrategy, CostedPay> {
-  const stub = stubGateway(env.gateway);
-  const on = (db: DbHandle) => ({ ...env, db, gateway: stub });
-  return {
-    optimistic: (db) => strategy(on(db), 'optimistic'),
-    naive: (db) => strategy(on(db), 'naive'),
-    floor: (db) => floor(on(db)),
-  };
-}
-
-async function insertLsn(sql: DbHandle['sql']): Promise<string> {
-  const [row] = await sql<{ lsn: string }[]>`select pg_current_wal_insert_lsn()::text as lsn`;
-  return row!.lsn;
+  const { optimistic, naive, floor } = costedPays(env);
+  return { optimistic, naive, floor };
 }
 
 /** Resolves once the WAL up to `lsn` is flushed (what pg_walinspect can read); polls, with a ceiling. */
