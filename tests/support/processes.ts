@@ -28,10 +28,19 @@ function activeMutantEnv(): Record<string, string> {
   return active === undefined ? {} : { __STRYKER_ACTIVE_MUTANT__: String(active) };
 }
 
+/**
+ * When the suite records coverage (vitest.coverage.setup.ts), the processes it starts write raw V8
+ * coverage for `pnpm coverage` to credit; processes they start inherit it.
+ */
+function childCoverageEnv(): Record<string, string> {
+  const dir = process.env.CHARGEONCE_CHILD_V8_COVERAGE;
+  return dir ? { NODE_V8_COVERAGE: dir } : {};
+}
+
 const spawnNode = (command: NodeCommand, env: Record<string, string>) =>
   spawn(process.execPath, command.args, {
     cwd: command.cwd,
-    env: { ...(command.env ?? process.env), ...activeMutantEnv(), ...env },
+    env: { ...(command.env ?? process.env), ...activeMutantEnv(), ...childCoverageEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 

@@ -1,0 +1,3 @@
+import { moneyPathSuite } from '../../vitest.coverage.ts';
+
+export default moneyPathSuite('server', 'apps/server');
