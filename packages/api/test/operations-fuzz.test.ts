@@ -3,7 +3,14 @@ import { fc, test } from '@fast-check/vitest';
 import { TRPCError } from '@trpc/server';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OTHER_PROCEDURES } from './fuzz-other-procedures';
-import { fuzzCeilingMs, fuzzParams, ODD_STRINGS, ODD_UUIDS, protoObject } from './fuzz-support';
+import {
+  awaitInterruptedRuns,
+  fuzzCeilingMs,
+  fuzzParams,
+  ODD_STRINGS,
+  ODD_UUIDS,
+  protoObject,
+} from './fuzz-support';
 import { useApiEnv, visaOrder } from './support';
 
 /**
@@ -15,6 +22,8 @@ import { useApiEnv, visaOrder } from './support';
  */
 const env = useApiEnv();
 const CEILING_MS = fuzzCeilingMs(60_000);
+/** The run a time limit cuts off still ends before the next property starts comparing rows. */
+const tracked = awaitInterruptedRuns();
 
 type Caller = 'operator' | 'reader' | 'customer' | 'ops-service' | 'service-none' | 'anonymous' | 'unknown';
 const CALLERS: Caller[] = [
@@ -147,7 +156,7 @@ describe('fuzzing the operators’ procedures through createCaller', () => {
       interruptAfterTimeLimit: CEILING_MS - 10_000,
     })(
       `${procedure}: its output or a non-internal TRPCError; a refusal records and moves nothing`,
-      async ([caller, generated]) => {
+      tracked(async ([caller, generated]) => {
         const input = resolve(generated.input);
         const [group, name] = procedure.split('.') as [string, string];
         const api = (
@@ -172,7 +181,7 @@ describe('fuzzing the operators’ procedures through createCaller', () => {
         }
         expect(deniedAs(procedure, caller)).toBe(null);
         expect((await snapshot())?.held).toBe(0);
-      },
+      }),
       CEILING_MS,
     );
   }
