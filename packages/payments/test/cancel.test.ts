@@ -1,4 +1,5 @@
-import type { DbHandle } from '@chargeonce/db';
+import { type DbHandle, type Executor, orders } from '@chargeonce/db';
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { cancelOrder } from '../src/cancel';
 import type { PaymentsDeps } from '../src/deps';
@@ -48,6 +49,47 @@ const deps = (gateway: PaymentGateway): PaymentsDeps => ({ db: handle.db, gatewa
 const newOrder = () =>
   createOrder(handle.db, { userId, amount: 1000, currency: 'usd', paymentMethodId: 'pm_card_visa' });
 
+/**
+ * `db` whose UPDATE statements run `around.before` before they execute and `around.after` once they
+ * have (on its own connection): how a test puts a pay's move between cancelOrder's conditional
+ * UPDATE and its read of the order, the window it loops on.
+ */
+function aroundUpdates(db: Executor, around: { before?: () => Promise<void>; after: () => Promise<void> }) {
+  const wrap = (value: unknown): unknown =>
+    typeof value !== 'object' || value === null
+      ? value
+      : new Proxy(value, {
+          get(target, prop) {
+            const member = Reflect.get(target, prop, target) as unknown;
+            if (prop === 'then' && typeof member === 'function')
+              return (ok: (v: unknown) => unknown, fail: (e: unknown) => unknown) =>
+                (async () => {
+                  await around.before?.();
+                  const rows = await (target as PromiseLike<unknown>);
+                  await around.after();
+                  return rows;
+                })().then(ok, fail);
+            return typeof member === 'function'
+              ? (...args: unknown[]) => wrap((member as (...a: unknown[]) => unknown).apply(target, args))
+              : member;
+          },
+        });
+  return new Proxy(db, {
+    get: (target, prop) =>
+      prop === 'update'
+        ? (...args: Parameters<Executor['update']>) => wrap(target.update(...args))
+        : Reflect.get(target, prop, target),
+  }) as Executor;
+}
+
+/** Moves the order to `to` as a pay would, on the test's own connection. */
+const moveOrder = (orderId: string, to: 'processing' | 'failed') =>
+  handle.db
+    .update(orders)
+    .set({ status: to })
+    .where(eq(orders.id, orderId))
+    .then(() => undefined);
+
 describe('cancelOrder', () => {
   it('cancels a pending order once; again is already_canceled; a pay then is ORDER_NOT_PAYABLE', async () => {
     const order = await newOrder();
@@ -90,6 +132,39 @@ describe('cancelOrder', () => {
     expect((await cancelOrder(handle.db, { orderId: order.id, userId })).order.version).toBe(
       order.version + 1,
     );
+  });
+
+  it('an attempt that fails between its UPDATE and its read makes the order cancelable: it looks again', async () => {
+    const order = await newOrder();
+    await moveOrder(order.id, 'processing');
+    let updates = 0;
+    const db = aroundUpdates(handle.db, {
+      after: async () => {
+        if (++updates === 1) await moveOrder(order.id, 'failed');
+      },
+    });
+    expect(await cancelOrder(db, { orderId: order.id, userId })).toMatchObject({
+      outcome: 'canceled',
+      order: { status: 'canceled' },
+    });
+    expect(updates).toBe(2);
+  });
+
+  it('a pay that keeps moving under it gives up after three looks with a retryable PAYMENT_IN_PROGRESS', async () => {
+    const order = await newOrder();
+    let updates = 0;
+    const db = aroundUpdates(handle.db, {
+      before: () => moveOrder(order.id, 'processing'),
+      after: async () => {
+        updates++;
+        await moveOrder(order.id, 'failed');
+      },
+    });
+    await expect(cancelOrder(db, { orderId: order.id, userId })).rejects.toMatchObject({
+      code: 'PAYMENT_IN_PROGRESS',
+      details: { orderId: order.id },
+    });
+    expect(updates).toBe(3);
   });
 
   it('racing a pay, exactly one wins: canceled with no charge, or paid with one', async () => {
