@@ -172,6 +172,55 @@ describe('payOrder', () => {
     expect((await payOrder(deps(succeeding), { orderId: order.id, userId })).outcome).toBe('charged');
   });
 
+  it('a database lost between the charge and its finalize: a charge answers processing, a decline is still a decline', async () => {
+    /** deps.db that fails every call once the provider has answered, as an unreachable database does. */
+    const losingDatabase = () => {
+      const state = { down: false };
+      const db = new Proxy(handle.db, {
+        get(target, prop) {
+          if (state.down) throw new Error('connection lost');
+          return Reflect.get(target, prop, target);
+        },
+      });
+      return { db, state };
+    };
+    const attemptOf = async (orderId: string) =>
+      (await handle.sql`select status from payment_attempts where order_id = ${orderId}`)[0]?.status;
+
+    const charged = await newOrder();
+    const lost = losingDatabase();
+    const charge = chargeOnly(async (request) => {
+      lost.state.down = true;
+      return { kind: 'succeeded', paymentIntentId: `pi_${request.idempotencyKey}` };
+    });
+    const errors: string[] = [];
+    const logger = { info() {}, warn() {}, error: (_: object, msg?: string) => errors.push(msg ?? '') };
+    expect(
+      await payOrder(deps(charge, { db: lost.db, logger }), { orderId: charged.id, userId }),
+    ).toMatchObject({ outcome: 'processing' });
+    expect(await attemptOf(charged.id)).toBe('processing');
+    // Recovery's to settle (the charge is real and the attempt unsettled), not reconciliation's.
+    expect(errors).toEqual(['settling the attempt failed; left for recovery']);
+
+    const declined = await newOrder();
+    const lostAgain = losingDatabase();
+    const decline = chargeOnly(async () => {
+      lostAgain.state.down = true;
+      return {
+        kind: 'declined',
+        paymentIntentId: 'pi_lost_decline',
+        code: 'card_declined',
+        declineCode: 'insufficient_funds',
+        message: 'Your card has insufficient funds.',
+      };
+    });
+    await expect(
+      payOrder(deps(decline, { db: lostAgain.db }), { orderId: declined.id, userId }),
+    ).rejects.toMatchObject({ code: 'PAYMENT_DECLINED' });
+    // Left for recovery, which hears the same decline again under the attempt's key.
+    expect(await attemptOf(declined.id)).toBe('processing');
+  });
+
   it("someone else's order is not found", async () => {
     const order = await newOrder();
     const other = await createUserWithToken(handle.db, { name: 'other' });
