@@ -1,5 +1,5 @@
 import { captures, type Executor, paymentAttempts, status } from '@chargeonce/db';
-import { and, count, min, sql } from 'drizzle-orm';
+import { count, min, sql } from 'drizzle-orm';
 import { authorizationOutcome, callProvider, drive } from './capture';
 import { settleAuthorization } from './capture-store';
 import { noopLogger, type PaymentsDeps } from './deps';
@@ -100,14 +100,15 @@ export async function runCaptureRecovery(
     taken_over: 0,
   };
   const rows = await leaseRows(deps.db, c, {
-    due: and(pending, sql`${c.updatedAt} < ${ago(policy.graceMs)}`) ?? pending,
+    // One condition, never undefined (as `and()` may be typed): no branch that cannot run.
+    due: sql`(${pending}) and ${c.updatedAt} < ${ago(policy.graceMs)}`,
     leaseMs: policy.leaseMs,
     batchSize: policy.batchSize,
     since: c.createdAt,
   });
   for (const row of rows) results[await recoverCapture(deps, row, policy)]++;
   const holds = await leaseRows(deps.db, a, {
-    due: and(held, sql`${a.completedAt} < ${ago(policy.authorizationCheckAfterMs)}`) ?? held,
+    due: sql`(${held}) and ${a.completedAt} < ${ago(policy.authorizationCheckAfterMs)}`,
     leaseMs: policy.leaseMs,
     batchSize: policy.batchSize,
     since: a.completedAt,
