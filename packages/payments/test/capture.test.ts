@@ -147,6 +147,24 @@ describe('captureOrder', () => {
     expect([...intents.values()].find((pi) => pi.status === 'captured')?.received).toBe(1200);
   });
 
+  it('a void again is already_done with the first void; a capture then is ORDER_NOT_CAPTURABLE, saying voided', async () => {
+    const { gateway, calls } = holdingProvider();
+    const order = await authorizedOrder(gateway);
+    const input = { orderId: order.id, userId, requestedBy: merchant };
+    const first = await voidOrder(deps(gateway), input);
+    expect(first).toMatchObject({ outcome: 'done', order: { status: 'canceled' } });
+    expect(await voidOrder(deps(gateway), input)).toMatchObject({
+      outcome: 'already_done',
+      order: { status: 'canceled' },
+      capture: { id: first.capture!.id, kind: 'void', status: 'succeeded' },
+    });
+    await expect(captureOrder(deps(gateway), input)).rejects.toMatchObject({
+      code: 'ORDER_NOT_CAPTURABLE',
+      message: 'Order cannot be captured: its authorization is voided.',
+    });
+    expect(calls.map((c) => c.op)).toEqual(['cancel']);
+  });
+
   it('a refusal with the hold still open gives the order back to authorized (CAPTURE_FAILED); another capture may follow', async () => {
     let refuse = true;
     const { gateway } = holdingProvider((op) =>
