@@ -10,7 +10,8 @@ export default {
   plugins: ['@stryker-mutator/vitest-runner', '@stryker-mutator/typescript-checker'],
   testRunner: 'vitest',
   // Integration suites reach the code through HTTP and processes, not imports: run all, not "related".
-  vitest: { configFile: 'vitest.stryker.config.ts', related: false },
+  // Forks, as the suites run under `pnpm test` (each test file starts its own PostgreSQL and servers).
+  vitest: { configFile: 'vitest.stryker.config.ts', related: false, pool: 'forks' },
   checkers: ['typescript'],
   // The three money-path packages and their tests, type-checked as one program: a mutant that does
   // not compile is not run.
@@ -27,8 +28,8 @@ export default {
     'packages/db/src/idempotency.ts',
   ],
   // A static mutant (one that acts while a module loads: a module-level constant, a default policy)
-  // is covered by every test, so each costs the whole ~15-minute suite on these 2 cores. Stryker
-  // reports them as Ignored, outside the score; README, Mutation testing, says how many.
+  // is covered by every test, so each costs the whole suite on these 2 cores. Stryker reports them
+  // as Ignored, outside the score; `pnpm mutate` prints how many.
   ignoreStatic: true,
   concurrency: 2,
   timeoutMS: 30_000,
