@@ -1,7 +1,8 @@
 import { type DbHandle, SETTLE } from '@chargeonce/db';
 import { describe, expect, it } from 'vitest';
+import { refreshChallenge } from '../src/challenge';
 import { claimOrder } from '../src/claim';
-import type { PaymentGateway } from '../src/gateway';
+import type { ChargeResult, PaymentGateway } from '../src/gateway';
 import { createOrder, findOrder } from '../src/orders';
 import { DEFAULT_RECOVERY_POLICY, leaseStaleAttempts, recoverAttempt, runRecovery } from '../src/recover';
 import { type AttemptOutcome, finalizeAttempt } from '../src/settle';
@@ -128,6 +129,85 @@ describe('an attempt awaiting the customer (requires_action) settles', () => {
     );
     expect(result).toBe('finalized');
     expect(await findOrder(handle.db, key.orderId)).toMatchObject({ status: 'paid' });
+  });
+});
+
+/** A provider whose re-read of any PaymentIntent answers `answer(id)`, counting the reads. */
+const readingProvider = (answer: (paymentIntentId: string) => ChargeResult) => {
+  const gateway = {
+    ...succeededProvider(),
+    reads: 0,
+    retrieve: async (paymentIntentId: string) => {
+      gateway.reads++;
+      return answer(paymentIntentId);
+    },
+  };
+  return gateway;
+};
+const stillChallenged = (paymentIntentId: string): ChargeResult => ({
+  kind: 'requires_action',
+  paymentIntentId,
+  redirectUrl: 'https://bank.example/challenge',
+});
+
+describe('an attempt awaiting the customer stays so', () => {
+  async function challengeEvent() {
+    const key = await attemptIn('requires_action');
+    const [row] =
+      await handle.sql`select payment_intent_id from payment_attempts where id = ${key.attemptId}`;
+    return {
+      key,
+      event: {
+        id: `evt_${key.attemptId}`,
+        type: 'payment_intent.requires_action',
+        paymentIntentId: row!.payment_intent_id as string,
+        metadata: { attempt_id: key.attemptId },
+      },
+    };
+  }
+
+  it('when a webhook’s re-read says it still awaits the customer (pending), or the re-read fails (retry_later)', async () => {
+    const { key, event } = await challengeEvent();
+    const deps = (gateway: PaymentGateway) => ({ db: handle.db, gateway, instanceId: 'test' });
+    expect(await applyPaymentIntentEvent(deps(readingProvider(stillChallenged)), event)).toBe('pending');
+    // Answered without its PaymentIntent: the read did not reach it.
+    const failedRead = readingProvider(() => ({ kind: 'unknown', reason: 'timeout' }));
+    expect(await applyPaymentIntentEvent(deps(failedRead), event)).toBe('retry_later');
+    // Neither is recorded: the redelivery is applied afresh, and settles it.
+    expect(await applyPaymentIntentEvent(deps(succeededProvider()), event)).toBe('finalized');
+    expect(await findOrder(handle.db, key.orderId)).toMatchObject({ status: 'paid' });
+  });
+
+  it('when the customer’s return re-reads it: at most once per interval per order, and nothing to read for an order without one', async () => {
+    const { key } = await challengeEvent();
+    const clock = { t: 1_000_000 };
+    const gateway = readingProvider(stillChallenged);
+    const deps = { db: handle.db, gateway, instanceId: 'test', now: () => clock.t };
+    const refresh = (orderId = key.orderId) => refreshChallenge(deps, orderId, { minIntervalMs: 2_000 });
+    expect(await refresh()).toBe(false);
+    expect(gateway.reads).toBe(1);
+    clock.t += 1_999;
+    expect(await refresh()).toBe(false);
+    expect(gateway.reads).toBe(1);
+    clock.t += 1;
+    gateway.retrieve = async (paymentIntentId) => {
+      gateway.reads++;
+      return { kind: 'succeeded', paymentIntentId };
+    };
+    expect(await refresh()).toBe(true);
+    expect(gateway.reads).toBe(2);
+    expect(await findOrder(handle.db, key.orderId)).toMatchObject({ status: 'paid' });
+    // Paid now (and an order never challenged): no attempt awaits the customer, nothing is read.
+    clock.t += 10_000;
+    expect(await refresh()).toBe(false);
+    const plain = await createOrder(handle.db, {
+      userId,
+      amount: 300,
+      currency: 'usd',
+      paymentMethodId: 'pm_x',
+    });
+    expect(await refresh(plain.id)).toBe(false);
+    expect(gateway.reads).toBe(2);
   });
 });
 
