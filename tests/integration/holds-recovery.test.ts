@@ -109,6 +109,9 @@ describe('recovery settles captures and voids whose answer was lost, and lapsed 
     env.emulator.clearFaults();
     expect(answer).toMatchObject({ outcome: 'pending', order: { status: 'capturing' } });
     expect(intentsOf(order.id)[0]?.status).toBe('succeeded');
+    // Within its grace the capture is its requester's to settle: recovery leaves it pending.
+    await runRecovery(env.paymentsDeps('recovery-holds'), { ...policy, graceMs: 60_000 });
+    expect(await statusOf(order.id)).toBe('capturing');
     const report = await runRecovery(env.paymentsDeps('recovery-holds'), policy);
     expect(report.captures.results.settled).toBeGreaterThanOrEqual(1);
     const { order: now, captures } = await merchant.client.orders.get.query({ orderId: order.id });
@@ -145,6 +148,9 @@ describe('recovery settles captures and voids whose answer was lost, and lapsed 
     const { order } = await authorized(client);
     env.emulator.setAuthorizationTtl(7 * 24 * 60 * 60_000);
     await expect.poll(() => intentsOf(order.id)[0]?.status, { timeout: 10_000 }).toBe('canceled');
+    expect(await statusOf(order.id)).toBe('authorized');
+    // Younger than the check age, a hold is not re-read (the webhook is expected first).
+    await runRecovery(env.paymentsDeps('recovery-holds'), { ...policy, authorizationCheckAfterMs: 60_000 });
     expect(await statusOf(order.id)).toBe('authorized');
     const report = await runRecovery(env.paymentsDeps('recovery-holds'), {
       ...policy,

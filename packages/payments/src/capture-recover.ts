@@ -101,14 +101,14 @@ export async function runCaptureRecovery(
   };
   const rows = await leaseRows(deps.db, c, {
     // One condition, never undefined (as `and()` may be typed): no branch that cannot run.
-    due: sql`(${pending}) and ${c.updatedAt} < ${ago(policy.graceMs)}`,
+    due: sql`(${pending} and ${c.updatedAt} < ${ago(policy.graceMs)})`,
     leaseMs: policy.leaseMs,
     batchSize: policy.batchSize,
     since: c.createdAt,
   });
   for (const row of rows) results[await recoverCapture(deps, row, policy)]++;
   const holds = await leaseRows(deps.db, a, {
-    due: sql`(${held}) and ${a.completedAt} < ${ago(policy.authorizationCheckAfterMs)}`,
+    due: sql`(${held} and ${a.completedAt} < ${ago(policy.authorizationCheckAfterMs)})`,
     leaseMs: policy.leaseMs,
     batchSize: policy.batchSize,
     since: a.completedAt,
