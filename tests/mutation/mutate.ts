@@ -1,25 +1,34 @@
 /**
- * `pnpm mutate -- [--force] [--mutate GLOB]`: Stryker over the money path (stryker.config.mjs), then
- * the score per file and overall from its JSON report, failing below 85 % overall or 80 % in a file.
+ * `pnpm mutate -- [--force] [--mutate GLOB] [--scores]`: Stryker over the money path
+ * (stryker.config.mjs), then the score per file and overall from its JSON report, failing below
+ * 85 % overall or 80 % in a file. `--scores` prints the same table from the incremental file
+ * without running anything: what a run interrupted part way (Ctrl-C, SIGTERM) has measured so far.
  * Needs Node 22 or later (Stryker 10); `.ci/run` installs Node 24 (see README, Mutation testing).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCommandLine, usageError } from '@chargeonce/cli';
 import { REPO_ROOT } from '../support/processes';
 import { belowTargets, type MutationReport, mutationScores } from './scores';
 
 const CLI = {
-  usage: `usage: pnpm mutate -- [--force] [--mutate GLOB]
+  usage: `usage: pnpm mutate -- [--force] [--mutate GLOB] [--scores]
   --force        re-test every mutant in scope, ignoring the incremental results
                  (after a change to tests/support, a config or a dependency, which Stryker cannot see)
-  --mutate GLOB  only these files (or file:line ranges), e.g. packages/payments/src/cancel.ts`,
-  options: { force: { type: 'boolean', default: false }, mutate: { type: 'string' } },
+  --mutate GLOB  only these files (or file:line ranges), e.g. packages/payments/src/cancel.ts
+  --scores       run nothing: the scores of the mutants tested so far, from the incremental file
+                 (a run stopped with Ctrl-C or SIGTERM saves it; the next run resumes from it)`,
+  options: {
+    force: { type: 'boolean', default: false },
+    mutate: { type: 'string' },
+    scores: { type: 'boolean', default: false },
+  },
 } as const;
 
 export const TARGETS = { overall: 85, perFile: 80 };
 const REPORT = join(REPO_ROOT, 'tests/test-results/mutation/mutation.json');
+const INCREMENTAL = join(REPO_ROOT, 'tests/test-results/mutation/stryker-incremental.json');
 
 function runStryker(args: string[]): Promise<number> {
   // The root devDependency's own bin (the package exports no subpath for it).
@@ -34,8 +43,32 @@ function removeRunnerLeftovers(): void {
     if (/^stryker-setup-\d+\.js$/.test(name)) rmSync(join(REPO_ROOT, name), { force: true });
 }
 
+/** The table per file and overall, and what is below target (the exit code: 1 if anything is). */
+function printScores(report: MutationReport): number {
+  const scores = mutationScores(report);
+  for (const f of [...scores.files, scores.overall])
+    console.log(
+      `${f.score.toFixed(1).padStart(6)} %  ${String(f.detected).padStart(4)} detected  ${String(f.undetected).padStart(4)} not  ${f.file}`,
+    );
+  const low = belowTargets(scores, TARGETS);
+  for (const line of low) console.error(`mutate: below target: ${line}`);
+  return low.length > 0 ? 1 : 0;
+}
+
 async function main(): Promise<number> {
   const values = parseCommandLine(CLI);
+  if (values.scores) {
+    if (!existsSync(INCREMENTAL)) {
+      console.error(
+        `mutate: no ${INCREMENTAL}: nothing has been tested in this checkout yet (run pnpm mutate)`,
+      );
+      return 2;
+    }
+    const report = JSON.parse(readFileSync(INCREMENTAL, 'utf8')) as MutationReport;
+    const tested = Object.values(report.files).reduce((n, f) => n + f.mutants.length, 0);
+    console.log(`mutants tested so far: ${tested} (untested ones are not in the incremental file)`);
+    return printScores(report);
+  }
   const major = Number(process.versions.node.split('.')[0]);
   if (major < 22)
     usageError(
@@ -47,14 +80,7 @@ async function main(): Promise<number> {
   const args = [...(values.force ? ['--force'] : []), ...(values.mutate ? ['--mutate', values.mutate] : [])];
   const code = await runStryker(args).finally(removeRunnerLeftovers);
   if (code !== 0) return code;
-  const scores = mutationScores(JSON.parse(readFileSync(REPORT, 'utf8')) as MutationReport);
-  for (const f of [...scores.files, scores.overall])
-    console.log(
-      `${f.score.toFixed(1).padStart(6)} %  ${String(f.detected).padStart(4)} detected  ${String(f.undetected).padStart(4)} not  ${f.file}`,
-    );
-  const low = belowTargets(scores, TARGETS);
-  for (const line of low) console.error(`mutate: below target: ${line}`);
-  return low.length > 0 ? 1 : 0;
+  return printScores(JSON.parse(readFileSync(REPORT, 'utf8')) as MutationReport);
 }
 
 main().then(
