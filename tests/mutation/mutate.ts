@@ -48,7 +48,7 @@ function printScores(report: MutationReport): number {
   const scores = mutationScores(report);
   for (const f of [...scores.files, scores.overall])
     console.log(
-      `${f.score.toFixed(1).padStart(6)} %  ${String(f.detected).padStart(4)} detected  ${String(f.undetected).padStart(4)} not  ${f.file}`,
+      `${(Number.isNaN(f.score) ? 'n/a' : f.score.toFixed(1)).padStart(6)} %  ${String(f.detected).padStart(4)} detected  ${String(f.undetected).padStart(4)} not  ${f.file}`,
     );
   const low = belowTargets(scores, TARGETS);
   for (const line of low) console.error(`mutate: below target: ${line}`);
