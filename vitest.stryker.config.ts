@@ -4,9 +4,9 @@ import { defineConfig } from 'vitest/config';
 import { REPO_ROOT } from './vitest.coverage.ts';
 
 /**
- * The integration suites that cannot kill a mutant: those whose servers are spawned processes
- * (server-process, failover, chaos, pooler, drain, …), not run inside the test process by
- * tests/support/in-process.ts. A spawned server does get the active mutant (tests/support/processes.ts),
+ * The integration suites that cannot kill a mutant: those that do not run the server inside the
+ * test process (tests/support/in-process.ts), because their servers are spawned processes
+ * (server-process, failover, chaos, pooler, drain, …) or they test tooling only. A spawned server does get the active mutant (tests/support/processes.ts),
  * but Stryker's per-test coverage sees only what its own runner process executes, so a mutant only
  * they reach counts as NoCoverage and is never run against them: they would only cost time.
  * Excluded rather than included by name because vite merges a project's arrays with the config it
