@@ -190,12 +190,22 @@ describe('an attempt awaiting the customer stays so', () => {
     expect(await refresh()).toBe(false);
     expect(gateway.reads).toBe(1);
     clock.t += 1;
+    // Our credentials refused on the re-read: it says nothing about the charge the challenge was
+    // for, so the attempt still awaits the customer (a pay's own refusal would fail it instead).
+    gateway.retrieve = async () => {
+      gateway.reads++;
+      return { kind: 'unavailable', reason: 'authentication' };
+    };
+    expect(await refresh()).toBe(false);
+    expect(gateway.reads).toBe(2);
+    expect(await findOrder(handle.db, key.orderId)).toMatchObject({ status: 'requires_action' });
+    clock.t += 2_000;
     gateway.retrieve = async (paymentIntentId) => {
       gateway.reads++;
       return { kind: 'succeeded', paymentIntentId };
     };
     expect(await refresh()).toBe(true);
-    expect(gateway.reads).toBe(2);
+    expect(gateway.reads).toBe(3);
     expect(await findOrder(handle.db, key.orderId)).toMatchObject({ status: 'paid' });
     // Paid now (and an order never challenged): no attempt awaits the customer, nothing is read.
     clock.t += 10_000;
@@ -207,7 +217,7 @@ describe('an attempt awaiting the customer stays so', () => {
       paymentMethodId: 'pm_x',
     });
     expect(await refresh(plain.id)).toBe(false);
-    expect(gateway.reads).toBe(2);
+    expect(gateway.reads).toBe(3);
   });
 });
 
