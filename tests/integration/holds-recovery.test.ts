@@ -200,4 +200,34 @@ describe('reconciliation', () => {
     expect(await statusOf(challenged.id)).toBe('authorized');
     expect(await statusOf(lapsing.id)).toBe('failed');
   });
+
+  it('re-reads only PaymentIntents that settle a hold: a challenge still awaiting the customer is left alone', async () => {
+    const { client } = await env.newUser();
+    const waiting = await client.orders.create.mutate({
+      amount: 2500,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_threeDSecure2Required',
+    });
+    expect((await client.orders.pay.mutate({ orderId: waiting.id })).outcome).toBe('requires_action');
+    env.emulator.setAuthorizationTtl(100);
+    const { order: lapsing } = await authorized(client);
+    env.emulator.setAuthorizationTtl(7 * 24 * 60 * 60_000);
+    await expect.poll(() => intentsOf(lapsing.id)[0]?.status, { timeout: 10_000 }).toBe('canceled');
+    // Every re-read fails: one made shows as authorization_unknown for its order.
+    env.emulator.setFaults({ rules: [{ fault: 'error_before', operation: 'payment_intents.retrieve' }] });
+    let report: Awaited<ReturnType<typeof reconcile>>;
+    try {
+      report = await reconcile(env.paymentsDeps('reconcile-holds'), {
+        from: new Date(Date.now() - 60_000),
+        to: new Date(Date.now() + 60_000),
+      });
+    } finally {
+      env.emulator.clearFaults();
+    }
+    const of = (orderId: string) => report.findings.filter((f) => f.orderId === orderId).map((f) => f.kind);
+    expect(of(lapsing.id)).toEqual(['authorization_unknown']);
+    // The list already says the challenge awaits the customer: nothing to re-read, nothing found.
+    expect(of(waiting.id)).toEqual([]);
+    expect(await statusOf(waiting.id)).toBe('requires_action');
+  });
 });
