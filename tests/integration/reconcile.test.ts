@@ -70,6 +70,23 @@ describe('reconcile', () => {
     expect((await findingsFor(o.id)).sort()).toEqual(['multiple_succeeded', 'orphan']);
   });
 
+  it('reports a refund made outside chargeonce of an order it refunded, and the refunded totals that differ', async () => {
+    const { client } = await env.newUser();
+    const o = await client.orders.create.mutate({
+      amount: 1100,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    await client.orders.pay.mutate({ orderId: o.id });
+    expect((await client.orders.refund.mutate({ orderId: o.id, amount: 300 })).outcome).toBe('refunded');
+    const { order } = await client.orders.get.query({ orderId: o.id });
+    await stripe().refunds.create({ payment_intent: order.paymentIntentId!, amount: 200 });
+    const report = await reconcile(deps, window());
+    const mine = report.findings.filter((f) => f.orderId === o.id);
+    expect(mine.map((f) => f.kind).sort()).toEqual(['refund_total_mismatch', 'refund_unknown']);
+    expect(mine.find((f) => f.kind === 'refund_total_mismatch')?.detail).toBe('provider 500 != recorded 300');
+  });
+
   it('reports a paid order without a succeeded PaymentIntent', async () => {
     const { client } = await env.newUser();
     const o = await client.orders.create.mutate({
