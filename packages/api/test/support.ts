@@ -12,7 +12,12 @@ import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emu
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll } from 'vitest';
 import { createTokenAuthenticator } from '../src/auth';
-import { type ApiDeps, createContextInner, type RequestAudit } from '../src/context';
+import {
+  type ApiDeps,
+  type CreateContextOptions,
+  createContextInner,
+  type RequestAudit,
+} from '../src/context';
 import { appRouter } from '../src/router';
 import { createCallerFactory } from '../src/trpc';
 
@@ -21,12 +26,20 @@ export interface ApiEnv {
   db: DbHandle;
   emulator: StripeEmulator;
   deps: ApiDeps;
-  /** A caller as an HTTP request with this bearer token (or none) would get, and its audit facts. */
-  caller(token: string | null): { api: Caller; audit: RequestAudit };
+  /**
+   * A caller as an HTTP request with this bearer token (or none) would get, and its audit facts;
+   * `request` for the rest of what the HTTP adapter passes (an Idempotency-Key header, a batch's
+   * size, the logger) and for deps other than the env's.
+   */
+  caller(token: string | null, request?: CallerRequest): { api: Caller; audit: RequestAudit };
   newUser(name?: string): Promise<{ id: string; token: string }>;
   newService(scopes: readonly Scope[]): Promise<{ id: string; token: string }>;
   stop(): Promise<void>;
 }
+
+export type CallerRequest = Pick<CreateContextOptions, 'idempotencyKey' | 'calls' | 'logger'> & {
+  deps?: ApiDeps;
+};
 
 const createCaller = createCallerFactory(appRouter);
 export type Caller = ReturnType<typeof createCaller>;
@@ -49,9 +62,10 @@ export async function startApiEnv(): Promise<ApiEnv> {
     db,
     emulator,
     deps,
-    caller(token) {
+    caller(token, request = {}) {
       const audit: RequestAudit = {};
-      return { api: createCaller(createContextInner({ deps, token, audit })), audit };
+      const context = createContextInner({ ...request, deps: request.deps ?? deps, token, audit });
+      return { api: createCaller(context), audit };
     },
     newUser: (name = 'user') => createUserWithToken(db.db, { name }),
     async newService(scopes) {
