@@ -159,6 +159,112 @@ describe('orders.create with a key', () => {
   });
 });
 
+describe('the Idempotency-Key header (raw HTTP callers)', () => {
+  it('keys a call whose input has none, or the same one: a retry with it replays', async () => {
+    const user = await env.newUser();
+    const key = newKey();
+    const first = await env.caller(user.token, { idempotencyKey: key }).api.orders.create(visaOrder);
+    const again = env.caller(user.token, { idempotencyKey: key });
+    expect(await again.api.orders.create({ ...visaOrder, idempotencyKey: key })).toEqual(first);
+    expect(again.audit.idempotency).toBe('replayed');
+    expect(await ordersOf(user.id)).toBe(1);
+  });
+
+  it('is refused before anything runs when malformed, sent with a batch, or unlike the input’s key', async () => {
+    const user = await env.newUser();
+    const refusal = (request: { idempotencyKey: string; calls?: number }, input: object = visaOrder) =>
+      trpcError(env.caller(user.token, request).api.orders.create(input as typeof visaOrder));
+    expect(await refusal({ idempotencyKey: 'naïve' })).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'The Idempotency-Key header must be 1 to 255 printable ASCII characters.',
+    });
+    expect(await refusal({ idempotencyKey: newKey(), calls: 2 })).toMatchObject({
+      code: 'BAD_REQUEST',
+      message:
+        "An Idempotency-Key header names one call; in a batch, each mutation carries its key in its input's idempotencyKey.",
+    });
+    expect(
+      await refusal({ idempotencyKey: newKey() }, { ...visaOrder, idempotencyKey: newKey() }),
+    ).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: "The Idempotency-Key header and the input's idempotencyKey differ.",
+    });
+    expect(await ordersOf(user.id)).toBe(0);
+    expect(
+      (await env.db.sql`select count(*)::int as n from idempotency_keys where principal_id = ${user.id}`)[0]
+        ?.n,
+    ).toBe(0);
+  });
+});
+
+describe('storing the answer', () => {
+  /** The env's deps, with the key store's connection on a switch and a hook into the charge. */
+  function depsWith(onCharge: () => Promise<void> | void) {
+    const state = { down: false };
+    const lost = Object.assign(new Error('connection lost'), { code: 'CONNECTION_CLOSED' });
+    const db = new Proxy(env.deps.db, {
+      get(target, prop) {
+        if (state.down) throw lost;
+        return Reflect.get(target, prop, target);
+      },
+    });
+    const real = env.deps.payments.gateway;
+    const gateway = Object.assign(Object.create(real), {
+      charge: async (request: Parameters<typeof real.charge>[0]) => {
+        await onCharge();
+        return real.charge(request);
+      },
+    });
+    const logged: string[] = [];
+    const log = (_: object, msg?: string) => logged.push(msg ?? '');
+    const logger = { info() {}, debug() {}, warn: log, error: log } as never;
+    return { deps: { ...env.deps, db, payments: { ...env.deps.payments, gateway } }, state, logger, logged };
+  }
+
+  it('while the database is down: the caller gets its answer, stored once the database is back', async () => {
+    const user = await env.newUser();
+    const order = await env.caller(user.token).api.orders.create(visaOrder);
+    const key = newKey();
+    const setup = depsWith(() => {
+      setup.state.down = true;
+    });
+    const { deps, logger, logged } = setup;
+    const paid = await env
+      .caller(user.token, { deps, logger })
+      .api.orders.pay({ orderId: order.id, idempotencyKey: key });
+    expect(paid).toMatchObject({ outcome: 'charged' });
+    expect(logged).toEqual(['could not store the idempotency key answer']);
+    // Still held (by this request, until its lease runs out): a retry meanwhile is IN_USE.
+    expect(await keyRow(key)).toMatchObject({ state: 'in_flight', locked_at: expect.any(String) });
+    setup.state.down = false;
+    await expect.poll(async () => (await keyRow(key))?.state, { timeout: 10_000 }).toBe('completed');
+    const replay = env.caller(user.token);
+    expect(await replay.api.orders.pay({ orderId: order.id, idempotencyKey: key })).toEqual(paid);
+    expect(replay.audit.idempotency).toBe('replayed');
+    expect(env.emulator.paymentIntents().filter((pi) => pi.metadata.order_id === order.id)).toHaveLength(1);
+  });
+
+  it('for a key taken over while its request ran: nothing is stored over the new holder’s, and a warning says so', async () => {
+    const user = await env.newUser();
+    const order = await env.caller(user.token).api.orders.create(visaOrder);
+    const key = newKey();
+    const { deps, logger, logged } = depsWith(async () => {
+      await env.db.sql`update idempotency_keys set lock_token = gen_random_uuid() where key = ${key}`;
+    });
+    const paid = await env
+      .caller(user.token, { deps, logger })
+      .api.orders.pay({ orderId: order.id, idempotencyKey: key });
+    expect(paid).toMatchObject({ outcome: 'charged' });
+    expect(logged).toEqual(['idempotency key was taken over; answer not stored']);
+    // Still the new holder's, unanswered: its own request stores its answer.
+    expect(await keyRow(key)).toMatchObject({
+      state: 'in_flight',
+      http_status: null,
+      locked_at: expect.any(String),
+    });
+  });
+});
+
 describe('orders.pay with a key', () => {
   it('a decline is stored and replayed: no second attempt, the same error', async () => {
     const user = await env.newUser();
