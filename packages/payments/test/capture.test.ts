@@ -9,6 +9,7 @@ import type { PaymentsDeps } from '../src/deps';
 import type { ChargeResult, PaymentGateway } from '../src/gateway';
 import { createOrder } from '../src/orders';
 import { payOrder } from '../src/pay';
+import { DEFAULT_RECOVERY_POLICY, runRecovery } from '../src/recover';
 import { unusedRefundsAndCaptures, useDatabase } from './support';
 
 /**
@@ -195,6 +196,32 @@ describe('captureOrder', () => {
     expect((await captureOrder(deps(gateway), input)).outcome).toBe('pending');
     await expect(voidOrder(deps(gateway), input)).rejects.toMatchObject({ code: 'ORDER_NOT_VOIDABLE' });
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe('capture recovery', () => {
+  it('repeats a capture left pending with its key; a refusal of the repeat settles it, and the order is authorized again', async () => {
+    let refuse = false;
+    const { gateway, calls } = holdingProvider((op) => {
+      if (op !== 'capture') return undefined;
+      return refuse
+        ? { kind: 'rejected', code: 'amount_too_small', message: 'too small' }
+        : { kind: 'unknown', reason: 'timeout' };
+    });
+    const order = await authorizedOrder(gateway);
+    const input = { orderId: order.id, userId, requestedBy: merchant };
+    expect((await captureOrder(deps(gateway), input)).outcome).toBe('pending');
+    refuse = true;
+    // The refusal is the requester's to hear (CAPTURE_FAILED); for recovery the row is settled.
+    const report = await runRecovery(deps(gateway), { ...DEFAULT_RECOVERY_POLICY, graceMs: 0 });
+    expect(report.captures.results.settled).toBeGreaterThanOrEqual(1);
+    expect(await capturesOf(handle.db, order.id)).toMatchObject([
+      { kind: 'capture', status: 'failed', errorCode: 'amount_too_small' },
+    ]);
+    const [row] = await handle.db.select().from(orders).where(eq(orders.id, order.id));
+    expect(row?.status).toBe('authorized');
+    const mine = calls.filter((c) => c.paymentIntentId === row?.paymentIntentId);
+    expect(mine.map((c) => c.op)).toEqual(['capture', 'capture']);
   });
 });
 
