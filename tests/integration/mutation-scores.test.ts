@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readBaseline, writeBaseline } from '../mutation/baseline';
 import { belowTargets, mutationScores } from '../mutation/scores';
 
 /** `pnpm mutate`'s verdict over a Stryker JSON report (tests/mutation/scores.ts). Pure: no database. */
@@ -47,5 +51,26 @@ describe('mutationScores', () => {
     ]);
     // Nothing scorable at all is a failure overall (NaN is not >= 85), not a silent pass.
     expect(belowTargets(mutationScores(report({})), targets)).toEqual(['overall: NaN % < 85 %']);
+  });
+});
+
+describe('the committed baseline', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mutation-baseline-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('packs the incremental file and gives it back byte for byte to a checkout that has none, never over its own', () => {
+    const incremental = join(dir, 'run/stryker-incremental.json');
+    const baseline = join(dir, 'baseline.json.gz');
+    const text = JSON.stringify(report({ 'a.ts': ['Killed', 'Survived'], 'b.ts': ['NoCoverage'] }));
+    expect(readBaseline(baseline, incremental)).toBeUndefined(); // nothing committed yet
+    const source = join(dir, 'measured.json');
+    writeFileSync(source, text);
+    expect(writeBaseline(source, baseline)).toEqual({ tested: 3, bytes: expect.any(Number) });
+    expect(readBaseline(baseline, incremental)).toEqual({ tested: 3 });
+    expect(readFileSync(incremental, 'utf8')).toBe(text);
+    // The checkout's own results are newer than the committed ones: left alone.
+    writeFileSync(incremental, '{"files":{}}');
+    expect(readBaseline(baseline, incremental)).toBeUndefined();
+    expect(readFileSync(incremental, 'utf8')).toBe('{"files":{}}');
   });
 });

@@ -1,8 +1,11 @@
 /**
- * `pnpm mutate -- [--force] [--mutate GLOB] [--scores]`: Stryker over the money path
- * (stryker.config.mjs), then the score per file and overall from its JSON report, failing below
+ * `pnpm mutate -- [--force] [--mutate GLOB] [--scores] [--save-baseline]`: Stryker over the money
+ * path (stryker.config.mjs), then the score per file and overall from its JSON report, failing below
  * 85 % overall or 80 % in a file. `--scores` prints the same table from the incremental file
  * without running anything: what a run interrupted part way (Ctrl-C, SIGTERM) has measured so far.
+ * A whole run takes hours on a 2-core machine, so the results are kept in the repository
+ * (BASELINE, `--save-baseline`): a fresh checkout starts from them and re-tests only the mutants
+ * whose code or covering tests changed since.
  * Needs Node 22 or later (Stryker 10); `.ci/run` installs Node 24 (see README, Mutation testing).
  */
 import { spawn } from 'node:child_process';
@@ -10,25 +13,50 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCommandLine, usageError } from '@chargeonce/cli';
 import { REPO_ROOT } from '../support/processes';
+import { mutantsIn, readBaseline, writeBaseline } from './baseline';
 import { belowTargets, type MutationReport, mutationScores } from './scores';
 
 const CLI = {
-  usage: `usage: pnpm mutate -- [--force] [--mutate GLOB] [--scores]
+  usage: `usage: pnpm mutate -- [--force] [--mutate GLOB] [--scores] [--save-baseline]
   --force        re-test every mutant in scope, ignoring the incremental results
                  (after a change to tests/support, a config or a dependency, which Stryker cannot see)
   --mutate GLOB  only these files (or file:line ranges), e.g. packages/payments/src/cancel.ts
   --scores       run nothing: the scores of the mutants tested so far, from the incremental file
-                 (a run stopped with Ctrl-C or SIGTERM saves it; the next run resumes from it)`,
+                 (a run stopped with Ctrl-C or SIGTERM saves it; the next run resumes from it)
+  --save-baseline  run nothing: keep the incremental file in the repository
+                 (tests/mutation/baseline.json.gz, to commit), where a fresh checkout starts from`,
   options: {
     force: { type: 'boolean', default: false },
     mutate: { type: 'string' },
     scores: { type: 'boolean', default: false },
+    'save-baseline': { type: 'boolean', default: false },
   },
 } as const;
 
 export const TARGETS = { overall: 85, perFile: 80 };
 const REPORT = join(REPO_ROOT, 'tests/test-results/mutation/mutation.json');
 const INCREMENTAL = join(REPO_ROOT, 'tests/test-results/mutation/stryker-incremental.json');
+/** The incremental file as last committed (gzip: it holds the sources it was measured on). */
+const BASELINE = join(REPO_ROOT, 'tests/mutation/baseline.json.gz');
+
+function saveBaseline(): number {
+  if (!existsSync(INCREMENTAL)) {
+    console.error(`mutate: no ${INCREMENTAL} to save: run pnpm mutate first`);
+    return 2;
+  }
+  const saved = writeBaseline(INCREMENTAL, BASELINE);
+  console.log(
+    `mutate: saved ${saved.tested} tested mutants to ${BASELINE} (${Math.round(saved.bytes / 1024)} KiB); commit it`,
+  );
+  return 0;
+}
+
+/** A checkout with no results of its own starts from the committed ones (and says so). */
+function restoreBaseline(): void {
+  const restored = readBaseline(BASELINE, INCREMENTAL);
+  if (restored)
+    console.error(`mutate: starting from the committed baseline (${restored.tested} mutants tested)`);
+}
 
 function runStryker(args: string[]): Promise<number> {
   // The root devDependency's own bin (the package exports no subpath for it).
@@ -57,6 +85,8 @@ function printScores(report: MutationReport): number {
 
 async function main(): Promise<number> {
   const values = parseCommandLine(CLI);
+  if (values['save-baseline']) return saveBaseline();
+  if (!values.force) restoreBaseline();
   if (values.scores) {
     if (!existsSync(INCREMENTAL)) {
       console.error(
@@ -65,8 +95,9 @@ async function main(): Promise<number> {
       return 2;
     }
     const report = JSON.parse(readFileSync(INCREMENTAL, 'utf8')) as MutationReport;
-    const tested = Object.values(report.files).reduce((n, f) => n + f.mutants.length, 0);
-    console.log(`mutants tested so far: ${tested} (untested ones are not in the incremental file)`);
+    console.log(
+      `mutants tested so far: ${mutantsIn(report)} (untested ones are not in the incremental file)`,
+    );
     return printScores(report);
   }
   const major = Number(process.versions.node.split('.')[0]);
