@@ -70,6 +70,40 @@ describe('reconcile', () => {
     expect((await findingsFor(o.id)).sort()).toEqual(['multiple_succeeded', 'orphan']);
   });
 
+  it('reports a PaymentIntent made outside chargeonce for one of our attempts: its amount, currency and the order it did not pay', async () => {
+    const { client } = await env.newUser();
+    const o = await client.orders.create.mutate({
+      amount: 1200,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    const paid = await client.orders.pay.mutate({ orderId: o.id });
+    const [attempt] = await env.db.sql`select id from payment_attempts where order_id = ${o.id}`;
+    const other = await stripe().paymentIntents.create({
+      amount: 1201,
+      currency: 'eur',
+      payment_method: 'pm_card_visa',
+      confirm: true,
+      metadata: { order_id: o.id, attempt_id: attempt!.id as string },
+    });
+    const report = await reconcile(deps, window());
+    const mine = report.findings.filter((f) => f.paymentIntentId === other.id);
+    expect(mine.map((f) => [f.kind, f.detail])).toEqual([
+      ['amount_mismatch', '1200 != 1201'],
+      ['currency_mismatch', 'usd != eur'],
+      [
+        'orphan',
+        `order paid with ${'paymentIntentId' in paid ? paid.paymentIntentId : ''}, attempt succeeded`,
+      ],
+    ]);
+    expect((await findingsFor(o.id)).sort()).toEqual([
+      'amount_mismatch',
+      'currency_mismatch',
+      'multiple_succeeded',
+      'orphan',
+    ]);
+  });
+
   it('reports a refund made outside chargeonce of an order it refunded, and the refunded totals that differ', async () => {
     const { client } = await env.newUser();
     const o = await client.orders.create.mutate({
