@@ -215,7 +215,8 @@ export function classifyStripeError(err: unknown): ChargeResult {
       kind: 'declined',
       paymentIntentId: err.payment_intent?.id ?? null,
       code: err.code ?? 'card_declined',
-      declineCode: err.decline_code ?? err.code ?? 'generic_decline',
+      // The SDK fills a missing decline_code with '' (a card error that is not card_declined).
+      declineCode: err.decline_code || err.code || 'generic_decline',
       message: err.message,
     };
   }

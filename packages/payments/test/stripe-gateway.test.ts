@@ -1,7 +1,8 @@
 import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { classifyStripeError, createStripeGateway } from '../src/stripe-gateway';
+import { classifyStripeError, createStripeGateway, fromPaymentIntent } from '../src/stripe-gateway';
+import { fromRefund } from '../src/stripe-refunds';
 
 describe('classifyStripeError', () => {
   it('card errors are declines with their decline code', () => {
@@ -37,6 +38,90 @@ describe('classifyStripeError', () => {
       message: 'No such PaymentMethod',
     });
     expect(classifyStripeError(err)).toMatchObject({ kind: 'rejected', code: 'resource_missing' });
+  });
+});
+
+describe('classifyStripeError, on errors missing their details', () => {
+  it('a card error without codes is a generic decline; a 409 without a code is an unknown outcome', () => {
+    const bare = new Stripe.errors.StripeCardError({ type: 'card_error', message: 'declined' });
+    expect(classifyStripeError(bare)).toEqual({
+      kind: 'declined',
+      paymentIntentId: null,
+      code: 'card_declined',
+      declineCode: 'generic_decline',
+      message: 'declined',
+    });
+    const conflict = new Stripe.errors.StripeAPIError({ type: 'api_error', message: 'conflict' });
+    Object.assign(conflict, { statusCode: 409 });
+    expect(classifyStripeError(conflict)).toEqual({ kind: 'unknown', reason: 'idempotency_error' });
+    const invalid = new Stripe.errors.StripeInvalidRequestError({
+      type: 'invalid_request_error',
+      message: 'no',
+    });
+    expect(classifyStripeError(invalid)).toMatchObject({
+      kind: 'rejected',
+      code: 'StripeInvalidRequestError',
+    });
+  });
+});
+
+describe('Stripe objects as our results', () => {
+  const intent = (fields: Partial<Stripe.PaymentIntent>) =>
+    ({
+      id: 'pi_map',
+      amount: 500,
+      amount_received: 0,
+      amount_capturable: 0,
+      ...fields,
+    }) as Stripe.PaymentIntent;
+
+  it('a PaymentIntent not final yet, or in a status this build does not know, is unknown with its id', () => {
+    for (const status of ['processing', 'requires_confirmation', 'requires_something_new'])
+      expect(fromPaymentIntent(intent({ status: status as Stripe.PaymentIntent.Status }))).toEqual({
+        kind: 'unknown',
+        reason: `payment_intent_${status}`,
+        paymentIntentId: 'pi_map',
+      });
+  });
+
+  it('fills what Stripe left out: no redirect, no cancellation reason, no last error', () => {
+    expect(fromPaymentIntent(intent({ status: 'requires_action', next_action: null }))).toEqual({
+      kind: 'requires_action',
+      paymentIntentId: 'pi_map',
+      redirectUrl: null,
+    });
+    expect(fromPaymentIntent(intent({ status: 'canceled', cancellation_reason: null }))).toEqual({
+      kind: 'canceled',
+      paymentIntentId: 'pi_map',
+      reason: 'canceled',
+    });
+    expect(
+      fromPaymentIntent(intent({ status: 'requires_payment_method', last_payment_error: null })),
+    ).toEqual({
+      kind: 'declined',
+      paymentIntentId: 'pi_map',
+      code: 'requires_payment_method',
+      declineCode: 'requires_payment_method',
+      message: '',
+    });
+  });
+
+  it('a refund canceled without a failure reason failed as canceled; one awaiting action is pending', () => {
+    const refund = (fields: Partial<Stripe.Refund>) => ({ id: 're_map', ...fields }) as Stripe.Refund;
+    expect(fromRefund(refund({ status: 'canceled', failure_reason: undefined }))).toEqual({
+      kind: 'failed',
+      refundId: 're_map',
+      reason: 'canceled',
+    });
+    expect(
+      fromRefund(refund({ status: 'failed', failure_reason: 'expired_or_canceled_card' })),
+    ).toMatchObject({
+      reason: 'expired_or_canceled_card',
+    });
+    expect(fromRefund(refund({ status: 'requires_action' }))).toEqual({
+      kind: 'pending',
+      refundId: 're_map',
+    });
   });
 });
 
@@ -78,6 +163,24 @@ describe('createStripeGateway against the emulator', () => {
       kind: 'declined',
       declineCode: 'insufficient_funds',
     });
+  });
+
+  it('a refund that cannot be read, or listed, is unknown (never a failure), saying which call', async () => {
+    const once = createStripeGateway({
+      secretKey: 'sk_test_gateway',
+      apiBase: emulator.url,
+      maxNetworkRetries: 0,
+    });
+    expect(await once.retrieveRefund('re_no_such_refund')).toEqual({
+      kind: 'unknown',
+      reason: 'retrieve_rejected',
+    });
+    emulator.setFaults([{ operation: 'refunds.list', fault: 'error_before' }]);
+    try {
+      expect(await once.listRefunds('pi_any')).toEqual({ kind: 'unknown', reason: 'list_unknown' });
+    } finally {
+      emulator.clearFaults();
+    }
   });
 
   it('a timeout is an unknown outcome', async () => {
