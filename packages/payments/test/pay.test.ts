@@ -221,6 +221,47 @@ describe('payOrder', () => {
     expect(await attemptOf(declined.id)).toBe('processing');
   });
 
+  it('a claim settled by someone else while the charge ran: the same charge is still this call’s answer, another is not', async () => {
+    /** A charge that succeeds, after `first` settled its attempt (a webhook, or reconciliation). */
+    const settledFirst = (
+      first: (request: ChargeRequest) => Parameters<typeof finalizeAttempt>[1]['outcome'],
+    ) =>
+      chargeOnly(async (request) => {
+        const attemptId = request.metadata.attempt_id!;
+        const orderId = request.metadata.order_id!;
+        const claimVersion = Number(request.metadata.claim_version);
+        expect(
+          await finalizeAttempt(handle.db, { orderId, attemptId, claimVersion, outcome: first(request) }),
+        ).toBeDefined();
+        return { kind: 'succeeded', paymentIntentId: `pi_${request.idempotencyKey}` };
+      });
+    const sameCharge = await newOrder();
+    const webhookFirst = settledFirst((r) => ({
+      status: 'succeeded',
+      paymentIntentId: `pi_${r.idempotencyKey}`,
+    }));
+    expect(await payOrder(deps(webhookFirst), { orderId: sameCharge.id, userId })).toMatchObject({
+      outcome: 'charged',
+      order: { status: 'paid', paymentIntentId: `pi_chargeonce-${sameCharge.id}-v2` },
+    });
+
+    const otherwise = await newOrder();
+    const errors: string[] = [];
+    const logger = { info() {}, warn() {}, error: (_: object, msg?: string) => errors.push(msg ?? '') };
+    const failedFirst = settledFirst((r) => ({
+      status: 'failed',
+      paymentIntentId: `pi_${r.idempotencyKey}`,
+      errorCode: 'card_declined',
+      declineCode: 'generic_decline',
+    }));
+    // The order says failed, the provider charged: not this call's to decide, nor to hide.
+    expect(await payOrder(deps(failedFirst, { logger }), { orderId: otherwise.id, userId })).toMatchObject({
+      outcome: 'processing',
+      order: { status: 'failed' },
+    });
+    expect(errors).toEqual(['charged, but the claim was settled otherwise; left for reconciliation']);
+  });
+
   it("someone else's order is not found", async () => {
     const order = await newOrder();
     const other = await createUserWithToken(handle.db, { name: 'other' });
