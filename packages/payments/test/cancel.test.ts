@@ -1,4 +1,4 @@
-import { type DbHandle, type Executor, orders } from '@chargeonce/db';
+import { type DbHandle, orders } from '@chargeonce/db';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { cancelOrder } from '../src/cancel';
@@ -6,7 +6,7 @@ import type { PaymentsDeps } from '../src/deps';
 import type { ChargeRequest, PaymentGateway } from '../src/gateway';
 import { createOrder } from '../src/orders';
 import { payOrder } from '../src/pay';
-import { unusedRefundsAndCaptures, useDatabase } from './support';
+import { aroundStatements, unusedRefundsAndCaptures, useDatabase } from './support';
 
 /** cancelOrder against real PostgreSQL, alone and racing payOrder, counted at the provider. */
 let handle: DbHandle;
@@ -48,39 +48,6 @@ function provider(decline = false) {
 const deps = (gateway: PaymentGateway): PaymentsDeps => ({ db: handle.db, gateway, instanceId: 'unit' });
 const newOrder = () =>
   createOrder(handle.db, { userId, amount: 1000, currency: 'usd', paymentMethodId: 'pm_card_visa' });
-
-/**
- * `db` whose UPDATE statements run `around.before` before they execute and `around.after` once they
- * have (on its own connection): how a test puts a pay's move between cancelOrder's conditional
- * UPDATE and its read of the order, the window it loops on.
- */
-function aroundUpdates(db: Executor, around: { before?: () => Promise<void>; after: () => Promise<void> }) {
-  const wrap = (value: unknown): unknown =>
-    typeof value !== 'object' || value === null
-      ? value
-      : new Proxy(value, {
-          get(target, prop) {
-            const member = Reflect.get(target, prop, target) as unknown;
-            if (prop === 'then' && typeof member === 'function')
-              return (ok: (v: unknown) => unknown, fail: (e: unknown) => unknown) =>
-                (async () => {
-                  await around.before?.();
-                  const rows = await (target as PromiseLike<unknown>);
-                  await around.after();
-                  return rows;
-                })().then(ok, fail);
-            return typeof member === 'function'
-              ? (...args: unknown[]) => wrap((member as (...a: unknown[]) => unknown).apply(target, args))
-              : member;
-          },
-        });
-  return new Proxy(db, {
-    get: (target, prop) =>
-      prop === 'update'
-        ? (...args: Parameters<Executor['update']>) => wrap(target.update(...args))
-        : Reflect.get(target, prop, target),
-  }) as Executor;
-}
 
 /** Moves the order to `to` as a pay would, on the test's own connection. */
 const moveOrder = (orderId: string, to: 'processing' | 'failed') =>
@@ -138,7 +105,7 @@ describe('cancelOrder', () => {
     const order = await newOrder();
     await moveOrder(order.id, 'processing');
     let updates = 0;
-    const db = aroundUpdates(handle.db, {
+    const db = aroundStatements(handle.db, 'update', {
       after: async () => {
         if (++updates === 1) await moveOrder(order.id, 'failed');
       },
@@ -153,7 +120,7 @@ describe('cancelOrder', () => {
   it('a pay that keeps moving under it gives up after three looks with a retryable PAYMENT_IN_PROGRESS', async () => {
     const order = await newOrder();
     let updates = 0;
-    const db = aroundUpdates(handle.db, {
+    const db = aroundStatements(handle.db, 'update', {
       before: () => moveOrder(order.id, 'processing'),
       after: async () => {
         updates++;
