@@ -6,8 +6,8 @@ import type { PaymentGateway } from '../src/gateway';
 import { createOrder, findOrder, type Order } from '../src/orders';
 import { payOrder } from '../src/pay';
 import { refundOrder } from '../src/refund';
-import { findRefund, settleRefund } from '../src/refund-store';
-import { refundingProvider, refundSucceeds, useDatabase } from './support';
+import { findRefund, type Refund, reserveRefund, settleRefund } from '../src/refund-store';
+import { aroundStatements, refundingProvider, refundSucceeds, useDatabase } from './support';
 
 /**
  * Refunds under caller idempotency keys, and the settle rules a review found wanting: a key's
@@ -66,6 +66,38 @@ describe('refunds under a caller key', () => {
       expect(requests).toHaveLength(1);
       expect(await findOrder(handle.db, order.id)).toMatchObject({ refundedAmount: 1000 });
     }
+  });
+
+  it('the key’s first request reserving between this one’s look for it and its own reservation: that refund answers', async () => {
+    const order = await paidOrder();
+    const keyId = await callerKey();
+    const input = {
+      orderId: order.id,
+      userId,
+      amount: 400,
+      requestedBy: requestedBy(),
+      idempotencyKeyId: keyId,
+    };
+    let first: Refund | undefined;
+    let reads = 0;
+    // Right after this request found no refund under its key, the first request (taken over, still
+    // alive) reserves one: this request's reservation then breaks the key's unique index.
+    const db = aroundStatements(handle.db, 'select', {
+      after: async () => {
+        if (++reads !== 1) return;
+        ({ refund: first } = await reserveRefund(handle.db, {
+          ...input,
+          refundId: crypto.randomUUID(),
+          reason: null,
+        }));
+      },
+    });
+    const { gateway, requests } = provider(succeeds);
+    const answer = await refundOrder({ ...deps(gateway), db }, input);
+    expect(first).toBeDefined();
+    expect(answer).toMatchObject({ outcome: 'pending', refund: { id: first?.id, status: 'pending' } });
+    expect(requests).toEqual([]); // the first request sends its own
+    expect(await findOrder(handle.db, order.id)).toMatchObject({ refundedAmount: 400 });
   });
 
   it('after PROVIDER_UNAVAILABLE, the retry with the key makes the refund (nothing had executed)', async () => {
