@@ -188,8 +188,11 @@ async function drive(
   const settled = await settleRefund(deps.db, refund.id, outcome).catch((err: unknown) => {
     // Not recorded: the refund stays pending and recovery settles it with the same key.
     logger.error({ ...log, err, status: outcome.status }, 'settling the refund failed; left for recovery');
-    return undefined;
+    return null;
   });
+  // So the caller hears "pending" (as recorded: not final here yet), never an error that hides
+  // whether money moved; the database is likely unreadable too, so the rows in hand answer.
+  if (settled === null) return answer(refund, order);
   // Settled otherwise meanwhile (a webhook first): report what is recorded.
   const current = settled?.refund ?? (await findRefund(deps.db, { id: refund.id })) ?? refund;
   // Settled here: only a failure changes the order (its release returns it); otherwise re-read.

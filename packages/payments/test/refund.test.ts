@@ -139,6 +139,51 @@ describe('refundOrder', () => {
     expect((await refundsOf(handle.db, order.id)).map((r) => r.status)).toEqual(['failed']);
   });
 
+  it('a request the provider rejects (nothing executed) fails with its code and message; the reservation is given back', async () => {
+    const order = await paidOrder();
+    const { gateway } = provider(() => ({
+      kind: 'rejected',
+      code: 'charge_disputed',
+      message: 'This charge has been disputed.',
+    }));
+    await expect(
+      refundOrder(deps(gateway), { orderId: order.id, userId, amount: 400, requestedBy: requestedBy() }),
+    ).rejects.toMatchObject({
+      code: 'REFUND_FAILED',
+      details: { reason: 'charge_disputed', providerMessage: 'This charge has been disputed.' },
+    });
+    expect(await findOrder(handle.db, order.id)).toMatchObject({ status: 'paid', refundedAmount: 0 });
+    expect(await refundsOf(handle.db, order.id)).toMatchObject([{ status: 'failed', stripeRefundId: null }]);
+  });
+
+  it('the database lost after the provider answered: pending, as reserved (recovery settles it), never a 500', async () => {
+    const order = await paidOrder();
+    const state = { down: false };
+    const db = new Proxy(handle.db, {
+      get(target, prop) {
+        if (state.down) throw Object.assign(new Error('connection lost'), { code: 'CONNECTION_CLOSED' });
+        return Reflect.get(target, prop, target);
+      },
+    });
+    const { gateway } = provider((r) => {
+      state.down = true;
+      return { kind: 'succeeded', refundId: `re_${r.idempotencyKey}` };
+    });
+    const errors: string[] = [];
+    const logger = { info() {}, warn() {}, error: (_: object, msg?: string) => errors.push(msg ?? '') };
+    const answer = await refundOrder(
+      { ...deps(gateway), db, logger },
+      { orderId: order.id, userId, amount: 400, requestedBy: requestedBy() },
+    );
+    expect(answer).toMatchObject({
+      outcome: 'pending',
+      order: { id: order.id, refundedAmount: 400 },
+      refund: { status: 'pending' },
+    });
+    expect(errors).toEqual(['settling the refund failed; left for recovery']);
+    expect(await refundsOf(handle.db, order.id)).toMatchObject([{ status: 'pending', amount: 400 }]);
+  });
+
   it('a refused request (credentials) is PROVIDER_UNAVAILABLE and reserves nothing', async () => {
     const order = await paidOrder();
     const { gateway } = provider(() => ({ kind: 'unavailable', reason: 'authentication_error' }));
