@@ -183,6 +183,47 @@ describe('captureOrder', () => {
     expect((await captureOrder(deps(gateway), input)).outcome).toBe('done');
   });
 
+  it('our credentials refused is PROVIDER_UNAVAILABLE, the hold still open: the order is authorized again', async () => {
+    const { gateway, calls } = holdingProvider((op) =>
+      op === 'capture' ? { kind: 'unavailable', reason: 'authentication_error' } : undefined,
+    );
+    const order = await authorizedOrder(gateway);
+    await expect(
+      captureOrder(deps(gateway), { orderId: order.id, userId, requestedBy: merchant }),
+    ).rejects.toMatchObject({ code: 'PROVIDER_UNAVAILABLE' });
+    const [row] = await handle.db.select().from(orders).where(eq(orders.id, order.id));
+    expect(row?.status).toBe('authorized');
+    expect(await capturesOf(handle.db, order.id)).toMatchObject([
+      { status: 'failed', errorCode: 'provider_unavailable' },
+    ]);
+    expect(calls).toHaveLength(1);
+  });
+
+  it('the database lost after the provider captured: pending (capturing) from the rows in hand, logged, never an error', async () => {
+    const state = { down: false };
+    const { gateway } = holdingProvider(() => {
+      state.down = true;
+      return undefined;
+    });
+    const order = await authorizedOrder(gateway);
+    const db = new Proxy(handle.db, {
+      get(target, prop) {
+        if (state.down) throw Object.assign(new Error('connection lost'), { code: 'CONNECTION_CLOSED' });
+        return Reflect.get(target, prop, target);
+      },
+    });
+    const errors: string[] = [];
+    const logger = { info() {}, warn() {}, error: (_: object, msg?: string) => errors.push(msg ?? '') };
+    expect(
+      await captureOrder(
+        { ...deps(gateway), db, logger },
+        { orderId: order.id, userId, requestedBy: merchant },
+      ),
+    ).toMatchObject({ outcome: 'pending', order: { status: 'capturing' }, capture: { status: 'pending' } });
+    expect(errors).toEqual(['settling the capture failed; left for recovery']);
+    expect(await capturesOf(handle.db, order.id)).toMatchObject([{ status: 'pending' }]);
+  });
+
   it('an unknown outcome leaves it pending (capturing); a second request answers pending and sends nothing', async () => {
     const { gateway, calls } = holdingProvider((op) =>
       op === 'capture' ? { kind: 'unknown', reason: 'timeout' } : undefined,
