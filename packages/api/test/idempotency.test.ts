@@ -159,6 +159,30 @@ describe('orders.create with a key', () => {
   });
 });
 
+describe('fingerprint', () => {
+  it('is the input without its key, with object keys in any order; array order, nulls and values count', () => {
+    const of = (input: object) => fingerprint(input);
+    expect(of({ a: 1, b: [1, { c: 'x', d: 2 }], idempotencyKey: 'k1' })).toBe(
+      of({ b: [1, { d: 2, c: 'x' }], a: 1, idempotencyKey: 'k2' }),
+    );
+    expect(of({ a: 1, skipped: undefined })).toBe(of({ a: 1 }));
+    const distinct = [
+      { a: [1, 2] },
+      { a: [2, 1] },
+      { a: [1] },
+      { a: [] },
+      { a: [1, null] },
+      { a: '[1,2]' },
+      { a: null },
+      { a: {} },
+      {},
+    ].map(of);
+    expect(new Set(distinct).size).toBe(distinct.length);
+    // Inside an array, undefined is null (as JSON has it).
+    expect(of({ a: [1, undefined] })).toBe(of({ a: [1, null] }));
+  });
+});
+
 describe('the Idempotency-Key header (raw HTTP callers)', () => {
   it('keys a call whose input has none, or the same one: a retry with it replays', async () => {
     const user = await env.newUser();
