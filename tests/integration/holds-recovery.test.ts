@@ -230,4 +230,19 @@ describe('reconciliation', () => {
     expect(of(waiting.id)).toEqual([]);
     expect(await statusOf(waiting.id)).toBe('requires_action');
   });
+
+  it('reports without healing when told not to: a lapsed hold stays authorized and nothing is re-read', async () => {
+    const { client } = await env.newUser();
+    env.emulator.setAuthorizationTtl(100);
+    const { order: lapsing } = await authorized(client);
+    env.emulator.setAuthorizationTtl(7 * 24 * 60 * 60_000);
+    await expect.poll(() => intentsOf(lapsing.id)[0]?.status, { timeout: 10_000 }).toBe('canceled');
+    const report = await reconcile(
+      env.paymentsDeps('reconcile-holds'),
+      { from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 60_000) },
+      { heal: false },
+    );
+    expect(report.findings.filter((f) => f.orderId === lapsing.id)).toEqual([]);
+    expect(await statusOf(lapsing.id)).toBe('authorized');
+  });
 });
