@@ -54,15 +54,24 @@ export async function refreshChallenge(
 export const REFRESH_INTERVAL_MS = 2_000;
 const lastRefresh = new WeakMap<PaymentsDeps, Map<string, number>>();
 
-function takeRefreshTurn(deps: PaymentsDeps, orderId: string, minIntervalMs: number): boolean {
+/** How many orders one process remembers a re-read of before it forgets those past their interval. */
+export const REFRESH_MEMORY = 10_000;
+
+/**
+ * Whether this process may re-read the order's challenge now (and notes that it did). Exported for
+ * its test, with `rememberedRefreshes`: memory stays bounded however many orders are polled.
+ */
+export function takeRefreshTurn(deps: PaymentsDeps, orderId: string, minIntervalMs: number): boolean {
   const now = (deps.now ?? Date.now)();
   const seen = lastRefresh.get(deps) ?? new Map<string, number>();
   lastRefresh.set(deps, seen);
   const last = seen.get(orderId);
   if (last !== undefined && now - last < minIntervalMs) return false;
-  if (seen.size >= 10_000) {
+  if (seen.size >= REFRESH_MEMORY) {
     for (const [id, at] of seen) if (now - at >= minIntervalMs) seen.delete(id);
   }
   seen.set(orderId, now);
   return true;
 }
+
+export const rememberedRefreshes = (deps: PaymentsDeps): number => lastRefresh.get(deps)?.size ?? 0;

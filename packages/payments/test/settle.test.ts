@@ -1,6 +1,6 @@
 import { type DbHandle, SETTLE } from '@chargeonce/db';
 import { describe, expect, it } from 'vitest';
-import { refreshChallenge } from '../src/challenge';
+import { REFRESH_MEMORY, refreshChallenge, rememberedRefreshes, takeRefreshTurn } from '../src/challenge';
 import { claimOrder } from '../src/claim';
 import type { ChargeResult, PaymentGateway } from '../src/gateway';
 import { createOrder, findOrder } from '../src/orders';
@@ -218,6 +218,23 @@ describe('an attempt awaiting the customer stays so', () => {
     });
     expect(await refresh(plain.id)).toBe(false);
     expect(gateway.reads).toBe(3);
+  });
+});
+
+describe('the re-read turns of one process', () => {
+  it('stay bounded: once full, the orders past their interval are forgotten, those within it kept', () => {
+    const clock = { t: 0 };
+    const deps = { db: handle.db, gateway: succeededProvider(), instanceId: 'test', now: () => clock.t };
+    for (let i = 0; i < REFRESH_MEMORY - 1; i++) expect(takeRefreshTurn(deps, `old-${i}`, 1_000)).toBe(true);
+    clock.t = 999;
+    expect(takeRefreshTurn(deps, 'young', 1_000)).toBe(true);
+    expect(rememberedRefreshes(deps)).toBe(REFRESH_MEMORY);
+    // Exactly one interval after the old ones: they are forgotten; the young one is still within its.
+    clock.t = 1_000;
+    expect(takeRefreshTurn(deps, 'new', 1_000)).toBe(true);
+    expect(rememberedRefreshes(deps)).toBe(2);
+    expect(takeRefreshTurn(deps, 'young', 1_000)).toBe(false);
+    expect(takeRefreshTurn(deps, 'old-0', 1_000)).toBe(true);
   });
 });
 
