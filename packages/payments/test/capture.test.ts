@@ -266,6 +266,24 @@ describe('capture recovery', () => {
   });
 });
 
+describe('recovery watching open authorizations', () => {
+  it('a hold still open past the check age is left open; once it lapsed at the provider the order follows', async () => {
+    const { gateway, intents, calls } = holdingProvider();
+    const order = await authorizedOrder(gateway);
+    const policy = { ...DEFAULT_RECOVERY_POLICY, graceMs: 0, leaseMs: 0, authorizationCheckAfterMs: 0 };
+    const statusOf = async () => (await handle.db.select().from(orders).where(eq(orders.id, order.id)))[0];
+    const first = await runRecovery(deps(gateway), policy);
+    expect(first.captures.results.authorization_open).toBeGreaterThanOrEqual(1);
+    expect((await statusOf())?.status).toBe('authorized');
+    const paymentIntentId = (await statusOf())!.paymentIntentId!;
+    intents.get(paymentIntentId)!.status = 'released';
+    const second = await runRecovery(deps(gateway), policy);
+    expect(second.captures.results.authorization_settled).toBeGreaterThanOrEqual(1);
+    expect((await statusOf())?.status).toBe('failed');
+    expect(calls).toEqual([]); // only read, never captured or canceled
+  });
+});
+
 describe('a capture or void before the authorization', () => {
   it('while the pay is in flight answers PAYMENT_IN_PROGRESS (no final answer: a retry with the key asks again)', async () => {
     const { gateway, calls } = holdingProvider();
