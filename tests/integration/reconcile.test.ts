@@ -115,6 +115,14 @@ describe('reconcile', () => {
     expect((await client.orders.refund.mutate({ orderId: o.id, amount: 300 })).outcome).toBe('refunded');
     const { order } = await client.orders.get.query({ orderId: o.id });
     await stripe().refunds.create({ payment_intent: order.paymentIntentId!, amount: 200 });
+    // The provider's refunds unreadable now: nothing is said of them (the next run looks again).
+    env.emulator.setFaults([{ operation: 'refunds.list', fault: 'error_before' }]);
+    try {
+      const unread = await reconcile(deps, window());
+      expect(unread.findings.filter((f) => f.orderId === o.id)).toEqual([]);
+    } finally {
+      env.emulator.clearFaults();
+    }
     const report = await reconcile(deps, window());
     const mine = report.findings.filter((f) => f.orderId === o.id);
     expect(mine.map((f) => f.kind).sort()).toEqual(['refund_total_mismatch', 'refund_unknown']);
