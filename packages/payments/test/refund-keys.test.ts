@@ -48,6 +48,14 @@ async function callerKey(): Promise<string> {
   return row!.id;
 }
 
+/** A paid order, a caller key, and a refund request of `amount` under that key. */
+async function keyedRefund(amount: number) {
+  const order = await paidOrder();
+  const keyId = await callerKey();
+  const input = { orderId: order.id, userId, amount, requestedBy: requestedBy(), idempotencyKeyId: keyId };
+  return { order, keyId, input };
+}
+
 describe('refunds under a caller key', () => {
   it('two requests with one key racing (a lease taken over): one refund, both answered with it', async () => {
     for (let trial = 0; trial < 10; trial++) {
@@ -69,15 +77,7 @@ describe('refunds under a caller key', () => {
   });
 
   it('the key’s first request reserving between this one’s look for it and its own reservation: that refund answers', async () => {
-    const order = await paidOrder();
-    const keyId = await callerKey();
-    const input = {
-      orderId: order.id,
-      userId,
-      amount: 400,
-      requestedBy: requestedBy(),
-      idempotencyKeyId: keyId,
-    };
+    const { order, input } = await keyedRefund(400);
     let first: Refund | undefined;
     let reads = 0;
     // Right after this request found no refund under its key, the first request (taken over, still
@@ -101,15 +101,7 @@ describe('refunds under a caller key', () => {
   });
 
   it('after PROVIDER_UNAVAILABLE, the retry with the key makes the refund (nothing had executed)', async () => {
-    const order = await paidOrder();
-    const keyId = await callerKey();
-    const input = {
-      orderId: order.id,
-      userId,
-      amount: 400,
-      requestedBy: requestedBy(),
-      idempotencyKeyId: keyId,
-    };
+    const { order, input } = await keyedRefund(400);
     const refused = provider(() => ({ kind: 'unavailable', reason: 'authentication_error' }));
     await expect(refundOrder(deps(refused.gateway), input)).rejects.toMatchObject({
       code: 'PROVIDER_UNAVAILABLE',
@@ -122,15 +114,7 @@ describe('refunds under a caller key', () => {
   });
 
   it('a pending refund is never sent again from a retry; its key outlives the retention while pending', async () => {
-    const order = await paidOrder();
-    const keyId = await callerKey();
-    const input = {
-      orderId: order.id,
-      userId,
-      amount: 300,
-      requestedBy: requestedBy(),
-      idempotencyKeyId: keyId,
-    };
+    const { order, keyId, input } = await keyedRefund(300);
     const lost = provider(() => ({ kind: 'unknown', reason: 'timeout' }));
     expect((await refundOrder(deps(lost.gateway), input)).outcome).toBe('pending');
     const retried = await refundOrder(deps(lost.gateway), input);
