@@ -238,6 +238,48 @@ describe('the re-read turns of one process', () => {
   });
 });
 
+describe('recovery of an abandoned challenge', () => {
+  const abandoned = { ...now, challengeTimeoutMs: 0 };
+  const leasedAttempt = async (attemptId: string) =>
+    (await leaseStaleAttempts(handle.db, abandoned)).find((l) => l.id === attemptId)!;
+  const challengeProvider = (cancel: PaymentGateway['cancel']) =>
+    Object.assign(readingProvider(stillChallenged), { cancel });
+
+  it('completed to a hold and settled between the read and the cancel: the released hold makes the order payable', async () => {
+    const key = await attemptIn('requires_action');
+    const lease = await leasedAttempt(key.attemptId);
+    const gateway = challengeProvider(async (request) => {
+      // The customer completed the challenge just now, and its webhook settled the hold first...
+      await finalizeAttempt(handle.db, {
+        ...key,
+        outcome: { status: 'authorized', paymentIntentId: request.paymentIntentId },
+      });
+      // ...which this cancel then released.
+      return { kind: 'canceled', paymentIntentId: request.paymentIntentId, reason: 'abandoned' };
+    });
+    expect(await findOrder(handle.db, key.orderId)).toMatchObject({ status: 'requires_action' });
+    expect(await recoverAttempt({ db: handle.db, gateway, instanceId: 'test' }, lease, abandoned)).toBe(
+      'already_final',
+    );
+    expect(await findOrder(handle.db, key.orderId)).toMatchObject({ status: 'failed' });
+  });
+
+  it('whose cancel is refused while it still awaits the customer: left as it is, nothing recorded', async () => {
+    const key = await attemptIn('requires_action');
+    const lease = await leasedAttempt(key.attemptId);
+    const gateway = challengeProvider(async () => ({
+      kind: 'rejected',
+      code: 'payment_intent_unexpected_state',
+      message: '',
+    }));
+    expect(await recoverAttempt({ db: handle.db, gateway, instanceId: 'test' }, lease, abandoned)).toBe(
+      'requires_action',
+    );
+    expect(gateway.reads).toBe(2); // before the cancel, and after it was refused
+    expect(await findOrder(handle.db, key.orderId)).toMatchObject({ status: 'requires_action', version: 3 });
+  });
+});
+
 describe('recovery leases', () => {
   it('a worker whose lease another worker took over leaves the attempt alone', async () => {
     const key = await attemptIn('processing');
