@@ -129,6 +129,21 @@ describe('reconcile', () => {
     expect(mine.find((f) => f.kind === 'refund_total_mismatch')?.detail).toBe('provider 500 != recorded 300');
   });
 
+  it('a paid order whose PaymentIntent was created before the window is looked up directly, not reported', async () => {
+    const { client } = await env.newUser();
+    const o = await client.orders.create.mutate({
+      amount: 1300,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+    });
+    await client.orders.pay.mutate({ orderId: o.id });
+    // Paid (as the window sees it) an hour from now: its PaymentIntent, made now, is not listed.
+    await env.db.db.update(orders).set({ paidAt: sql`now() + interval '1 hour'` }).where(eq(orders.id, o.id));
+    const later = { from: new Date(Date.now() + 1_800_000), to: new Date(Date.now() + 7_200_000) };
+    const report = await reconcile(deps, later);
+    expect(report.findings.filter((f) => f.orderId === o.id)).toEqual([]);
+  });
+
   it('reports a paid order without a succeeded PaymentIntent', async () => {
     const { client } = await env.newUser();
     const o = await client.orders.create.mutate({
