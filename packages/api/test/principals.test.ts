@@ -26,7 +26,10 @@ describe('a service', () => {
     const customer = await env.newUser();
     const service = await env.newService(['orders:read', 'orders:write', 'orders:pay']);
     const { api } = env.caller(service.token);
-    expect((await trpcError(api.orders.create(visaOrder))).code).toBe('BAD_REQUEST');
+    expect(await trpcError(api.orders.create(visaOrder))).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'userId is required: a service names the customer.',
+    });
     expect((await trpcError(api.orders.list())).code).toBe('BAD_REQUEST');
     const nobody = '00000000-0000-4000-8000-000000000000';
     expect((await trpcError(api.orders.create({ ...visaOrder, userId: nobody }))).code).toBe('NOT_FOUND');
@@ -54,7 +57,10 @@ describe('a user', () => {
     const other = await env.newUser();
     const { api } = env.caller(user.token);
     expect(await api.orders.create({ ...visaOrder, userId: user.id })).toMatchObject({ userId: user.id });
-    expect((await trpcError(api.orders.create({ ...visaOrder, userId: other.id }))).code).toBe('FORBIDDEN');
+    expect(await trpcError(api.orders.create({ ...visaOrder, userId: other.id }))).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'A user token acts only on its own orders.',
+    });
     expect((await trpcError(api.orders.list({ userId: other.id }))).code).toBe('FORBIDDEN');
   });
 });
