@@ -10,7 +10,7 @@ import type { ChargeResult, PaymentGateway } from '../src/gateway';
 import { createOrder } from '../src/orders';
 import { payOrder } from '../src/pay';
 import { DEFAULT_RECOVERY_POLICY, runRecovery } from '../src/recover';
-import { unusedRefundsAndCaptures, useDatabase } from './support';
+import { losingDatabase, recordingLogger, unusedRefundsAndCaptures, useDatabase } from './support';
 
 /**
  * captureOrder / voidOrder against real PostgreSQL and a provider that holds funds like Stripe's
@@ -200,27 +200,28 @@ describe('captureOrder', () => {
   });
 
   it('the database lost after the provider captured: pending (capturing) from the rows in hand, logged, never an error', async () => {
-    const state = { down: false };
+    const { db, state } = losingDatabase(handle.db);
     const { gateway } = holdingProvider(() => {
       state.down = true;
       return undefined;
     });
     const order = await authorizedOrder(gateway);
-    const db = new Proxy(handle.db, {
-      get(target, prop) {
-        if (state.down) throw Object.assign(new Error('connection lost'), { code: 'CONNECTION_CLOSED' });
-        return Reflect.get(target, prop, target);
-      },
-    });
-    const errors: string[] = [];
-    const logger = { info() {}, warn() {}, error: (_: object, msg?: string) => errors.push(msg ?? '') };
+    const { logger, entries } = recordingLogger(['warn', 'error']);
     expect(
       await captureOrder(
         { ...deps(gateway), db, logger },
         { orderId: order.id, userId, requestedBy: merchant },
       ),
     ).toMatchObject({ outcome: 'pending', order: { status: 'capturing' }, capture: { status: 'pending' } });
-    expect(errors).toEqual(['settling the capture failed; left for recovery']);
+    expect(entries).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'settling the capture failed; left for recovery',
+        orderId: order.id,
+        captureId: expect.any(String),
+        err: expect.objectContaining({ code: 'CONNECTION_CLOSED' }),
+      }),
+    ]);
     expect(await capturesOf(handle.db, order.id)).toMatchObject([{ status: 'pending' }]);
   });
 

@@ -7,7 +7,7 @@ import type { ChargeRequest, ChargeResult, PaymentGateway } from '../src/gateway
 import { createOrder } from '../src/orders';
 import { payOrder } from '../src/pay';
 import { finalizeAttempt } from '../src/settle';
-import { unusedRefundsAndCaptures, useDatabase } from './support';
+import { losingDatabase, recordingLogger, unusedRefundsAndCaptures, useDatabase } from './support';
 
 /**
  * payOrder against real PostgreSQL with a scripted gateway, for the paths a real provider only
@@ -173,37 +173,35 @@ describe('payOrder', () => {
   });
 
   it('a database lost between the charge and its finalize: a charge answers processing, a decline is still a decline', async () => {
-    /** deps.db that fails every call once the provider has answered, as an unreachable database does. */
-    const losingDatabase = () => {
-      const state = { down: false };
-      const db = new Proxy(handle.db, {
-        get(target, prop) {
-          if (state.down) throw new Error('connection lost');
-          return Reflect.get(target, prop, target);
-        },
-      });
-      return { db, state };
-    };
     const attemptOf = async (orderId: string) =>
       (await handle.sql`select status from payment_attempts where order_id = ${orderId}`)[0]?.status;
 
     const charged = await newOrder();
-    const lost = losingDatabase();
+    const lost = losingDatabase(handle.db);
     const charge = chargeOnly(async (request) => {
       lost.state.down = true;
       return { kind: 'succeeded', paymentIntentId: `pi_${request.idempotencyKey}` };
     });
-    const errors: string[] = [];
-    const logger = { info() {}, warn() {}, error: (_: object, msg?: string) => errors.push(msg ?? '') };
+    const { logger, entries } = recordingLogger(['warn', 'error']);
     expect(
       await payOrder(deps(charge, { db: lost.db, logger }), { orderId: charged.id, userId }),
     ).toMatchObject({ outcome: 'processing' });
     expect(await attemptOf(charged.id)).toBe('processing');
     // Recovery's to settle (the charge is real and the attempt unsettled), not reconciliation's.
-    expect(errors).toEqual(['settling the attempt failed; left for recovery']);
+    expect(entries).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'settling the attempt failed; left for recovery',
+        orderId: charged.id,
+        attemptId: expect.any(String),
+        idempotencyKey: `chargeonce-${charged.id}-v2`,
+        status: 'succeeded',
+        err: expect.objectContaining({ code: 'CONNECTION_CLOSED' }),
+      }),
+    ]);
 
     const declined = await newOrder();
-    const lostAgain = losingDatabase();
+    const lostAgain = losingDatabase(handle.db);
     const decline = chargeOnly(async () => {
       lostAgain.state.down = true;
       return {
@@ -246,8 +244,7 @@ describe('payOrder', () => {
     });
 
     const otherwise = await newOrder();
-    const errors: string[] = [];
-    const logger = { info() {}, warn() {}, error: (_: object, msg?: string) => errors.push(msg ?? '') };
+    const { logger, entries } = recordingLogger(['warn', 'error']);
     const failedFirst = settledFirst((r) => ({
       status: 'failed',
       paymentIntentId: `pi_${r.idempotencyKey}`,
@@ -259,7 +256,17 @@ describe('payOrder', () => {
       outcome: 'processing',
       order: { status: 'failed' },
     });
-    expect(errors).toEqual(['charged, but the claim was settled otherwise; left for reconciliation']);
+    expect(entries).toEqual([
+      {
+        level: 'error',
+        msg: 'charged, but the claim was settled otherwise; left for reconciliation',
+        orderId: otherwise.id,
+        attemptId: expect.any(String),
+        idempotencyKey: `chargeonce-${otherwise.id}-v2`,
+        paymentIntentId: `pi_chargeonce-${otherwise.id}-v2`,
+        status: 'failed',
+      },
+    ]);
   });
 
   it("someone else's order is not found", async () => {

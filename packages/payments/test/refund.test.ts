@@ -8,7 +8,7 @@ import { createOrder, findOrder, type Order } from '../src/orders';
 import { payOrder } from '../src/pay';
 import { refundOrder } from '../src/refund';
 import { refundKeyFor, refundsOf } from '../src/refund-store';
-import { refundingProvider, useDatabase } from './support';
+import { losingDatabase, recordingLogger, refundingProvider, useDatabase } from './support';
 
 /**
  * refundOrder against real PostgreSQL with a scripted provider: the reservation, the provider's
@@ -158,19 +158,12 @@ describe('refundOrder', () => {
 
   it('the database lost after the provider answered: pending, as reserved (recovery settles it), never a 500', async () => {
     const order = await paidOrder();
-    const state = { down: false };
-    const db = new Proxy(handle.db, {
-      get(target, prop) {
-        if (state.down) throw Object.assign(new Error('connection lost'), { code: 'CONNECTION_CLOSED' });
-        return Reflect.get(target, prop, target);
-      },
-    });
+    const { db, state } = losingDatabase(handle.db);
     const { gateway } = provider((r) => {
       state.down = true;
       return { kind: 'succeeded', refundId: `re_${r.idempotencyKey}` };
     });
-    const errors: string[] = [];
-    const logger = { info() {}, warn() {}, error: (_: object, msg?: string) => errors.push(msg ?? '') };
+    const { logger, entries } = recordingLogger(['warn', 'error']);
     const answer = await refundOrder(
       { ...deps(gateway), db, logger },
       { orderId: order.id, userId, amount: 400, requestedBy: requestedBy() },
@@ -180,7 +173,16 @@ describe('refundOrder', () => {
       order: { id: order.id, refundedAmount: 400 },
       refund: { status: 'pending' },
     });
-    expect(errors).toEqual(['settling the refund failed; left for recovery']);
+    expect(entries).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'settling the refund failed; left for recovery',
+        orderId: order.id,
+        refundId: answer.refund.id,
+        status: 'succeeded',
+        err: expect.objectContaining({ code: 'CONNECTION_CLOSED' }),
+      }),
+    ]);
     expect(await refundsOf(handle.db, order.id)).toMatchObject([{ status: 'pending', amount: 400 }]);
   });
 

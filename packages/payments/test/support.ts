@@ -107,3 +107,31 @@ export function aroundStatements(
         : Reflect.get(target, prop, target),
   }) as Executor;
 }
+
+/** What a recording logger was given: the level, the message and the fields, flat. */
+export type LogEntry = { level: 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>;
+
+/** A logger that keeps every entry (`levels`: only those), for tests that check what operators read. */
+export function recordingLogger(levels: readonly LogEntry['level'][] = ['info', 'warn', 'error']) {
+  const entries: LogEntry[] = [];
+  const at = (level: LogEntry['level']) => (fields: object, msg?: string) => {
+    if (levels.includes(level)) entries.push({ ...fields, level, msg: msg ?? '' });
+  };
+  return { logger: { info: at('info'), warn: at('warn'), error: at('error') }, entries };
+}
+
+/**
+ * `db` that throws as a lost connection does (postgres.js's CONNECTION_CLOSED) on every use once
+ * `state.down` is set: how a test loses the database at an exact point, e.g. inside a provider call.
+ */
+export function losingDatabase<T extends object>(db: T): { db: T; state: { down: boolean } } {
+  const state = { down: false };
+  const lost = Object.assign(new Error('connection lost'), { code: 'CONNECTION_CLOSED' });
+  const proxy = new Proxy(db, {
+    get(target, prop) {
+      if (state.down) throw lost;
+      return Reflect.get(target, prop, target);
+    },
+  });
+  return { db: proxy, state };
+}
