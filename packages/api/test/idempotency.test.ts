@@ -239,8 +239,8 @@ describe('storing the answer', () => {
         return real.charge(request);
       },
     });
-    const logged: string[] = [];
-    const log = (_: object, msg?: string) => logged.push(msg ?? '');
+    const logged: Record<string, unknown>[] = [];
+    const log = (fields: object, msg?: string) => logged.push({ msg, ...fields });
     const logger = { info() {}, debug() {}, warn: log, error: log } as never;
     return { deps: { ...env.deps, db, payments: { ...env.deps.payments, gateway } }, state, logger, logged };
   }
@@ -257,7 +257,14 @@ describe('storing the answer', () => {
       .caller(user.token, { deps, logger })
       .api.orders.pay({ orderId: order.id, idempotencyKey: key });
     expect(paid).toMatchObject({ outcome: 'charged' });
-    expect(logged).toEqual(['could not store the idempotency key answer']);
+    const keyId = (await env.db.sql`select id from idempotency_keys where key = ${key}`)[0]?.id;
+    expect(logged).toEqual([
+      {
+        msg: 'could not store the idempotency key answer',
+        keyId,
+        err: expect.objectContaining({ code: 'CONNECTION_CLOSED' }),
+      },
+    ]);
     // Still held (by this request, until its lease runs out): a retry meanwhile is IN_USE.
     expect(await keyRow(key)).toMatchObject({ state: 'in_flight', locked_at: expect.any(String) });
     setup.state.down = false;
@@ -279,7 +286,8 @@ describe('storing the answer', () => {
       .caller(user.token, { deps, logger })
       .api.orders.pay({ orderId: order.id, idempotencyKey: key });
     expect(paid).toMatchObject({ outcome: 'charged' });
-    expect(logged).toEqual(['idempotency key was taken over; answer not stored']);
+    const keyId = (await env.db.sql`select id from idempotency_keys where key = ${key}`)[0]?.id;
+    expect(logged).toEqual([{ msg: 'idempotency key was taken over; answer not stored', keyId }]);
     // Still the new holder's, unanswered: its own request stores its answer.
     expect(await keyRow(key)).toMatchObject({
       state: 'in_flight',
