@@ -198,12 +198,21 @@ describe('refundOrder', () => {
   it('an unknown outcome keeps the reservation and the refund pending, never a failure', async () => {
     const order = await paidOrder();
     const { gateway } = provider(() => ({ kind: 'unknown', reason: 'timeout' }));
-    const answer = await refundOrder(deps(gateway), {
-      orderId: order.id,
-      userId,
-      requestedBy: requestedBy(),
-    });
+    const { logger, entries } = recordingLogger();
+    const answer = await refundOrder(
+      { ...deps(gateway), logger },
+      { orderId: order.id, userId, requestedBy: requestedBy() },
+    );
     expect(answer).toMatchObject({ outcome: 'pending', refund: { status: 'pending' } });
+    const names = {
+      orderId: order.id,
+      refundId: answer.refund.id,
+      idempotencyKey: refundKeyFor(answer.refund.id),
+    };
+    expect(entries).toEqual([
+      { level: 'info', msg: 'stripe refunds.create', ...names },
+      { level: 'warn', msg: 'refund outcome unknown; left pending', ...names, reason: 'timeout' },
+    ]);
     expect(await findOrder(handle.db, order.id)).toMatchObject({ status: 'refunded', refundedAmount: 1000 });
   });
 

@@ -7,7 +7,7 @@ import { createOrder, findOrder } from '../src/orders';
 import { DEFAULT_RECOVERY_POLICY, leaseStaleAttempts, recoverAttempt, runRecovery } from '../src/recover';
 import { type AttemptOutcome, finalizeAttempt } from '../src/settle';
 import { applyPaymentIntentEvent } from '../src/webhook';
-import { unusedRefundsAndCaptures, useDatabase } from './support';
+import { recordingLogger, unusedRefundsAndCaptures, useDatabase } from './support';
 
 /**
  * Every settle move the state machine declares, run on real PostgreSQL from every state it may
@@ -295,9 +295,19 @@ describe('recovery leases', () => {
     );
     expect(gateway.charges).toBe(0);
     // The worker that holds the lease re-drives it.
-    expect(await recoverAttempt({ db: handle.db, gateway, instanceId: 'owner' }, theirs[0]!, now)).toBe(
-      'succeeded',
-    );
+    const { logger, entries } = recordingLogger();
+    expect(
+      await recoverAttempt({ db: handle.db, gateway, instanceId: 'owner', logger }, theirs[0]!, now),
+    ).toBe('succeeded');
     expect(gateway.charges).toBe(1);
+    const names = {
+      orderId: key.orderId,
+      attemptId: key.attemptId,
+      idempotencyKey: theirs[0]!.idempotencyKey,
+    };
+    expect(entries).toEqual([
+      { level: 'info', msg: 'recovering attempt', ...names, withinKeyWindow: true },
+      { level: 'info', msg: 'attempt recovered', ...names, status: 'succeeded' },
+    ]);
   });
 });
