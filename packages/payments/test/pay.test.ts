@@ -71,13 +71,24 @@ describe('payOrder', () => {
 
   it('an unknown provider outcome answers processing and leaves the attempt processing', async () => {
     const order = await newOrder();
-    const result = await payOrder(deps(scripted({ kind: 'unknown', reason: 'timeout' })), {
+    const { logger, entries } = recordingLogger();
+    const result = await payOrder(deps(scripted({ kind: 'unknown', reason: 'timeout' }), { logger }), {
       orderId: order.id,
       userId,
     });
     expect(result).toMatchObject({ outcome: 'processing', order: { status: 'processing', version: 2 } });
-    const [attempt] = await handle.sql`select status from payment_attempts where order_id = ${order.id}`;
+    const [attempt] = await handle.sql`select id, status from payment_attempts where order_id = ${order.id}`;
     expect(attempt?.status).toBe('processing');
+    const names = { orderId: order.id, attemptId: attempt?.id, idempotencyKey: `chargeonce-${order.id}-v2` };
+    expect(entries).toEqual([
+      { level: 'info', msg: 'stripe paymentIntents.create', ...names },
+      {
+        level: 'warn',
+        msg: 'provider outcome unknown; attempt left processing',
+        ...names,
+        reason: 'timeout',
+      },
+    ]);
   });
 
   it('waits for an in-flight claim with backoff, then answers processing at the deadline', async () => {
@@ -161,12 +172,22 @@ describe('payOrder', () => {
 
   it('a provider that refuses our credentials is PROVIDER_UNAVAILABLE, nothing charged, order payable again', async () => {
     const order = await newOrder();
+    const { logger, entries } = recordingLogger(['warn', 'error']);
     await expect(
-      payOrder(deps(scripted({ kind: 'unavailable', reason: 'authentication_error' })), {
+      payOrder(deps(scripted({ kind: 'unavailable', reason: 'authentication_error' }), { logger }), {
         orderId: order.id,
         userId,
       }),
     ).rejects.toSatisfy((err) => err instanceof DomainError && err.code === 'PROVIDER_UNAVAILABLE');
+    // An operator's alarm: every payment fails until the key is fixed.
+    expect(entries).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: 'payment provider refused our credentials',
+        orderId: order.id,
+        reason: 'authentication_error',
+      }),
+    ]);
     const [row] = await handle.sql`select status from orders where id = ${order.id}`;
     expect(row?.status).toBe('failed');
     expect((await payOrder(deps(succeeding), { orderId: order.id, userId })).outcome).toBe('charged');
