@@ -231,10 +231,24 @@ describe('captureOrder', () => {
     );
     const order = await authorizedOrder(gateway);
     const input = { orderId: order.id, userId, requestedBy: merchant };
-    expect(await captureOrder(deps(gateway), input)).toMatchObject({
-      outcome: 'pending',
-      order: { status: 'capturing' },
-    });
+    const { logger, entries } = recordingLogger();
+    const first = await captureOrder({ ...deps(gateway), logger }, input);
+    expect(first).toMatchObject({ outcome: 'pending', order: { status: 'capturing' } });
+    const names = { orderId: order.id, captureId: first.capture!.id };
+    expect(entries).toEqual([
+      {
+        level: 'info',
+        msg: 'stripe paymentIntents.capture',
+        ...names,
+        idempotencyKey: first.capture!.idempotencyKey,
+      },
+      {
+        level: 'warn',
+        msg: 'capture outcome unknown; left pending for recovery',
+        ...names,
+        reason: 'timeout',
+      },
+    ]);
     expect((await captureOrder(deps(gateway), input)).outcome).toBe('pending');
     await expect(voidOrder(deps(gateway), input)).rejects.toMatchObject({ code: 'ORDER_NOT_VOIDABLE' });
     expect(calls).toHaveLength(1);
@@ -278,7 +292,16 @@ describe('recovery watching open authorizations', () => {
     expect((await statusOf())?.status).toBe('authorized');
     const paymentIntentId = (await statusOf())!.paymentIntentId!;
     intents.get(paymentIntentId)!.status = 'released';
-    const second = await runRecovery(deps(gateway), policy);
+    const { logger, entries } = recordingLogger();
+    const second = await runRecovery({ ...deps(gateway), logger }, policy);
+    expect(entries).toContainEqual({
+      level: 'info',
+      msg: 'authorization settled by recovery',
+      orderId: order.id,
+      attemptId: expect.any(String),
+      outcome: 'released',
+      status: 'failed',
+    });
     expect(second.captures.results.authorization_settled).toBeGreaterThanOrEqual(1);
     expect((await statusOf())?.status).toBe('failed');
     expect(calls).toEqual([]); // only read, never captured or canceled
