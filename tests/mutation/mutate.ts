@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCommandLine, usageError } from '@chargeonce/cli';
 import { REPO_ROOT } from '../support/processes';
-import { mutantsIn, readBaseline, writeBaseline } from './baseline';
+import { inputsDigest, mutantsIn, readBaseline, writeBaseline } from './baseline';
 import { belowTargets, type MutationReport, mutationScores } from './scores';
 
 const CLI = {
@@ -24,7 +24,9 @@ const CLI = {
   --scores       run nothing: the scores of the mutants tested so far, from the incremental file
                  (a run stopped with Ctrl-C or SIGTERM saves it; the next run resumes from it)
   --save-baseline  run nothing: keep the incremental file in the repository
-                 (tests/mutation/baseline.json.gz, to commit), where a fresh checkout starts from`,
+                 (tests/mutation/baseline.json.gz, to commit), where a checkout without results
+                 of its own starts from; refused if it holds fewer mutants than the baseline
+                 (with --force: replaced anyway)`,
   options: {
     force: { type: 'boolean', default: false },
     mutate: { type: 'string' },
@@ -39,23 +41,47 @@ const INCREMENTAL = join(REPO_ROOT, 'tests/test-results/mutation/stryker-increme
 /** The incremental file as last committed (gzip: it holds the sources it was measured on). */
 const BASELINE = join(REPO_ROOT, 'tests/mutation/baseline.json.gz');
 
-function saveBaseline(): number {
+/** What a result depends on that Stryker's diff of sources and test files cannot see. */
+const BASELINE_INPUTS = [
+  'stryker.config.mjs',
+  'vitest.stryker.config.ts',
+  'tsconfig.stryker.json',
+  'pnpm-lock.yaml',
+  'tests/support',
+  'packages/payments/test/support.ts',
+  'packages/api/test/support.ts',
+  'packages/api/test/fuzz-support.ts',
+];
+
+function saveBaseline(replace: boolean): number {
   if (!existsSync(INCREMENTAL)) {
     console.error(`mutate: no ${INCREMENTAL} to save: run pnpm mutate first`);
     return 2;
   }
-  const saved = writeBaseline(INCREMENTAL, BASELINE);
+  const saved = writeBaseline(INCREMENTAL, BASELINE, inputsDigest(REPO_ROOT, BASELINE_INPUTS), { replace });
+  if ('shrinks' in saved) {
+    console.error(
+      `mutate: the baseline holds ${saved.shrinks.from} tested mutants and this checkout ${saved.shrinks.to} ` +
+        '(a run over part of the scope?): not replaced; add --force to replace it anyway',
+    );
+    return 1;
+  }
   console.log(
     `mutate: saved ${saved.tested} tested mutants to ${BASELINE} (${Math.round(saved.bytes / 1024)} KiB); commit it`,
   );
   return 0;
 }
 
-/** A checkout with no results of its own starts from the committed ones (and says so). */
+/** A checkout with no results of its own starts from the committed ones (and says so, and what changed). */
 function restoreBaseline(): void {
-  const restored = readBaseline(BASELINE, INCREMENTAL);
-  if (restored)
-    console.error(`mutate: starting from the committed baseline (${restored.tested} mutants tested)`);
+  const restored = readBaseline(BASELINE, INCREMENTAL, inputsDigest(REPO_ROOT, BASELINE_INPUTS));
+  if (!restored) return;
+  console.error(`mutate: starting from the committed baseline (${restored.tested} mutants tested)`);
+  if (restored.changed.length > 0)
+    console.error(
+      `mutate: changed since it was measured, which Stryker cannot see: ${restored.changed.join(', ')}; ` +
+        'its results may be stale (--force re-tests everything in scope)',
+    );
 }
 
 function runStryker(args: string[]): Promise<number> {
@@ -85,8 +111,9 @@ function printScores(report: MutationReport): number {
 
 async function main(): Promise<number> {
   const values = parseCommandLine(CLI);
-  if (values['save-baseline']) return saveBaseline();
-  if (!values.force) restoreBaseline();
+  if (values['save-baseline']) return saveBaseline(values.force);
+  // Even with --force: Stryker keeps the results of mutants outside a narrowed --mutate scope.
+  restoreBaseline();
   if (values.scores) {
     if (!existsSync(INCREMENTAL)) {
       console.error(
