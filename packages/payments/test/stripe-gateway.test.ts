@@ -51,6 +51,13 @@ describe('classifyStripeError, on errors missing their details', () => {
       declineCode: 'generic_decline',
       message: 'declined',
     });
+    // A card error other than card_declined: Stripe sends no decline_code, the SDK makes it ''.
+    const cvc = new Stripe.errors.StripeCardError({
+      type: 'card_error',
+      code: 'incorrect_cvc',
+      message: 'cvc',
+    });
+    expect(classifyStripeError(cvc)).toMatchObject({ code: 'incorrect_cvc', declineCode: 'incorrect_cvc' });
     const conflict = new Stripe.errors.StripeAPIError({ type: 'api_error', message: 'conflict' });
     Object.assign(conflict, { statusCode: 409 });
     expect(classifyStripeError(conflict)).toEqual({ kind: 'unknown', reason: 'idempotency_error' });
