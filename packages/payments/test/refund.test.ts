@@ -6,7 +6,9 @@ import type { PaymentsDeps } from '../src/deps';
 import type { PaymentGateway } from '../src/gateway';
 import { createOrder, findOrder, type Order } from '../src/orders';
 import { payOrder } from '../src/pay';
+import { DEFAULT_RECOVERY_POLICY } from '../src/recover';
 import { refundOrder } from '../src/refund';
+import { runRefundRecovery } from '../src/refund-recover';
 import { refundKeyFor, refundsOf } from '../src/refund-store';
 import { losingDatabase, recordingLogger, refundingProvider, useDatabase } from './support';
 
@@ -184,6 +186,12 @@ describe('refundOrder', () => {
       }),
     ]);
     expect(await refundsOf(handle.db, order.id)).toMatchObject([{ status: 'pending', amount: 400 }]);
+    // Back: recovery repeats the create with the refund's key (Stripe replays it) and settles it.
+    state.down = false;
+    const report = await runRefundRecovery(deps(gateway), { ...DEFAULT_RECOVERY_POLICY, graceMs: 0 });
+    expect(report.results.succeeded).toBeGreaterThanOrEqual(1);
+    expect(await refundsOf(handle.db, order.id)).toMatchObject([{ status: 'succeeded', amount: 400 }]);
+    expect(await findOrder(handle.db, order.id)).toMatchObject({ refundedAmount: 400 });
   });
 
   it('a refused request (credentials) is PROVIDER_UNAVAILABLE and reserves nothing', async () => {
