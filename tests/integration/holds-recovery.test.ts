@@ -231,7 +231,7 @@ describe('reconciliation', () => {
     expect(await statusOf(waiting.id)).toBe('requires_action');
   });
 
-  it('reports without healing when told not to: a lapsed hold stays authorized and nothing is re-read', async () => {
+  it('reports without healing when told not to: a lapsed hold stays authorized', async () => {
     const { client } = await env.newUser();
     env.emulator.setAuthorizationTtl(100);
     const { order: lapsing } = await authorized(client);

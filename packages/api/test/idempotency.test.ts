@@ -265,8 +265,12 @@ describe('storing the answer', () => {
         err: expect.objectContaining({ code: 'CONNECTION_CLOSED' }),
       },
     ]);
-    // Still held (by this request, until its lease runs out): a retry meanwhile is IN_USE.
+    // Still held (by this request, until its lease runs out), so a retry meanwhile is IN_USE.
     expect(await keyRow(key)).toMatchObject({ state: 'in_flight', locked_at: expect.any(String) });
+    const meanwhile = await trpcError(
+      env.caller(user.token).api.orders.pay({ orderId: order.id, idempotencyKey: key }),
+    );
+    expect(meanwhile.code).toBe('CONFLICT');
     setup.state.down = false;
     await expect.poll(async () => (await keyRow(key))?.state, { timeout: 10_000 }).toBe('completed');
     const replay = env.caller(user.token);
