@@ -96,19 +96,23 @@ describe('tokens', () => {
 describe('the token cache', () => {
   it('forget drops a token at once (sign-out), and a full cache starts over rather than grow', async () => {
     const user = await env.newUser();
-    const auth = createTokenAuthenticator(env.db.db, { ttlMs: 60_000, maxEntries: 1 });
-    const first = await issueToken(env.db.db, { owner: { kind: 'user', userId: user.id } });
-    const second = await issueToken(env.db.db, { owner: { kind: 'user', userId: user.id } });
+    const auth = createTokenAuthenticator(env.db.db, { ttlMs: 60_000, maxEntries: 2 });
+    const issue = () => issueToken(env.db.db, { owner: { kind: 'user', userId: user.id } });
+    const [first, second, third] = [await issue(), await issue(), await issue()];
     expect(await auth.authenticate(first.token)).toBeDefined();
+    expect(await auth.authenticate(second.token)).toBeDefined();
     await revokeToken(env.db.db, first.id);
-    // Cached: still trusted within the bound...
-    expect(await auth.authenticate(first.token)).toBeDefined();
-    // ...until another token fills the one-entry cache, which is cleared first.
-    expect(await auth.authenticate(second.token)).toBeDefined();
-    expect(await auth.authenticate(first.token)).toBeUndefined();
     await revokeToken(env.db.db, second.id);
+    // Both cached: still trusted within the bound...
+    expect(await auth.authenticate(first.token)).toBeDefined();
     expect(await auth.authenticate(second.token)).toBeDefined();
-    auth.forget(second.token);
+    // ...until a third token finds the cache full, which is cleared first.
+    expect(await auth.authenticate(third.token)).toBeDefined();
+    expect(await auth.authenticate(first.token)).toBeUndefined();
     expect(await auth.authenticate(second.token)).toBeUndefined();
+    await revokeToken(env.db.db, third.id);
+    expect(await auth.authenticate(third.token)).toBeDefined();
+    auth.forget(third.token);
+    expect(await auth.authenticate(third.token)).toBeUndefined();
   });
 });
