@@ -281,6 +281,46 @@ describe('capture recovery', () => {
   });
 });
 
+describe('capture recovery, when it cannot settle', () => {
+  it('a repeat refused as unavailable says nothing of the first call: the capture stays pending (unknown)', async () => {
+    let answer: ChargeResult | undefined = { kind: 'unknown', reason: 'timeout' };
+    const { gateway } = holdingProvider((op) => (op === 'capture' ? answer : undefined));
+    const order = await authorizedOrder(gateway);
+    expect(
+      (await captureOrder(deps(gateway), { orderId: order.id, userId, requestedBy: merchant })).outcome,
+    ).toBe('pending');
+    answer = { kind: 'unavailable', reason: 'authentication_error' };
+    // Open holds are watched in the same pass (all of this file's: the check age is 0).
+    const report = await runRecovery(deps(gateway), {
+      ...DEFAULT_RECOVERY_POLICY,
+      graceMs: 0,
+      authorizationCheckAfterMs: 0,
+    });
+    expect(report.captures.results.unknown).toBeGreaterThanOrEqual(1);
+    expect(report.captures.results.authorization_open).toBeGreaterThanOrEqual(1);
+    expect(report.captures.leased).toBe(Object.values(report.captures.results).reduce((n, r) => n + r, 0));
+    expect(await capturesOf(handle.db, order.id)).toMatchObject([{ status: 'pending' }]);
+  });
+
+  it('the database lost while it settles: the pass fails (the row stays pending for the next), never a false settled', async () => {
+    const { db, state } = losingDatabase(handle.db);
+    state.once = true; // back for the rest of the pass: only the settle is lost
+    let answer: ChargeResult | undefined = { kind: 'unknown', reason: 'timeout' };
+    const { gateway } = holdingProvider((op) => {
+      if (op !== 'capture') return undefined;
+      if (!answer) state.down = true;
+      return answer;
+    });
+    const order = await authorizedOrder(gateway);
+    await captureOrder(deps(gateway), { orderId: order.id, userId, requestedBy: merchant });
+    answer = undefined; // the repeat executes; the database is gone before it is recorded
+    await expect(
+      runRecovery({ ...deps(gateway), db }, { ...DEFAULT_RECOVERY_POLICY, graceMs: 0 }),
+    ).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+    expect(await capturesOf(handle.db, order.id)).toMatchObject([{ status: 'pending' }]);
+  });
+});
+
 describe('recovery watching open authorizations', () => {
   it('a hold still open past the check age is left open; once it lapsed at the provider the order follows', async () => {
     const { gateway, intents, calls } = holdingProvider();

@@ -122,14 +122,18 @@ export function recordingLogger(levels: readonly LogEntry['level'][] = ['info', 
 
 /**
  * `db` that throws as a lost connection does (postgres.js's CONNECTION_CLOSED) on every use once
- * `state.down` is set: how a test loses the database at an exact point, e.g. inside a provider call.
+ * `state.down` is set (`state.once`: for one use, then it is back): how a test loses the database
+ * at an exact point, e.g. inside a provider call.
  */
-export function losingDatabase<T extends object>(db: T): { db: T; state: { down: boolean } } {
-  const state = { down: false };
+export function losingDatabase<T extends object>(db: T): { db: T; state: { down: boolean; once: boolean } } {
+  const state = { down: false, once: false };
   const lost = Object.assign(new Error('connection lost'), { code: 'CONNECTION_CLOSED' });
   const proxy = new Proxy(db, {
     get(target, prop) {
-      if (state.down) throw lost;
+      if (state.down) {
+        if (state.once) state.down = false;
+        throw lost;
+      }
       return Reflect.get(target, prop, target);
     },
   });
