@@ -172,6 +172,72 @@ describe('createStripeGateway against the emulator', () => {
     });
   });
 
+  it('a capture and a cancel carry their key: repeated, each replays its first answer', async () => {
+    const gw = gateway();
+    const held = async (key: string) => {
+      const result = await gw.charge({ ...request('pm_card_visa', key), captureMethod: 'manual' });
+      expect(result.kind).toBe('authorized');
+      return (result as { paymentIntentId: string }).paymentIntentId;
+    };
+    const captured = await held('gw-key-hold-1');
+    const capture = { paymentIntentId: captured, idempotencyKey: 'gw-capture-1', amount: 400 };
+    const first = await gw.capture(capture);
+    expect(first).toMatchObject({ kind: 'succeeded', amountReceived: 400 });
+    // Without the key the repeat would be a second capture, refused (already captured).
+    expect(await gw.capture(capture)).toEqual(first);
+    const released = await held('gw-key-hold-2');
+    const cancel = {
+      paymentIntentId: released,
+      idempotencyKey: 'gw-cancel-1',
+      reason: 'requested_by_customer' as const,
+    };
+    const canceled = await gw.cancel(cancel);
+    expect(canceled).toMatchObject({ kind: 'canceled', reason: 'requested_by_customer' });
+    expect(await gw.cancel(cancel)).toEqual(canceled);
+  });
+
+  it('lists and finds PaymentIntents within their windows, and by their attempt', async () => {
+    const gw = gateway();
+    const attemptId = 'a7a7a7a7-0000-4000-8000-00000000feed';
+    const made = await gw.charge({
+      ...request('pm_card_visa', 'gw-key-find'),
+      metadata: { attempt_id: attemptId },
+    });
+    const id = (made as { paymentIntentId: string }).paymentIntentId;
+    const now = Math.floor(Date.now() / 1000);
+    const listed = async (window: { from: number; to: number }) => {
+      const ids: string[] = [];
+      for await (const pi of gw.listPaymentIntents(window)) ids.push(pi.id);
+      return ids;
+    };
+    expect(await listed({ from: now - 60, to: now + 60 })).toContain(id);
+    expect(await listed({ from: now - 7200, to: now - 3600 })).not.toContain(id);
+    expect(await gw.findByAttempt(attemptId)).toMatchObject({ kind: 'succeeded', paymentIntentId: id });
+    expect(
+      await gw.findByAttempt(attemptId, { consistentSince: new Date(Date.now() - 60_000) }),
+    ).toMatchObject({
+      kind: 'succeeded',
+      paymentIntentId: id,
+    });
+    // Listed from after it was created: not there.
+    expect(await gw.findByAttempt(attemptId, { consistentSince: new Date(Date.now() + 60_000) })).toEqual({
+      kind: 'not_found',
+    });
+    expect(await gw.findByAttempt('a7a7a7a7-0000-4000-8000-000000000000')).toEqual({ kind: 'not_found' });
+  });
+
+  it('a PaymentIntent that cannot be read is unknown, saying which call', async () => {
+    const once = createStripeGateway({
+      secretKey: 'sk_test_gateway',
+      apiBase: emulator.url,
+      maxNetworkRetries: 0,
+    });
+    expect(await once.retrieve('pi_no_such_intent')).toEqual({
+      kind: 'unknown',
+      reason: 'retrieve_rejected',
+    });
+  });
+
   it('a refund that cannot be read, or listed, is unknown (never a failure), saying which call', async () => {
     const once = createStripeGateway({
       secretKey: 'sk_test_gateway',
