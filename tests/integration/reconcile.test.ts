@@ -144,6 +144,26 @@ describe('reconcile', () => {
     expect(report.findings.filter((f) => f.orderId === o.id)).toEqual([]);
   });
 
+  it('succeeded PaymentIntents naming no order are each an orphan, never one double charge', async () => {
+    const outside = () =>
+      stripe().paymentIntents.create({
+        amount: 777,
+        currency: 'usd',
+        payment_method: 'pm_card_visa',
+        confirm: true,
+      });
+    const [a, b] = [await outside(), await outside()];
+    const report = await reconcile(deps, window());
+    const of = (id: string) =>
+      report.findings.filter((f) => f.paymentIntentId === id || f.detail.includes(id));
+    expect(of(a.id)).toEqual([
+      { kind: 'orphan', paymentIntentId: a.id, orderId: undefined, detail: 'no attempt' },
+    ]);
+    expect(of(b.id)).toEqual([
+      { kind: 'orphan', paymentIntentId: b.id, orderId: undefined, detail: 'no attempt' },
+    ]);
+  });
+
   it('reports a paid order without a succeeded PaymentIntent', async () => {
     const { client } = await env.newUser();
     const o = await client.orders.create.mutate({
