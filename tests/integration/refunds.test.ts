@@ -143,6 +143,49 @@ describe('orders.refund', () => {
     expect((await client.orders.get.query({ orderId: order.id })).refunds[0]?.status).toBe('succeeded');
   });
 
+  it('reconciliation matches each pending refund to its own provider refund; without healing it only reports', async () => {
+    const { client } = await env.newUser();
+    const order = await paidOrder(client);
+    env.emulator.setFaults({ rules: [{ fault: 'error_after', operation: 'refunds.create', times: 2 }] });
+    env.emulator.configureWebhooks({ url: null });
+    try {
+      for (const amount of [1000, 1500])
+        expect((await client.orders.refund.mutate({ orderId: order.id, amount })).outcome).toBe('pending');
+    } finally {
+      env.emulator.clearFaults();
+    }
+    await expect
+      .poll(() => refundsAtProvider(order.id).map((r) => r.status))
+      .toEqual(['succeeded', 'succeeded']);
+    const to = new Date(Date.now() + 60_000);
+    const window = { from: new Date(to.getTime() - 3_600_000), to };
+    const deps = env.paymentsDeps('reconcile-test');
+    try {
+      const reported = await reconcile(deps, window, { heal: false });
+      // Nothing settled: ours still pending, so the succeeded totals differ.
+      expect(reported.findings.filter((f) => f.orderId === order.id).map((f) => f.kind)).toEqual([
+        'refund_total_mismatch',
+      ]);
+      const statuses = await env.db.sql`select status from refunds where order_id = ${order.id}`;
+      expect(statuses.map((r) => r.status)).toEqual(['pending', 'pending']);
+      const healed = await reconcile(deps, window);
+      expect(healed.findings.filter((f) => f.orderId === order.id).map((f) => f.kind)).toEqual([
+        'refund_healed',
+        'refund_healed',
+      ]);
+    } finally {
+      env.emulator.configureWebhooks({ url: `${env.server.url}/webhooks/stripe` });
+    }
+    const ours = await env.db
+      .sql`select id, amount, status, stripe_refund_id from refunds where order_id = ${order.id}`;
+    const theirs = new Map(refundsAtProvider(order.id).map((r) => [r.metadata.refund_id, r]));
+    for (const r of ours) {
+      expect(r.status).toBe('succeeded');
+      expect(r.stripe_refund_id).toBe(theirs.get(r.id as string)?.id);
+      expect(r.amount).toBe(theirs.get(r.id as string)?.amount);
+    }
+  });
+
   it('refuses an unpaid order, too much, another user’s order; nothing reaches the provider', async () => {
     const owner = await env.newUser();
     const other = await env.newUser();
