@@ -51,6 +51,22 @@ describe('reconcile', () => {
     expect(await findingsFor(o.id)).toEqual([]);
   });
 
+  it('heals a hold whose pay answer was lost: the attempt, knowing no PaymentIntent yet, is found by its id in the metadata', async () => {
+    const { client } = await env.newUser();
+    const o = await client.orders.create.mutate({
+      amount: 850,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+      captureMethod: 'manual',
+    });
+    await env.payWithLostResponse(client, o.id);
+    const [attempt] = await env.db
+      .sql`select payment_intent_id from payment_attempts where order_id = ${o.id}`;
+    expect(attempt?.payment_intent_id).toBeNull();
+    expect(await findingsFor(o.id)).toEqual(['authorization_healed']);
+    expect((await client.orders.get.query({ orderId: o.id })).order.status).toBe('authorized');
+  });
+
   it('reports a second succeeded PaymentIntent for a paid order (a double charge) and its amount mismatch', async () => {
     const { client } = await env.newUser();
     const o = await client.orders.create.mutate({
