@@ -221,6 +221,21 @@ describe('an attempt awaiting the customer stays so', () => {
   });
 });
 
+describe('the customer’s return after a webhook settled the challenge meanwhile', () => {
+  it('reads succeeded, but settles nothing itself: false, and the order is paid once', async () => {
+    const key = await attemptIn('requires_action');
+    const gateway = readingProvider((paymentIntentId) => ({ kind: 'succeeded', paymentIntentId }));
+    const first = gateway.retrieve;
+    gateway.retrieve = async (paymentIntentId) => {
+      // The webhook for the completed challenge lands while this re-read is at the provider.
+      await finalizeAttempt(handle.db, { ...key, outcome: { status: 'succeeded', paymentIntentId } });
+      return first(paymentIntentId);
+    };
+    expect(await refreshChallenge({ db: handle.db, gateway, instanceId: 'test' }, key.orderId)).toBe(false);
+    expect(await findOrder(handle.db, key.orderId)).toMatchObject({ status: 'paid', version: 4 });
+  });
+});
+
 describe('the re-read turns of one process', () => {
   it('stay bounded: once full, the orders past their interval are forgotten, those within it kept', () => {
     const clock = { t: 0 };
