@@ -256,6 +256,26 @@ describe('createStripeGateway against the emulator', () => {
     }
   });
 
+  it('a refund refused after one of the SDK’s retries is unknown (an earlier try may have executed); on the first, rejected', async () => {
+    const retrying = createStripeGateway({
+      secretKey: 'sk_test_gateway',
+      apiBase: emulator.url,
+      maxNetworkRetries: 1,
+    });
+    const made = await retrying.charge(request('pm_card_visa', 'gw-key-refund-retry'));
+    const paymentIntentId = (made as { paymentIntentId: string }).paymentIntentId;
+    // More than was charged: refused (400) whenever it gets to execute.
+    const tooMuch = (idempotencyKey: string) =>
+      retrying.refund({ paymentIntentId, amount: 5_000, reason: null, idempotencyKey, metadata: {} });
+    emulator.setFaults([{ operation: 'refunds.create', fault: 'error_before', times: 1 }]);
+    try {
+      expect(await tooMuch('gw-refund-retried')).toEqual({ kind: 'unknown', reason: 'rejected_after_retry' });
+    } finally {
+      emulator.clearFaults();
+    }
+    expect(await tooMuch('gw-refund-first')).toMatchObject({ kind: 'rejected' });
+  });
+
   it('a timeout is an unknown outcome', async () => {
     emulator.setLatency(1_000);
     try {
