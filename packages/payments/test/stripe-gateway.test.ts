@@ -141,6 +141,9 @@ describe('createStripeGateway against the emulator', () => {
     await emulator?.close();
   });
   const gateway = () => createStripeGateway({ secretKey: 'sk_test_gateway', apiBase: emulator.url });
+  /** The gateway with the SDK retrying `maxNetworkRetries` times (0: a failed try is the answer). */
+  const retrying = (maxNetworkRetries: number) =>
+    createStripeGateway({ secretKey: 'sk_test_gateway', apiBase: emulator.url, maxNetworkRetries });
   const request = (paymentMethodId: string, idempotencyKey: string) => ({
     amount: 1000,
     currency: 'usd',
@@ -227,11 +230,7 @@ describe('createStripeGateway against the emulator', () => {
   });
 
   it('a PaymentIntent that cannot be read is unknown, saying which call', async () => {
-    const once = createStripeGateway({
-      secretKey: 'sk_test_gateway',
-      apiBase: emulator.url,
-      maxNetworkRetries: 0,
-    });
+    const once = retrying(0);
     expect(await once.retrieve('pi_no_such_intent')).toEqual({
       kind: 'unknown',
       reason: 'retrieve_rejected',
@@ -239,11 +238,7 @@ describe('createStripeGateway against the emulator', () => {
   });
 
   it('a refund that cannot be read, or listed, is unknown (never a failure), saying which call', async () => {
-    const once = createStripeGateway({
-      secretKey: 'sk_test_gateway',
-      apiBase: emulator.url,
-      maxNetworkRetries: 0,
-    });
+    const once = retrying(0);
     expect(await once.retrieveRefund('re_no_such_refund')).toEqual({
       kind: 'unknown',
       reason: 'retrieve_rejected',
@@ -257,16 +252,12 @@ describe('createStripeGateway against the emulator', () => {
   });
 
   it('a refund refused after one of the SDK’s retries is unknown (an earlier try may have executed); on the first, rejected', async () => {
-    const retrying = createStripeGateway({
-      secretKey: 'sk_test_gateway',
-      apiBase: emulator.url,
-      maxNetworkRetries: 1,
-    });
-    const made = await retrying.charge(request('pm_card_visa', 'gw-key-refund-retry'));
+    const retryingOnce = retrying(1);
+    const made = await retryingOnce.charge(request('pm_card_visa', 'gw-key-refund-retry'));
     const paymentIntentId = (made as { paymentIntentId: string }).paymentIntentId;
     // More than was charged: refused (400) whenever it gets to execute.
     const tooMuch = (idempotencyKey: string) =>
-      retrying.refund({ paymentIntentId, amount: 5_000, reason: null, idempotencyKey, metadata: {} });
+      retryingOnce.refund({ paymentIntentId, amount: 5_000, reason: null, idempotencyKey, metadata: {} });
     emulator.setFaults([{ operation: 'refunds.create', fault: 'error_before', times: 1 }]);
     try {
       expect(await tooMuch('gw-refund-retried')).toEqual({ kind: 'unknown', reason: 'rejected_after_retry' });
