@@ -115,7 +115,8 @@ describe('capture', () => {
 
 describe('cancel and expiry of an authorization', () => {
   it('cancels an authorization: canceled, nothing capturable, and it never expires later', async () => {
-    emulator.setAuthorizationTtl(30);
+    // Long enough for the cancel to land before the hold would expire, on a loaded machine too.
+    emulator.setAuthorizationTtl(1_500);
     const held = await hold();
     const canceled = await stripe.paymentIntents.cancel(held.id, {
       cancellation_reason: 'requested_by_customer',
@@ -130,8 +131,9 @@ describe('cancel and expiry of an authorization', () => {
     expect(err.message).toContain('because it has a status of canceled.');
     // A second authorization made later expires; the canceled one got no second cancel by then.
     const later = await hold();
-    await vi.waitFor(async () =>
-      expect((await stripe.paymentIntents.retrieve(later.id)).status).toBe('canceled'),
+    await vi.waitFor(
+      async () => expect((await stripe.paymentIntents.retrieve(later.id)).status).toBe('canceled'),
+      { timeout: 10_000, interval: 100 },
     );
     const types = (await delivered()).filter((e) => (e.data.object as { id: string }).id === held.id);
     expect(types.map((e) => e.type)).toEqual([
