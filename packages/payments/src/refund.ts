@@ -78,7 +78,7 @@ export function refundOutcome(
  * between its read and its reservation. Each miss means another refund reserved (progress), so this
  * bounds only how long one full refund chases a storm of partial ones.
  */
-const FULL_REFUND_TRIES = 50;
+export const FULL_REFUND_TRIES = 50;
 
 /**
  * Refunds an order once per request, however the request is repeated. Reserve (one conditional

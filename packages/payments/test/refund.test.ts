@@ -7,10 +7,10 @@ import type { PaymentGateway } from '../src/gateway';
 import { createOrder, findOrder, type Order } from '../src/orders';
 import { payOrder } from '../src/pay';
 import { DEFAULT_RECOVERY_POLICY } from '../src/recover';
-import { refundOrder } from '../src/refund';
+import { FULL_REFUND_TRIES, refundOrder } from '../src/refund';
 import { runRefundRecovery } from '../src/refund-recover';
-import { refundKeyFor, refundsOf } from '../src/refund-store';
-import { losingDatabase, recordingLogger, refundingProvider, useDatabase } from './support';
+import { refundKeyFor, refundsOf, reserveRefund } from '../src/refund-store';
+import { aroundStatements, losingDatabase, recordingLogger, refundingProvider, useDatabase } from './support';
 
 /**
  * refundOrder against real PostgreSQL with a scripted provider: the reservation, the provider's
@@ -253,5 +253,115 @@ describe('refundOrder', () => {
     await expect(
       handle.db.execute(sql`update orders set refunded_amount = amount + 1 where id = ${order.id}`),
     ).rejects.toThrow();
+  });
+});
+
+/**
+ * A full refund reads what is left and reserves it in one statement; a partial refund that holds the
+ * order's row when that statement reaches it commits first, and the statement, re-checking the row
+ * as it now is, reserves nothing (what it read is no longer left). These put such a partial refund
+ * (one cent, from another connection) into the window of each of the first `times` reservations of
+ * the code under test, and count the statements with common table expressions it ran (a refused
+ * refund runs no other: each is a reservation).
+ */
+function racedByPartialRefunds(orderId: string, times: number) {
+  let reservations = 0;
+  let commit: Promise<void> = Promise.resolve();
+  const db = aroundStatements(handle.db, 'with', {
+    async before() {
+      reservations++;
+      if (reservations > times) return;
+      let holding!: () => void;
+      const held = new Promise<void>((resolve) => {
+        holding = resolve;
+      });
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const tx = handle.db.transaction(async (t) => {
+        const { refund } = await reserveRefund(t, {
+          refundId: crypto.randomUUID(),
+          orderId,
+          userId,
+          amount: 1,
+          reason: null,
+          requestedBy: requestedBy(),
+          idempotencyKeyId: null,
+        });
+        expect(refund).toBeDefined();
+        holding();
+        await released;
+      });
+      await held;
+      // Commit once the statement about to run waits for the row this transaction holds.
+      commit = (async () => {
+        await waitForLockWait();
+        release();
+        await tx;
+      })();
+    },
+    after: () => commit,
+  });
+  return { db, reservations: () => reservations };
+}
+
+async function waitForLockWait(): Promise<void> {
+  for (;;) {
+    const rows = await handle.db.execute(
+      sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+    );
+    if (rows.length > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+describe('refundOrder: a full refund racing partial ones', () => {
+  it('re-reads what is left and reserves it, when a partial refund reserved first', async () => {
+    const order = await paidOrder();
+    const { gateway, requests } = provider();
+    const raced = racedByPartialRefunds(order.id, 1);
+    const answer = await refundOrder(
+      { ...deps(gateway), db: raced.db },
+      { orderId: order.id, userId, requestedBy: requestedBy() },
+    );
+    expect(answer.refund.amount).toBe(999);
+    expect(requests.map((r) => r.amount)).toEqual([999]);
+    expect(answer.order).toMatchObject({ status: 'refunded', refundedAmount: 1000 });
+    expect((await refundsOf(handle.db, order.id)).map((r) => r.amount).sort()).toEqual([1, 999]);
+  });
+
+  it(`gives up after ${FULL_REFUND_TRIES} reservations that each lost to a partial refund, and says what is left`, async () => {
+    const order = await paidOrder();
+    const { gateway, requests } = provider();
+    const raced = racedByPartialRefunds(order.id, Number.POSITIVE_INFINITY);
+    await expect(
+      refundOrder(
+        { ...deps(gateway), db: raced.db },
+        { orderId: order.id, userId, requestedBy: requestedBy() },
+      ),
+    ).rejects.toMatchObject({
+      code: 'REFUND_EXCEEDS_REFUNDABLE',
+      details: { refundable: 1000 - FULL_REFUND_TRIES },
+    });
+    expect(raced.reservations()).toBe(FULL_REFUND_TRIES);
+    expect(requests).toEqual([]);
+  });
+
+  it('a partial refund over what is left is refused at its first reservation, not retried', async () => {
+    const order = await paidOrder();
+    const { gateway, requests } = provider();
+    const raced = racedByPartialRefunds(order.id, 0);
+    await expect(
+      refundOrder(
+        { ...deps(gateway), db: raced.db },
+        { orderId: order.id, userId, amount: 1001, requestedBy: requestedBy() },
+      ),
+    ).rejects.toMatchObject({
+      code: 'REFUND_EXCEEDS_REFUNDABLE',
+      details: { requested: 1001, refundable: 1000 },
+    });
+    expect(raced.reservations()).toBe(1);
+    expect(requests).toEqual([]);
   });
 });

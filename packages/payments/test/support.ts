@@ -72,13 +72,13 @@ export function refundingProvider(
 }
 
 /**
- * `db` whose `method` statements (UPDATE, or SELECT) run `around.before` before they execute and
+ * `db` whose `method` statements (UPDATE, SELECT, or a statement with common table expressions) run `around.before` before they execute and
  * `around.after` once they have (on the test's own connection): how a test puts another request's
  * move into the window between two statements of the code under test.
  */
 export function aroundStatements(
   db: Executor,
-  method: 'update' | 'select',
+  method: 'update' | 'select' | 'with',
   around: { before?: () => Promise<void>; after: () => Promise<void> },
 ): Executor {
   const wrap = (value: unknown): unknown =>
