@@ -267,6 +267,21 @@ describe('createStripeGateway against the emulator', () => {
     expect(await tooMuch('gw-refund-first')).toMatchObject({ kind: 'rejected' });
   });
 
+  it('a refund refused for our credentials is unavailable (nothing executed), never unknown, and names no key', async () => {
+    const made = await gateway().charge(request('pm_card_visa', 'gw-key-refund-credentials'));
+    const paymentIntentId = (made as { paymentIntentId: string }).paymentIntentId;
+    const revoked = createStripeGateway({ secretKey: 'sk_live_revoked', apiBase: emulator.url });
+    const answer = await revoked.refund({
+      paymentIntentId,
+      amount: 100,
+      reason: null,
+      idempotencyKey: 'gw-refund-credentials',
+      metadata: {},
+    });
+    expect(answer).toEqual({ kind: 'unavailable', reason: 'StripeAuthenticationError' });
+    expect(JSON.stringify(answer)).not.toContain('revoked');
+  });
+
   it('a timeout is an unknown outcome', async () => {
     emulator.setLatency(1_000);
     try {
