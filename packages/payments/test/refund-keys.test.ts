@@ -1,5 +1,5 @@
-import { type DbHandle, reapKeys } from '@chargeonce/db';
-import { sql } from 'drizzle-orm';
+import { type DbHandle, reapKeys, refunds } from '@chargeonce/db';
+import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { PaymentsDeps } from '../src/deps';
 import type { PaymentGateway } from '../src/gateway';
@@ -163,5 +163,25 @@ describe('settling a refund that succeeded', () => {
       sql`select count(*)::int as n from refunds where order_id = ${order.id}`,
     );
     expect(row?.n).toBe(1);
+  });
+
+  it('a failed refund recorded without a code (written by hand, or by an older build) answers its key as REFUND_FAILED, reason failed', async () => {
+    const { input } = await keyedRefund(400);
+    const { refund } = await reserveRefund(handle.db, {
+      ...input,
+      refundId: crypto.randomUUID(),
+      reason: null,
+    });
+    expect(refund).toBeDefined();
+    await handle.db
+      .update(refunds)
+      .set({ status: 'failed', errorCode: null })
+      .where(eq(refunds.id, refund?.id ?? ''));
+    const { gateway, requests } = provider(succeeds);
+    await expect(refundOrder(deps(gateway), input)).rejects.toMatchObject({
+      code: 'REFUND_FAILED',
+      details: { refundId: refund?.id, reason: 'failed', providerMessage: '' },
+    });
+    expect(requests).toEqual([]);
   });
 });
