@@ -261,18 +261,20 @@ describe('refundOrder', () => {
  * order's row when that statement reaches it commits first, and the statement, re-checking the row
  * as it now is, reserves nothing (what it read is no longer left). These put such a partial refund
  * (one cent, from another connection) into the window of each of the first `times` reservations of
- * the code under test, and count the statements with common table expressions it ran (a refused
- * refund runs no other: each is a reservation).
+ * the code under test; they count the races (a reservation seen waiting on the partial refund's
+ * row) and the statements with common table expressions the code ran (a reservation each, and the
+ * settle of a refund sent).
  */
 function racedByPartialRefunds(orderId: string, times: number) {
-  let reservations = 0;
+  let statements = 0;
+  let races = 0;
   let commit: Promise<void> = Promise.resolve();
   const db = aroundStatements(handle.db, 'with', {
     async before() {
-      reservations++;
-      if (reservations > times) return;
-      let holding!: () => void;
-      const held = new Promise<void>((resolve) => {
+      statements++;
+      if (statements > times) return;
+      let holding!: (pid: number) => void;
+      const held = new Promise<number>((resolve) => {
         holding = resolve;
       });
       let release!: () => void;
@@ -280,6 +282,7 @@ function racedByPartialRefunds(orderId: string, times: number) {
         release = resolve;
       });
       const tx = handle.db.transaction(async (t) => {
+        const [backend] = await t.execute<{ pid: number }>(sql`select pg_backend_pid() as pid`);
         const { refund } = await reserveRefund(t, {
           refundId: crypto.randomUUID(),
           orderId,
@@ -289,29 +292,42 @@ function racedByPartialRefunds(orderId: string, times: number) {
           requestedBy: requestedBy(),
           idempotencyKeyId: null,
         });
-        expect(refund).toBeDefined();
-        holding();
+        if (!refund || !backend) throw new Error('the partial refund reserved nothing');
+        holding(backend.pid);
         await released;
       });
-      await held;
+      const pid = await Promise.race([
+        held,
+        tx.then(() => {
+          throw new Error('the partial refund ended before it held the row');
+        }),
+      ]);
       // Commit once the statement about to run waits for the row this transaction holds.
       commit = (async () => {
-        await waitForLockWait();
-        release();
-        await tx;
+        try {
+          await waitForLockWaitOn(pid);
+          races++;
+        } finally {
+          release();
+          await tx;
+        }
       })();
     },
     after: () => commit,
   });
-  return { db, reservations: () => reservations };
+  return { db, statements: () => statements, races: () => races };
 }
 
-async function waitForLockWait(): Promise<void> {
+/** Until a statement waits on a lock that backend `pid` holds (10 s at most: then it never did). */
+async function waitForLockWaitOn(pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
   for (;;) {
     const rows = await handle.db.execute(
-      sql`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      sql`select 1 from pg_stat_activity
+           where wait_event_type = 'Lock' and ${pid}::int = any(pg_blocking_pids(pid))`,
     );
     if (rows.length > 0) return;
+    if (Date.now() > deadline) throw new Error('the reservation never waited on the partial refund');
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
@@ -325,6 +341,7 @@ describe('refundOrder: a full refund racing partial ones', () => {
       { ...deps(gateway), db: raced.db },
       { orderId: order.id, userId, requestedBy: requestedBy() },
     );
+    expect(raced.races()).toBe(1);
     expect(answer.refund.amount).toBe(999);
     expect(requests.map((r) => r.amount)).toEqual([999]);
     expect(answer.order).toMatchObject({ status: 'refunded', refundedAmount: 1000 });
@@ -344,24 +361,26 @@ describe('refundOrder: a full refund racing partial ones', () => {
       code: 'REFUND_EXCEEDS_REFUNDABLE',
       details: { refundable: 1000 - FULL_REFUND_TRIES },
     });
-    expect(raced.reservations()).toBe(FULL_REFUND_TRIES);
+    expect(raced.races()).toBe(FULL_REFUND_TRIES);
+    expect(raced.statements()).toBe(FULL_REFUND_TRIES);
     expect(requests).toEqual([]);
   });
 
-  it('a partial refund over what is left is refused at its first reservation, not retried', async () => {
+  it('a partial refund that lost the race to another is refused, not retried', async () => {
     const order = await paidOrder();
     const { gateway, requests } = provider();
-    const raced = racedByPartialRefunds(order.id, 0);
+    const raced = racedByPartialRefunds(order.id, 1);
     await expect(
       refundOrder(
         { ...deps(gateway), db: raced.db },
-        { orderId: order.id, userId, amount: 1001, requestedBy: requestedBy() },
+        { orderId: order.id, userId, amount: 1000, requestedBy: requestedBy() },
       ),
     ).rejects.toMatchObject({
       code: 'REFUND_EXCEEDS_REFUNDABLE',
-      details: { requested: 1001, refundable: 1000 },
+      details: { requested: 1000, refundable: 999 },
     });
-    expect(raced.reservations()).toBe(1);
+    expect(raced.races()).toBe(1);
+    expect(raced.statements()).toBe(1);
     expect(requests).toEqual([]);
   });
 });

@@ -269,6 +269,7 @@ describe('createStripeGateway against the emulator', () => {
 
   it('a refund refused for our credentials is unavailable (nothing executed), never unknown, and names no key', async () => {
     const made = await gateway().charge(request('pm_card_visa', 'gw-key-refund-credentials'));
+    expect(made.kind).toBe('succeeded');
     const paymentIntentId = (made as { paymentIntentId: string }).paymentIntentId;
     const revoked = createStripeGateway({ secretKey: 'sk_live_revoked', apiBase: emulator.url });
     const answer = await revoked.refund({
@@ -279,7 +280,6 @@ describe('createStripeGateway against the emulator', () => {
       metadata: {},
     });
     expect(answer).toEqual({ kind: 'unavailable', reason: 'StripeAuthenticationError' });
-    expect(JSON.stringify(answer)).not.toContain('revoked');
   });
 
   it('a timeout is an unknown outcome', async () => {
