@@ -65,7 +65,7 @@ export async function handleApiRequest(
       ...extra,
     });
 
-  const auth = authenticate(headerValue(req, 'authorization'));
+  const auth = authenticate(headerValue(req, 'authorization'), state.expiredKeys);
   if (!auth.ok) {
     fail(auth.error, { 'WWW-Authenticate': 'Basic realm="Stripe"' });
     return;

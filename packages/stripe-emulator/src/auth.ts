@@ -9,11 +9,21 @@ const MISSING_KEY_MESSAGE =
  * Accepts `Authorization: Bearer sk_test_...` (what stripe-node sends) or Basic auth with the key as the
  * user name (what `curl -u sk_test_...:` sends). Any key starting with `sk_test_` is valid.
  */
-export function authenticate(header: string | undefined): AuthResult {
+export function authenticate(
+  header: string | undefined,
+  expired: ReadonlySet<string> = new Set(),
+): AuthResult {
   const key = extractKey(header);
   if (key === null) return { ok: false, error: unauthorized(MISSING_KEY_MESSAGE) };
   if (!key.startsWith('sk_test_') || key.length === 'sk_test_'.length || /\s/.test(key)) {
     return { ok: false, error: unauthorized(`Invalid API Key provided: ${redactKey(key)}`) };
+  }
+  // A rolled key once its expiry passed (`expireApiKey`): Stripe's 401 `api_key_expired`.
+  if (expired.has(key)) {
+    return {
+      ok: false,
+      error: unauthorized(`Expired API Key provided: ${redactKey(key)}`, 'api_key_expired'),
+    };
   }
   return { ok: true, key };
 }
@@ -32,6 +42,6 @@ function extractKey(header: string | undefined): string | null {
   return credentials === '' ? null : credentials;
 }
 
-function unauthorized(message: string): ApiError {
-  return new ApiError(401, { type: 'invalid_request_error', message });
+function unauthorized(message: string, code?: string): ApiError {
+  return new ApiError(401, { type: 'invalid_request_error', message, ...(code ? { code } : {}) });
 }

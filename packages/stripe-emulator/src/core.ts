@@ -127,6 +127,9 @@ export function createCore(options: EmulatorOptions): Core {
     },
     completeChallenge: (id) => settleChallengeNow(id, 'succeeded'),
     failChallenge: (id) => settleChallengeNow(id, 'failed'),
+    expireApiKey(key) {
+      state.expiredKeys.add(key);
+    },
     save: () => persistence?.saveNow(),
   });
 

@@ -74,6 +74,8 @@ export class EmulatorState {
   baseUrl = '';
   eventApiVersion = DEFAULT_EVENT_API_VERSION;
   requests = 0;
+  /** API keys rolled and expired (`expireApiKey`): refused with 401 `api_key_expired`. */
+  readonly expiredKeys = new Set<string>();
   readonly idempotency = new IdempotencyStore();
   listeners: StateListeners = {
     event: () => {},
@@ -198,6 +200,7 @@ export class EmulatorState {
     this.eventRecords = [];
     this.eventsById.clear();
     this.requests = 0;
+    this.expiredKeys.clear();
   }
 }
 

@@ -183,6 +183,12 @@ export interface StripeEmulator {
   completeChallenge(paymentIntentId: string): ChallengeOutcome;
   /** What the challenge page's Fail button does. */
   failChallenge(paymentIntentId: string): ChallengeOutcome;
+  /**
+   * Expire a key, as rolling it in the Dashboard does once the old key's expiry passes: from now on
+   * every request made with it gets Stripe's 401 `api_key_expired` ("Expired API Key provided").
+   * Until `reset()`; not persisted.
+   */
+  expireApiKey(key: string): void;
   /** Write the state file now (no-op without `stateFile`). Writes also happen on every change. */
   save(): void;
   /** Stop listening; destroys open sockets so it never hangs on in-flight or slow requests. */

@@ -214,6 +214,27 @@ describe('authentication', () => {
     expect(err.message).not.toContain('supersecret');
   });
 
+  it('rejects a key once it is expired (rolled), with Stripe’s api_key_expired, and other keys still work', async () => {
+    const rolled = 'sk_test_rolled_key_0123456789abcdef';
+    await stripeFor(emulator, {}, rolled).paymentIntents.list();
+    emulator.expireApiKey(rolled);
+    try {
+      const err = await rejectionOf(stripeFor(emulator, {}, rolled).paymentIntents.list());
+      expect(err).toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
+      expect(err).toMatchObject({
+        statusCode: 401,
+        code: 'api_key_expired',
+        rawType: 'invalid_request_error',
+      });
+      expect(err.message).toContain('Expired API Key provided: sk_test_');
+      expect(err.message).not.toContain('rolled_key');
+      await expect(stripeFor(emulator, {}, 'sk_test_other_key').paymentIntents.list()).resolves.toBeDefined();
+    } finally {
+      emulator.reset();
+    }
+    await expect(stripeFor(emulator, {}, rolled).paymentIntents.list()).resolves.toBeDefined();
+  });
+
   it('rejects a missing Authorization header', async () => {
     const res = await raw(emulator, '/v1/payment_intents', { auth: null });
     expect(res.status).toBe(401);
