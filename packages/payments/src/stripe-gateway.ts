@@ -104,8 +104,10 @@ export function createStripeGateway(
             if (pi.metadata?.attempt_id === attemptId) matches.push(pi);
           }
         } else {
+          // Quotes and backslashes escaped with a backslash (Stripe's search query language), so
+          // the id is matched exactly and cannot end the quoted value.
           const found = await client.paymentIntents.search({
-            query: `metadata['attempt_id']:'${attemptId.replace(/'/g, '')}'`,
+            query: `metadata['attempt_id']:'${attemptId.replace(/['\\]/g, '\\$&')}'`,
             limit: 10,
           });
           matches.push(...found.data);

@@ -1,6 +1,7 @@
 import { type StripeEmulator, startStripeEmulator } from '@chargeonce/stripe-emulator';
 import Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createStripeClient } from '../src/stripe-client';
 import { classifyStripeError, createStripeGateway, fromPaymentIntent } from '../src/stripe-gateway';
 import { fromRefund } from '../src/stripe-refunds';
 
@@ -227,6 +228,91 @@ describe('createStripeGateway against the emulator', () => {
       kind: 'not_found',
     });
     expect(await gw.findByAttempt('a7a7a7a7-0000-4000-8000-000000000000')).toEqual({ kind: 'not_found' });
+  });
+
+  it('finds the success among PaymentIntents of one attempt, whichever came first, by search and by listing', async () => {
+    const gw = gateway();
+    const attemptId = 'a7a7a7a7-0000-4000-8000-00000000f00d';
+    const charged = async (paymentMethodId: string, key: string) =>
+      gw.charge({ ...request(paymentMethodId, key), metadata: { attempt_id: attemptId } });
+    const paid = await charged('pm_card_visa', 'gw-key-twice-1');
+    expect(paid.kind).toBe('succeeded');
+    // A later PaymentIntent of the same attempt (another key) that declined: newest, so listed first.
+    expect((await charged('pm_card_chargeDeclined', 'gw-key-twice-2')).kind).toBe('declined');
+    const id = (paid as { paymentIntentId: string }).paymentIntentId;
+    expect(await gw.findByAttempt(attemptId)).toMatchObject({ kind: 'succeeded', paymentIntentId: id });
+    expect(
+      await gw.findByAttempt(attemptId, { consistentSince: new Date(Date.now() - 60_000) }),
+    ).toMatchObject({ kind: 'succeeded', paymentIntentId: id });
+  });
+
+  it('an attempt id with a quote or a backslash is searched for exactly, not cut out of the query', async () => {
+    const gw = gateway();
+    const odd = "it's\\odd";
+    const made = await gw.charge({ ...request('pm_card_visa', 'gw-key-odd'), metadata: { attempt_id: odd } });
+    expect(made.kind).toBe('succeeded');
+    const other = await gw.charge({
+      ...request('pm_card_visa', 'gw-key-odd-2'),
+      metadata: { attempt_id: 'its' },
+    });
+    expect(other.kind).toBe('succeeded');
+    expect(await gw.findByAttempt(odd)).toMatchObject({
+      kind: 'succeeded',
+      paymentIntentId: (made as { paymentIntentId: string }).paymentIntentId,
+    });
+    expect(await gw.findByAttempt("it's")).toEqual({ kind: 'not_found' });
+  });
+
+  it('a search that fails is unknown: its own reason when the failure was already unknown, else saying the lookup', async () => {
+    const once = retrying(0);
+    emulator.setFaults([{ operation: 'payment_intents.search', fault: 'error_before' }]);
+    try {
+      expect(await once.findByAttempt('a7a7a7a7-0000-4000-8000-00000000beef')).toEqual({
+        kind: 'unknown',
+        reason: 'StripeAPIError_500',
+      });
+    } finally {
+      emulator.clearFaults();
+    }
+    const revoked = createStripeGateway({ secretKey: 'sk_live_revoked', apiBase: emulator.url });
+    expect(await revoked.findByAttempt('a7a7a7a7-0000-4000-8000-00000000beef')).toEqual({
+      kind: 'unknown',
+      reason: 'lookup_unavailable',
+    });
+  });
+
+  it('a pay without a return URL allows no redirect; with one, the customer may be redirected', async () => {
+    const gw = gateway();
+    const stripe = createStripeClient({ secretKey: 'sk_test_gateway', apiBase: emulator.url });
+    const asked = async (key: string, returnUrl: string | null) => {
+      const made = await gw.charge({ ...request('pm_card_visa', key), returnUrl });
+      const intent = await stripe.paymentIntents.retrieve(
+        (made as { paymentIntentId: string }).paymentIntentId,
+      );
+      return intent.automatic_payment_methods;
+    };
+    expect(await asked('gw-key-no-return', null)).toEqual({ enabled: true, allow_redirects: 'never' });
+    expect(await asked('gw-key-return', 'https://shop.example/return')).toEqual({
+      enabled: true,
+      allow_redirects: 'always',
+    });
+  });
+
+  it('a charge refused for our key after one of the SDK’s retries is unknown (the first try may have executed)', async () => {
+    // The key is rolled and expires between the two tries of one call.
+    const rolled = 'sk_test_gateway_rolled_mid_call';
+    const gw = createStripeGateway({ secretKey: rolled, apiBase: emulator.url, maxNetworkRetries: 1 });
+    emulator.setFaults([{ operation: 'payment_intents.create', fault: 'error_before', times: 1 }]);
+    const before = emulator.faultsApplied();
+    try {
+      const answer = gw.charge(request('pm_card_visa', 'gw-key-rolled'));
+      // The SDK waits at least half a second before its retry.
+      await vi.waitFor(() => expect(emulator.faultsApplied()).toBe(before + 1), { interval: 5 });
+      emulator.expireApiKey(rolled);
+      expect(await answer).toEqual({ kind: 'unknown', reason: 'StripeAuthenticationError_after_retry' });
+    } finally {
+      emulator.clearFaults();
+    }
   });
 
   it('a PaymentIntent that cannot be read is unknown, saying which call', async () => {
