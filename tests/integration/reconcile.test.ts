@@ -63,8 +63,35 @@ describe('reconcile', () => {
     const [attempt] = await env.db
       .sql`select payment_intent_id from payment_attempts where order_id = ${o.id}`;
     expect(attempt?.payment_intent_id).toBeNull();
-    expect(await findingsFor(o.id)).toEqual(['authorization_healed']);
+    const healed = (await reconcile(deps, window())).findings.filter((f) => f.orderId === o.id);
+    expect(healed).toEqual([
+      expect.objectContaining({ kind: 'authorization_healed', detail: 'provider requires_capture' }),
+    ]);
     expect((await client.orders.get.query({ orderId: o.id })).order.status).toBe('authorized');
+  });
+
+  it('a hold it cannot re-read because the provider refuses our key is left open: never failed, nothing reported', async () => {
+    const { client } = await env.newUser();
+    const o = await client.orders.create.mutate({
+      amount: 860,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+      captureMethod: 'manual',
+    });
+    await env.payWithLostResponse(client, o.id);
+    const refused: PaymentsDeps = {
+      ...deps,
+      gateway: {
+        ...deps.gateway,
+        retrieve: async () => ({ kind: 'unavailable', reason: 'StripeAuthenticationError' }),
+      },
+    };
+    // The create may have executed (it did): unavailable on the re-read says nothing about it.
+    const report = await reconcile(refused, window());
+    expect(report.findings.filter((f) => f.orderId === o.id)).toEqual([]);
+    const [attempt] = await env.db.sql`select status from payment_attempts where order_id = ${o.id}`;
+    expect(attempt?.status).toBe('processing');
+    expect(await findingsFor(o.id)).toEqual(['authorization_healed']);
   });
 
   it('reports a second succeeded PaymentIntent for a paid order (a double charge) and its amount mismatch', async () => {
