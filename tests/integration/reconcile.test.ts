@@ -46,6 +46,16 @@ describe('reconcile', () => {
       paymentMethodId: 'pm_card_visa',
     });
     await env.payWithLostResponse(client, o.id);
+    // Without healing: reported, saying the order knows no PaymentIntent yet.
+    const reported = (await reconcile(deps, window(), { heal: false })).findings.filter(
+      (f) => f.orderId === o.id,
+    );
+    expect(reported).toEqual([
+      expect.objectContaining({
+        kind: 'orphan',
+        detail: 'order processing with no payment intent, attempt processing',
+      }),
+    ]);
     expect(await findingsFor(o.id)).toEqual(['orphan_healed']);
     expect((await client.orders.get.query({ orderId: o.id })).order.status).toBe('paid');
     expect(await findingsFor(o.id)).toEqual([]);
