@@ -108,11 +108,9 @@ export async function recoverRefund(
       ? { status: 'failed' as const, stripeRefundId: null, errorCode: ABANDONED_CODE }
       : refundOutcome(provider, { keyMayHaveExecuted: true });
   if (!outcome) {
+    // Left open by an unknown answer or by one refused for our credentials: either says why.
     logger.warn(
-      {
-        ...log,
-        reason: provider !== 'never_ran' && provider.kind === 'unknown' ? provider.reason : 'unknown',
-      },
+      { ...log, reason: provider !== 'never_ran' && 'reason' in provider ? provider.reason : 'unknown' },
       'refund still unknown',
     );
     return 'unknown';

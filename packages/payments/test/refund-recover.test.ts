@@ -114,6 +114,18 @@ describe('recovery of a pending refund', () => {
     });
   });
 
+  it('whose repeat is refused for our credentials stays pending, logged with the provider’s reason', async () => {
+    const refund = await pendingRefund({ kind: 'unknown', reason: 'timeout' });
+    const logged: string[] = [];
+    const gateway = reads({
+      refund: async () => ({ kind: 'unavailable', reason: 'StripeAuthenticationError' }),
+    });
+    // The first try may have executed: a refusal now says nothing about it.
+    expect(await recoverRefund(deps(gateway, logged), await leased(refund), POLICY)).toBe('unknown');
+    expect(logged).toEqual(['refund still unknown (StripeAuthenticationError)']);
+    expect(await findRefund(handle.db, { id: refund.id })).toMatchObject({ status: 'pending' });
+  });
+
   it('past the key window is never repeated: not in the list, it never ran (failed, the reservation given back)', async () => {
     const refund = await pendingRefund({ kind: 'unknown', reason: 'timeout' });
     const pastWindow = { ...POLICY, keyWindowMs: 0 };
