@@ -237,6 +237,15 @@ describe('the customer’s return after a webhook settled the challenge meanwhil
 });
 
 describe('the re-read turns of one process', () => {
+  it('are not scanned before the memory is full: an order past its interval is still remembered', () => {
+    const clock = { t: 0 };
+    const deps = { db: handle.db, gateway: succeededProvider(), instanceId: 'test', now: () => clock.t };
+    expect(takeRefreshTurn(deps, 'first', 1_000)).toBe(true);
+    clock.t = 5_000;
+    expect(takeRefreshTurn(deps, 'second', 1_000)).toBe(true);
+    expect(rememberedRefreshes(deps)).toBe(2);
+  });
+
   it('stay bounded: once full, the orders past their interval are forgotten, those within it kept', () => {
     const clock = { t: 0 };
     const deps = { db: handle.db, gateway: succeededProvider(), instanceId: 'test', now: () => clock.t };
