@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Scope } from '@chargeonce/db';
 import { DEFAULT_RECOVERY_POLICY, runRecovery } from '@chargeonce/payments';
 import { describe, expect, it } from 'vitest';
@@ -180,6 +181,21 @@ describe('fingerprint', () => {
     expect(new Set(distinct).size).toBe(distinct.length);
     // Inside an array, undefined is null (as JSON has it).
     expect(of({ a: [1, undefined] })).toBe(of({ a: [1, null] }));
+  });
+
+  it('is the SHA-256 of one exact text, so a key stored by an earlier build still matches after an upgrade', () => {
+    const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+    expect(fingerprint({ b: 'x', a: [1, 23, { d: null, c: true }], idempotencyKey: 'k' })).toBe(
+      sha256('{"a":[1,23,{"c":true,"d":null}],"b":"x"}'),
+    );
+    // Many keys, in any order: one text.
+    const keys = ['orderId', 'amount', 'reason', 'currency', 'userId', 'captureMethod', 'b', 'a'];
+    const text = `{${[...keys]
+      .sort()
+      .map((k) => `"${k}":1`)
+      .join(',')}}`;
+    for (const order of [keys, [...keys].reverse(), [...keys.slice(3), ...keys.slice(0, 3)]])
+      expect(fingerprint(Object.fromEntries(order.map((k) => [k, 1])))).toBe(sha256(text));
   });
 });
 
