@@ -3,6 +3,7 @@ import { type DbHandle, orders } from '@chargeonce/db';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { captureOrder, voidOrder } from '../src/capture';
+import { summarizeOpenAuthorizations } from '../src/capture-recover';
 import { capturesOf, settleAuthorization, startCapture } from '../src/capture-store';
 import { claimOrder } from '../src/claim';
 import type { PaymentsDeps } from '../src/deps';
@@ -345,6 +346,19 @@ describe('recovery watching open authorizations', () => {
     expect(second.captures.results.authorization_settled).toBeGreaterThanOrEqual(1);
     expect((await statusOf())?.status).toBe('failed');
     expect(calls).toEqual([]); // only read, never captured or canceled
+  });
+});
+
+describe('the summary of open authorizations (metrics, operations)', () => {
+  it('counts the holds and gives the oldest one’s age, by the database clock', async () => {
+    const { gateway } = holdingProvider();
+    const order = await authorizedOrder(gateway);
+    await handle.db.execute(
+      sql`update payment_attempts set completed_at = now() - interval '120 seconds' where order_id = ${order.id}`,
+    );
+    const summary = await summarizeOpenAuthorizations(handle.db);
+    expect(summary.authorizations).toBeGreaterThanOrEqual(1);
+    expect(summary.oldestAgeSeconds).toBeGreaterThanOrEqual(120);
   });
 });
 
