@@ -59,6 +59,14 @@ describe('createWebhookVerifier', () => {
       refundId: 're_2',
       metadata: {},
     });
+    expect(
+      facts({ id: 'ch_2', object: 'charge', payment_intent: 'pi_4', metadata: { order_id: 'o2' } }),
+    ).toEqual({
+      id: 'evt_unit',
+      type: 'x.updated',
+      paymentIntentId: 'pi_4',
+      metadata: { order_id: 'o2' },
+    });
     expect(facts({ id: 'ch_1', object: 'charge', payment_intent: null, metadata: 'not an object' })).toEqual({
       id: 'evt_unit',
       type: 'x.updated',
