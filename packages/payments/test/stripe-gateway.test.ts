@@ -307,7 +307,10 @@ describe('createStripeGateway against the emulator', () => {
     try {
       const answer = gw.charge(request('pm_card_visa', 'gw-key-rolled'));
       // The SDK waits at least half a second before its retry.
-      await vi.waitFor(() => expect(emulator.faultsApplied()).toBe(before + 1), { interval: 5 });
+      await vi.waitFor(() => expect(emulator.faultsApplied()).toBe(before + 1), {
+        interval: 5,
+        timeout: 10_000,
+      });
       emulator.expireApiKey(rolled);
       expect(await answer).toEqual({ kind: 'unknown', reason: 'StripeAuthenticationError_after_retry' });
     } finally {

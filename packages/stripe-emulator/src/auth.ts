@@ -1,4 +1,4 @@
-import { ApiError, redactKey } from './errors';
+import { ApiError, invalidRequest, redactKey } from './errors';
 
 export type AuthResult = { ok: true; key: string } | { ok: false; error: ApiError };
 
@@ -20,10 +20,8 @@ export function authenticate(
   }
   // A rolled key once its expiry passed (`expireApiKey`): Stripe's 401 `api_key_expired`.
   if (expired.has(key)) {
-    return {
-      ok: false,
-      error: unauthorized(`Expired API Key provided: ${redactKey(key)}`, 'api_key_expired'),
-    };
+    const message = `Expired API Key provided: ${redactKey(key)}`;
+    return { ok: false, error: invalidRequest(message, { code: 'api_key_expired', status: 401 }) };
   }
   return { ok: true, key };
 }
@@ -42,6 +40,6 @@ function extractKey(header: string | undefined): string | null {
   return credentials === '' ? null : credentials;
 }
 
-function unauthorized(message: string, code?: string): ApiError {
-  return new ApiError(401, { type: 'invalid_request_error', message, ...(code ? { code } : {}) });
+function unauthorized(message: string): ApiError {
+  return new ApiError(401, { type: 'invalid_request_error', message });
 }

@@ -224,6 +224,7 @@ describe('authentication', () => {
       expect(err).toMatchObject({
         statusCode: 401,
         code: 'api_key_expired',
+        doc_url: 'https://stripe.com/docs/error-codes/api-key-expired',
         rawType: 'invalid_request_error',
       });
       expect(err.message).toContain('Expired API Key provided: sk_test_');
