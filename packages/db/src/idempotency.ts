@@ -104,7 +104,8 @@ export async function takeKey(db: Executor, params: TakeKeyParams): Promise<Take
         state: k.state,
         response: k.response,
         httpStatus: k.httpStatus,
-        leaseLeftMs: sql<number | null>`(extract(epoch from (${k.lockedAt} - ${lease})) * 1000)::int`,
+        // `lease` in parentheses: `locked_at - now() - lease` would subtract the lease instead.
+        leaseLeftMs: sql<number | null>`(extract(epoch from (${k.lockedAt} - (${lease}))) * 1000)::int`,
       })
       .from(k)
       .where(
