@@ -403,6 +403,70 @@ describe('orders.capture with a key', () => {
   });
 });
 
+describe('an answer that is not final', () => {
+  /** The call with `key` twice: the first answers `outcome`, a retry with the key runs again. */
+  async function notStored(
+    token: string,
+    call: (api: ReturnType<ApiEnv['caller']>['api'], key: string) => Promise<{ outcome: string }>,
+    outcome: string,
+    request: { deps?: ApiEnv['deps'] } = {},
+  ) {
+    const key = newKey();
+    const first = env.caller(token, request);
+    expect((await call(first.api, key).finally(() => env.emulator.clearFaults())).outcome).toBe(outcome);
+    expect(first.audit.idempotency).toBe('executed');
+    const again = env.caller(token, request);
+    await call(again.api, key);
+    expect(again.audit.idempotency).toBe('executed');
+  }
+
+  it('a refund, capture or void left pending is not stored: a retry with the key asks again', async () => {
+    const user = await env.newUser();
+    const api = env.caller(user.token).api;
+    const paid = await api.orders.create(visaOrder);
+    await api.orders.pay({ orderId: paid.id });
+    env.emulator.setFaults([{ fault: 'error_before', operation: 'refunds.create', status: 503 }]);
+    await notStored(
+      user.token,
+      (a, key) => a.orders.refund({ orderId: paid.id, amount: 1000, idempotencyKey: key }),
+      'pending',
+    );
+    const merchant = await env.newService(['orders:capture']);
+    type Call = (
+      a: ReturnType<ApiEnv['caller']>['api'],
+      orderId: string,
+      key: string,
+    ) => Promise<{ outcome: string }>;
+    const cases: [string, Call][] = [
+      ['payment_intents.capture', (a, orderId, key) => a.orders.capture({ orderId, idempotencyKey: key })],
+      ['payment_intents.cancel', (a, orderId, key) => a.orders.void({ orderId, idempotencyKey: key })],
+    ];
+    for (const [operation, call] of cases) {
+      const held = await api.orders.create({ ...visaOrder, captureMethod: 'manual' });
+      expect(await api.orders.pay({ orderId: held.id })).toMatchObject({ outcome: 'authorized' });
+      env.emulator.setFaults([{ fault: 'error_before', operation, status: 503 }]);
+      await notStored(merchant.token, (a, key) => call(a, held.id, key), 'pending');
+    }
+  });
+
+  it('a pay awaiting the customer (3-D Secure) is not stored: a retry with the key asks again', async () => {
+    const user = await env.newUser();
+    const order = await env
+      .caller(user.token)
+      .api.orders.create({ ...visaOrder, paymentMethodId: 'pm_card_threeDSecure2Required' });
+    const deps = {
+      ...env.deps,
+      payments: { ...env.deps.payments, returnUrl: 'https://shop.example/return' },
+    };
+    await notStored(
+      user.token,
+      (a, key) => a.orders.pay({ orderId: order.id, idempotencyKey: key }),
+      'requires_action',
+      { deps },
+    );
+  });
+});
+
 describe('every mutation', () => {
   type Api = ReturnType<ApiEnv['caller']>['api'];
   /** Each mutation called validly with a key (after its setup); one missing here fails below. */
