@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Scope } from '@chargeonce/db';
-import { DEFAULT_RECOVERY_POLICY, runRecovery } from '@chargeonce/payments';
+import { createStripeGateway, DEFAULT_RECOVERY_POLICY, runRecovery } from '@chargeonce/payments';
 import { describe, expect, it } from 'vitest';
 import { fingerprint, IN_USE_RETRY_AFTER_MS } from '../src/idempotency';
 import { appRouter } from '../src/router';
@@ -447,6 +447,23 @@ describe('an answer that is not final', () => {
       env.emulator.setFaults([{ fault: 'error_before', operation, status: 503 }]);
       await notStored(merchant.token, (a, key) => call(a, held.id, key), 'pending');
     }
+  });
+
+  it('a refusal with a 5xx status (the provider refused our key) is not stored: a retry with the key runs', async () => {
+    const user = await env.newUser();
+    const order = await env.caller(user.token).api.orders.create(visaOrder);
+    const refused = createStripeGateway({ secretKey: 'sk_live_revoked', apiBase: env.emulator.url });
+    const deps = { ...env.deps, payments: { ...env.deps.payments, gateway: refused } };
+    const key = newKey();
+    const first = env.caller(user.token, { deps });
+    const unavailable = await trpcError(first.api.orders.pay({ orderId: order.id, idempotencyKey: key }));
+    expect(unavailable.code).toBe('SERVICE_UNAVAILABLE');
+    expect(first.audit.idempotency).toBe('executed');
+    const again = env.caller(user.token);
+    expect(await again.api.orders.pay({ orderId: order.id, idempotencyKey: key })).toMatchObject({
+      outcome: 'charged',
+    });
+    expect(again.audit.idempotency).toBe('executed');
   });
 
   it('a pay awaiting the customer (3-D Secure) is not stored: a retry with the key asks again', async () => {
