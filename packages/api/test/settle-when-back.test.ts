@@ -63,4 +63,20 @@ describe('settleWhenBack (an idempotency key left held by a database outage)', (
     while ((await other.next()) !== undefined) {}
     expect(bugs).toBe(1);
   });
+
+  it('still tries at the very millisecond the lease ends, and not after', async () => {
+    const time = fakeTime();
+    let calls = 0;
+    settleWhenBack(
+      async () => {
+        calls++;
+        throw unavailable();
+      },
+      { withinMs: 3_750, now: time.now, schedule: time.schedule },
+    );
+    const at: number[] = [];
+    for (let t = await time.next(); t !== undefined; t = await time.next()) at.push(t);
+    expect(at).toEqual([250, 750, 1_750, 3_750]);
+    expect(calls).toBe(4);
+  });
 });
