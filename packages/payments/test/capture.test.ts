@@ -349,6 +349,46 @@ describe('recovery watching open authorizations', () => {
   });
 });
 
+describe('paying an order that holds funds, or held them', () => {
+  it('while its capture is in progress answers already_authorized: no second hold', async () => {
+    const { gateway, intents } = holdingProvider();
+    const order = await authorizedOrder(gateway);
+    await handle.db.update(orders).set({ status: 'capturing' }).where(eq(orders.id, order.id));
+    const again = await payOrder(deps(gateway), { orderId: order.id, userId });
+    expect(again).toMatchObject({ outcome: 'already_authorized', order: { status: 'capturing' } });
+    expect(intents.size).toBe(1);
+  });
+
+  it('once its hold lapsed (the order failed) is a new pay, not already_authorized', async () => {
+    const { gateway, intents } = holdingProvider();
+    const order = await authorizedOrder(gateway);
+    const [held] = await handle.db.select().from(orders).where(eq(orders.id, order.id));
+    intents.get(held!.paymentIntentId!)!.status = 'released';
+    const policy = { ...DEFAULT_RECOVERY_POLICY, graceMs: 0, leaseMs: 0, authorizationCheckAfterMs: 0 };
+    await runRecovery(deps(gateway), policy);
+    const [lapsed] = await handle.db.select().from(orders).where(eq(orders.id, order.id));
+    expect(lapsed).toMatchObject({ status: 'failed', paymentIntentId: held!.paymentIntentId });
+    const again = await payOrder(deps(gateway), { orderId: order.id, userId });
+    expect(again.outcome).toBe('authorized');
+    expect(intents.size).toBe(2);
+  });
+
+  it('once voided, or while its void is in progress, is not payable: never already_authorized', async () => {
+    const { gateway } = holdingProvider();
+    const voided = await authorizedOrder(gateway);
+    await voidOrder(deps(gateway), { orderId: voided.id, userId, requestedBy: merchant });
+    const voiding = await authorizedOrder(gateway);
+    await handle.db.update(orders).set({ status: 'voiding' }).where(eq(orders.id, voiding.id));
+    for (const order of [voided, voiding]) {
+      const [row] = await handle.db.select().from(orders).where(eq(orders.id, order.id));
+      expect(row?.paymentIntentId).not.toBeNull();
+      await expect(payOrder(deps(gateway), { orderId: order.id, userId })).rejects.toMatchObject({
+        code: 'ORDER_NOT_PAYABLE',
+      });
+    }
+  });
+});
+
 describe('the summary of open authorizations (metrics, operations)', () => {
   it('counts the holds and gives the oldest one’s age, by the database clock', async () => {
     const { gateway } = holdingProvider();
