@@ -389,6 +389,59 @@ describe('paying an order that holds funds, or held them', () => {
   });
 });
 
+describe('settling an authorization closes what was pending on it', () => {
+  const started = async (kind: 'capture' | 'void') => {
+    const { gateway } = holdingProvider();
+    const order = await authorizedOrder(gateway);
+    const [row] = await handle.db.select().from(orders).where(eq(orders.id, order.id));
+    const { capture } = await startCapture(handle.db, {
+      captureId: randomUUID(),
+      kind,
+      orderId: order.id,
+      userId,
+      amount: null,
+      requestedBy: merchant,
+    });
+    expect(capture).toMatchObject({ status: 'pending' });
+    return { orderId: order.id, paymentIntentId: row!.paymentIntentId! };
+  };
+
+  it('a void pending when the provider says captured fails as payment_intent_captured; the order is paid', async () => {
+    const at = await started('void');
+    const order = await settleAuthorization(handle.db, {
+      ...at,
+      outcome: { kind: 'captured', amountReceived: 1000 },
+    });
+    expect(order).toMatchObject({ status: 'paid', canceledAt: null });
+    const [row] = await capturesOf(handle.db, at.orderId);
+    expect(row).toMatchObject({ kind: 'void', status: 'failed', errorCode: 'payment_intent_captured' });
+    expect(row?.completedAt).toBeInstanceOf(Date);
+  });
+
+  it('a capture pending when the hold was released fails as authorization_released; a void done cancels the order', async () => {
+    const capturing = await started('capture');
+    const lapsed = await settleAuthorization(handle.db, {
+      ...capturing,
+      outcome: { kind: 'released', reason: 'authorization_expired' },
+    });
+    // Lapsed, not voided: payable again, never canceled.
+    expect(lapsed).toMatchObject({ status: 'failed', canceledAt: null });
+    const [row] = await capturesOf(handle.db, capturing.orderId);
+    expect(row).toMatchObject({ kind: 'capture', status: 'failed', errorCode: 'authorization_released' });
+    expect(row?.completedAt).toBeInstanceOf(Date);
+
+    const voiding = await started('void');
+    const voided = await settleAuthorization(handle.db, {
+      ...voiding,
+      outcome: { kind: 'released', reason: 'requested_by_customer' },
+    });
+    expect(voided?.canceledAt).toBeInstanceOf(Date);
+    const [done] = await capturesOf(handle.db, voiding.orderId);
+    expect(done).toMatchObject({ kind: 'void', status: 'succeeded', errorCode: null });
+    expect(done?.completedAt).toBeInstanceOf(Date);
+  });
+});
+
 describe('the summary of open authorizations (metrics, operations)', () => {
   it('counts the holds and gives the oldest one’s age, by the database clock', async () => {
     const { gateway } = holdingProvider();
