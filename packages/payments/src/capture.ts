@@ -31,7 +31,7 @@ export type CaptureAnswer =
   | { outcome: 'pending'; order: Order; capture: Capture };
 
 /** How many times a request re-reads an order whose version moved between its read and its write. */
-const START_TRIES = 5;
+export const START_TRIES = 5;
 
 /**
  * Captures an authorized order (all of it, or `amount` of it and the rest released), exactly once.

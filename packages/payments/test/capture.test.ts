@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type DbHandle, orders } from '@chargeonce/db';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { captureOrder, voidOrder } from '../src/capture';
+import { captureOrder, START_TRIES, voidOrder } from '../src/capture';
 import { summarizeOpenAuthorizations } from '../src/capture-recover';
 import { capturesOf, settleAuthorization, startCapture } from '../src/capture-store';
 import { claimOrder } from '../src/claim';
@@ -11,7 +11,13 @@ import type { ChargeResult, PaymentGateway } from '../src/gateway';
 import { createOrder } from '../src/orders';
 import { payOrder } from '../src/pay';
 import { DEFAULT_RECOVERY_POLICY, runRecovery } from '../src/recover';
-import { losingDatabase, recordingLogger, unusedRefundsAndCaptures, useDatabase } from './support';
+import {
+  aroundStatements,
+  losingDatabase,
+  recordingLogger,
+  unusedRefundsAndCaptures,
+  useDatabase,
+} from './support';
 
 /**
  * captureOrder / voidOrder against real PostgreSQL and a provider that holds funds like Stripe's
@@ -386,6 +392,29 @@ describe('paying an order that holds funds, or held them', () => {
         code: 'ORDER_NOT_PAYABLE',
       });
     }
+  });
+});
+
+describe('a capture that cannot take its order', () => {
+  it('re-reads it START_TRIES times, then answers by its state (an order without a hold is not capturable)', async () => {
+    const { gateway, calls } = holdingProvider();
+    const order = await authorizedOrder(gateway);
+    // Authorized, yet no authorized attempt holds it (as if another settle were mid-way): never taken.
+    await handle.db.execute(
+      sql`update payment_attempts set status = 'failed', error_code = 'x' where order_id = ${order.id}`,
+    );
+    let takes = 0;
+    const counted = aroundStatements(handle.db, 'with', {
+      async after() {
+        takes++;
+        if (takes > 2 * START_TRIES) throw new Error('startCapture repeated without a bound');
+      },
+    });
+    await expect(
+      captureOrder({ ...deps(gateway), db: counted }, { orderId: order.id, userId, requestedBy: merchant }),
+    ).rejects.toMatchObject({ code: 'ORDER_NOT_CAPTURABLE' });
+    expect(takes).toBe(START_TRIES);
+    expect(calls).toEqual([]);
   });
 });
 
