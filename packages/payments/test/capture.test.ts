@@ -6,11 +6,12 @@ import { captureOrder, START_TRIES, voidOrder } from '../src/capture';
 import { summarizeOpenAuthorizations } from '../src/capture-recover';
 import { capturesOf, settleAuthorization, startCapture } from '../src/capture-store';
 import { claimOrder } from '../src/claim';
-import type { PaymentsDeps } from '../src/deps';
+import { DEFAULT_PAY_POLICY, type PaymentsDeps } from '../src/deps';
 import type { ChargeResult, PaymentGateway } from '../src/gateway';
 import { createOrder } from '../src/orders';
 import { payOrder } from '../src/pay';
 import { DEFAULT_RECOVERY_POLICY, runRecovery } from '../src/recover';
+import { finalizeAttempt } from '../src/settle';
 import {
   aroundStatements,
   losingDatabase,
@@ -377,6 +378,47 @@ describe('paying an order that holds funds, or held them', () => {
     const again = await payOrder(deps(gateway), { orderId: order.id, userId });
     expect(again.outcome).toBe('authorized');
     expect(intents.size).toBe(2);
+  });
+
+  it('waiting on another pay whose hold then lapsed, pays anew instead of waiting on it', async () => {
+    const { gateway, intents } = holdingProvider();
+    const order = await createOrder(handle.db, {
+      userId,
+      amount: 1000,
+      currency: 'usd',
+      paymentMethodId: 'pm_card_visa',
+      captureMethod: 'manual',
+    });
+    const { attempt } = await claimOrder(handle.db, {
+      orderId: order.id,
+      userId,
+      claimedBy: 'other',
+      declineCooldownMs: 0,
+    });
+    const other = attempt!;
+    let lapsed = false;
+    // While this pay waits, the other one authorizes and its hold lapses (the order is payable again).
+    const sleep = async () => {
+      if (lapsed) return;
+      lapsed = true;
+      const outcome = { status: 'authorized' as const, paymentIntentId: 'pi_other_hold' };
+      await finalizeAttempt(handle.db, {
+        orderId: order.id,
+        attemptId: other.id,
+        claimVersion: other.claimVersion,
+        outcome,
+      });
+      await settleAuthorization(handle.db, {
+        orderId: order.id,
+        paymentIntentId: 'pi_other_hold',
+        outcome: { kind: 'released', reason: 'authorization_expired' },
+      });
+    };
+    const policy = { ...DEFAULT_PAY_POLICY, deadlineMs: 3_000 };
+    const paid = await payOrder({ ...deps(gateway), sleep, policy }, { orderId: order.id, userId });
+    expect(lapsed).toBe(true);
+    expect(paid).toMatchObject({ outcome: 'authorized', order: { status: 'authorized' } });
+    expect(intents.size).toBe(1);
   });
 
   it('once voided, or while its void is in progress, is not payable: never already_authorized', async () => {
