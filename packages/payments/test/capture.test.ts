@@ -452,11 +452,33 @@ describe('a capture that cannot take its order', () => {
         if (takes > 2 * START_TRIES) throw new Error('startCapture repeated without a bound');
       },
     });
+    // All of it, by amount: not more than authorized, so never CAPTURE_EXCEEDS_AUTHORIZED.
     await expect(
-      captureOrder({ ...deps(gateway), db: counted }, { orderId: order.id, userId, requestedBy: merchant }),
+      captureOrder(
+        { ...deps(gateway), db: counted },
+        { orderId: order.id, userId, requestedBy: merchant, amount: 1000 },
+      ),
     ).rejects.toMatchObject({ code: 'ORDER_NOT_CAPTURABLE' });
     expect(takes).toBe(START_TRIES);
     expect(calls).toEqual([]);
+  });
+
+  it('of an order that is not authorized any more is answered at the first look, never re-read', async () => {
+    const { gateway } = holdingProvider();
+    const order = await authorizedOrder(gateway);
+    await captureOrder(deps(gateway), { orderId: order.id, userId, requestedBy: merchant });
+    let takes = 0;
+    const counted = aroundStatements(handle.db, 'with', {
+      async after() {
+        takes++;
+      },
+    });
+    const again = await captureOrder(
+      { ...deps(gateway), db: counted },
+      { orderId: order.id, userId, requestedBy: merchant },
+    );
+    expect(again.outcome).toBe('already_done');
+    expect(takes).toBe(1);
   });
 });
 
