@@ -194,11 +194,9 @@ export function fromPaymentIntent(intent: Stripe.PaymentIntent): ChargeResult {
         message: error?.message ?? '',
       };
     }
-    case 'processing':
-    case 'requires_confirmation':
-      // Not final yet: the webhook or the recovery worker settles it.
-      return { kind: 'unknown', reason: `payment_intent_${intent.status}`, paymentIntentId: intent.id };
     default:
+      // `processing`, `requires_confirmation` (not final yet: the webhook or the recovery worker
+      // settles it) or a status this build does not know.
       return {
         kind: 'unknown',
         reason: `payment_intent_${String(intent.status)}`,
