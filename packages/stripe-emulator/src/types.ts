@@ -183,11 +183,7 @@ export interface StripeEmulator {
   completeChallenge(paymentIntentId: string): ChallengeOutcome;
   /** What the challenge page's Fail button does. */
   failChallenge(paymentIntentId: string): ChallengeOutcome;
-  /**
-   * Expire a key, as rolling it in the Dashboard does once the old key's expiry passes: from now on
-   * every request made with it gets Stripe's 401 `api_key_expired` ("Expired API Key provided").
-   * Until `reset()`; not persisted.
-   */
+  /** From now on the key gets Stripe's 401 `api_key_expired`, as a rolled key once expired (until `reset()`). */
   expireApiKey(key: string): void;
   /** Write the state file now (no-op without `stateFile`). Writes also happen on every change. */
   save(): void;
