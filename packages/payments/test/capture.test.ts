@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type DbHandle, orders } from '@chargeonce/db';
+import { type DbHandle, orders, paymentAttempts } from '@chargeonce/db';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { captureOrder, START_TRIES, voidOrder } from '../src/capture';
@@ -442,9 +442,10 @@ describe('a capture that cannot take its order', () => {
     const { gateway, calls } = holdingProvider();
     const order = await authorizedOrder(gateway);
     // Authorized, yet no authorized attempt holds it (as if another settle were mid-way): never taken.
-    await handle.db.execute(
-      sql`update payment_attempts set status = 'failed', error_code = 'x' where order_id = ${order.id}`,
-    );
+    await handle.db
+      .update(paymentAttempts)
+      .set({ status: 'failed', errorCode: 'x' })
+      .where(eq(paymentAttempts.orderId, order.id));
     let takes = 0;
     const counted = aroundStatements(handle.db, 'with', {
       async after() {
