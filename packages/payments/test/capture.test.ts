@@ -191,6 +191,29 @@ describe('captureOrder', () => {
     expect((await captureOrder(deps(gateway), input)).outcome).toBe('done');
   });
 
+  it('after a refused capture, a hold captured outside chargeonce is already_done with no capture of ours', async () => {
+    const { gateway } = holdingProvider((op) =>
+      op === 'capture' ? { kind: 'rejected', code: 'amount_too_small', message: 'too small' } : undefined,
+    );
+    const order = await authorizedOrder(gateway);
+    const input = { orderId: order.id, userId, requestedBy: merchant };
+    await expect(captureOrder(deps(gateway), input)).rejects.toMatchObject({ code: 'CAPTURE_FAILED' });
+    // The merchant captures it in the provider's dashboard; its event settles the order.
+    const [held] = await handle.db.select().from(orders).where(eq(orders.id, order.id));
+    await settleAuthorization(handle.db, {
+      orderId: order.id,
+      paymentIntentId: held!.paymentIntentId!,
+      outcome: { kind: 'captured', amountReceived: 1000 },
+    });
+    // The refused row is the order's only capture: it did not capture, so it is not the answer's.
+    expect((await capturesOf(handle.db, order.id)).map((c) => c.status)).toEqual(['failed']);
+    expect(await captureOrder(deps(gateway), input)).toMatchObject({
+      outcome: 'already_done',
+      order: { status: 'paid' },
+      capture: null,
+    });
+  });
+
   it('our credentials refused is PROVIDER_UNAVAILABLE, the hold still open: the order is authorized again', async () => {
     const { gateway, calls } = holdingProvider((op) =>
       op === 'capture' ? { kind: 'unavailable', reason: 'authentication_error' } : undefined,
