@@ -192,7 +192,13 @@ describe('a refund webhook naming a PaymentIntent (charge.refunded)', () => {
     const refund = await pendingRefund({ kind: 'unknown', reason: 'timeout' });
     const logged: string[] = [];
     const foreign = { ...listed(refund, 'succeeded'), id: 're_foreign', metadata: {} };
-    const gateway = reads({ listRefunds: async () => [foreign] });
+    // Metadata that only contains one of our ids (text before or after it) names no refund of ours.
+    const around = [`x${refund.id}`, `${refund.id}x`].map((refundId, i) => ({
+      ...foreign,
+      id: `re_foreign_${i}`,
+      metadata: { refund_id: refundId },
+    }));
+    const gateway = reads({ listRefunds: async () => [foreign, ...around] });
     expect(await applyRefundEvent(deps(gateway, logged), eventFor(refund, 3))).toBe('unknown_refund');
     expect(logged).toEqual(['webhook for an unknown refund']);
     expect(await findRefund(handle.db, { id: refund.id })).toMatchObject({ status: 'pending' });
