@@ -14,7 +14,7 @@ export default defineConfig({
     maxWorkers: 1,
     testTimeout: 120_000,
     // Waits poll a condition (`expect.poll`); a ceiling, not a sleep: slow machines just wait longer.
-    expect: { poll: { timeout: 10_000, interval: 20 } },
+    expect: { poll: { timeout: 30_000, interval: 20 } },
     hookTimeout: 120_000,
   },
 });
