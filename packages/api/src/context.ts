@@ -12,8 +12,12 @@ export interface ApiDeps {
   db: Database;
   payments: PaymentsDeps;
   auth: Authenticator;
-  /** Caller idempotency keys (see idempotency.ts); default: `DEFAULT_IDEMPOTENCY_LEASE_MS`. */
-  idempotency?: { leaseMs: number };
+  /**
+   * Caller idempotency keys (see idempotency.ts): how long a request holds its key (default
+   * `DEFAULT_IDEMPOTENCY_LEASE_MS`), and how an answer that could not be stored during a database
+   * outage is tried again in the background (default: an unref'd `setTimeout`; tests pass their own).
+   */
+  idempotency?: { leaseMs?: number; schedule?: (run: () => void, ms: number) => void };
   /**
    * What the operators' procedures run with: the deployment's recovery policy (its lease and key
    * window) and reconciliation window. Default: the payments package's defaults.
@@ -71,6 +75,7 @@ export function createContextInner(opts: CreateContextOptions) {
     idempotencyHeader: opts.idempotencyKey,
     calls: opts.calls ?? 1,
     idempotencyLeaseMs: opts.deps.idempotency?.leaseMs ?? DEFAULT_IDEMPOTENCY_LEASE_MS,
+    idempotencySchedule: opts.deps.idempotency?.schedule,
     operations: opts.deps.operations ?? {
       recovery: DEFAULT_RECOVERY_POLICY,
       reconcileWindowMs: DEFAULT_RECONCILE_WINDOW_MS,

@@ -173,7 +173,8 @@ async function settle(ctx: Context, held: HeldKey, settlement: Settlement): Prom
     ctx.logger?.error({ err, keyId: held.keyId }, 'could not store the idempotency key answer');
     // The database is back soon after a restart or a failover: settle then, so the caller's retry
     // is not answered IDEMPOTENCY_KEY_IN_USE for the whole lease (only the holder's token can).
-    if (isDatabaseUnavailable(err)) settleWhenBack(once, { withinMs: ctx.idempotencyLeaseMs });
+    if (isDatabaseUnavailable(err))
+      settleWhenBack(once, { withinMs: ctx.idempotencyLeaseMs, schedule: ctx.idempotencySchedule });
   }
 }
 

@@ -239,13 +239,16 @@ describe('the Idempotency-Key header (raw HTTP callers)', () => {
 });
 
 describe('storing the answer', () => {
-  /** The env's deps, with the key store's connection on a switch and a hook into the charge. */
-  function depsWith(onCharge: () => Promise<void> | void) {
+  const lost = () => Object.assign(new Error('connection lost'), { code: 'CONNECTION_CLOSED' });
+  /**
+   * The env's deps, with the key store's connection on a switch (while down, each use throws
+   * `failure`, by default a lost connection) and a hook into the charge.
+   */
+  function depsWith(onCharge: () => Promise<void> | void, failure: Error = lost()) {
     const state = { down: false };
-    const lost = Object.assign(new Error('connection lost'), { code: 'CONNECTION_CLOSED' });
     const db = new Proxy(env.deps.db, {
       get(target, prop) {
-        if (state.down) throw lost;
+        if (state.down) throw failure;
         return Reflect.get(target, prop, target);
       },
     });
@@ -294,6 +297,30 @@ describe('storing the answer', () => {
     expect(await replay.api.orders.pay({ orderId: order.id, idempotencyKey: key })).toEqual(paid);
     expect(replay.audit.idempotency).toBe('replayed');
     expect(env.emulator.paymentIntents().filter((pi) => pi.metadata.order_id === order.id)).toHaveLength(1);
+  });
+
+  it('an answer not stored because of an outage is tried again in the background; any other failure is not', async () => {
+    const user = await env.newUser();
+    const scheduled: number[] = [];
+    const schedule = (_run: () => void, ms: number) => void scheduled.push(ms);
+    const failures = [lost(), Object.assign(new Error('value too long'), { code: '22001' })];
+    for (const failure of failures) {
+      const order = await env.caller(user.token).api.orders.create(visaOrder);
+      const setup = depsWith(() => {
+        setup.state.down = true;
+      }, failure);
+      const { logger, logged } = setup;
+      const deps = { ...setup.deps, idempotency: { schedule } };
+      const paid = await env
+        .caller(user.token, { deps, logger })
+        .api.orders.pay({ orderId: order.id, idempotencyKey: newKey() });
+      expect(paid).toMatchObject({ outcome: 'charged' });
+      expect(logged).toEqual([
+        expect.objectContaining({ msg: 'could not store the idempotency key answer', err: failure }),
+      ]);
+    }
+    // The outage's first retry in 250 ms; nothing for the other failure, which a retry would repeat.
+    expect(scheduled).toEqual([250]);
   });
 
   it('for a key taken over while its request ran: nothing is stored over the new holder’s, and a warning says so', async () => {
