@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, type DbHandle, type Executor } from '../src/client';
+import { createDb, type DbHandle } from '../src/client';
 import { completeKey, forgetKey, releaseKey, type TakeKeyParams, takeKey } from '../src/idempotency';
-import { startTestDatabase, type TestDatabase } from '../src/testing';
+import { aroundStatements, startTestDatabase, type TestDatabase } from '../src/testing';
 
 /**
  * The key statements on their own, on real PostgreSQL: what each answers to the request that holds
@@ -33,38 +33,6 @@ async function taken(p: TakeKeyParams) {
   const result = await takeKey(handle.db, p);
   if (result.kind !== 'execute') throw new Error(`expected to take the key, got ${result.kind}`);
   return result;
-}
-
-/**
- * `db` whose SELECTs run `around.before` first and `around.after` once they have: how a test puts
- * another request's move between takeKey's two statements.
- */
-function aroundSelects(db: Executor, around: { before: () => Promise<void>; after?: () => Promise<void> }) {
-  const wrap = (value: unknown): unknown =>
-    typeof value !== 'object' || value === null
-      ? value
-      : new Proxy(value, {
-          get(target, prop) {
-            const member = Reflect.get(target, prop, target) as unknown;
-            if (prop === 'then' && typeof member === 'function')
-              return (ok: (v: unknown) => unknown, fail: (e: unknown) => unknown) =>
-                (async () => {
-                  await around.before();
-                  const rows = await (target as PromiseLike<unknown>);
-                  await around.after?.();
-                  return rows;
-                })().then(ok, fail);
-            return typeof member === 'function'
-              ? (...args: unknown[]) => wrap((member as (...a: unknown[]) => unknown).apply(target, args))
-              : member;
-          },
-        });
-  return new Proxy(db, {
-    get: (target, prop) =>
-      prop === 'select'
-        ? (...args: unknown[]) => wrap((target.select as (...a: unknown[]) => unknown).apply(target, args))
-        : Reflect.get(target, prop, target),
-  }) as Executor;
 }
 
 describe('completeKey, releaseKey and forgetKey', () => {
@@ -108,7 +76,7 @@ describe('takeKey', () => {
     const p = params();
     const first = await taken(p);
     let expired = false;
-    const racing = aroundSelects(handle.db, {
+    const racing = aroundStatements(handle.db, 'select', {
       async before() {
         if (expired) return;
         expired = true;
@@ -125,7 +93,7 @@ describe('takeKey', () => {
   it('a row that vanishes on every turn gives up after three: in use, retry now', async () => {
     const p = params();
     let turns = 0;
-    const vanishing = aroundSelects(handle.db, {
+    const vanishing = aroundStatements(handle.db, 'select', {
       // Another request's row is there at each take, and gone (reaped) when this one looks.
       async before() {
         turns++;

@@ -1,4 +1,4 @@
-import { createDb, createUserWithToken, type DbHandle, type Executor } from '@chargeonce/db';
+import { createDb, createUserWithToken, type DbHandle } from '@chargeonce/db';
 import { startTestDatabase, type TestDatabase } from '@chargeonce/db/testing';
 import { afterAll, beforeAll } from 'vitest';
 import type {
@@ -71,42 +71,7 @@ export function refundingProvider(
   return { gateway, requests };
 }
 
-/**
- * `db` whose `method` statements (UPDATE, SELECT, or a statement with common table expressions) run `around.before` before they execute and
- * `around.after` once they have (on the test's own connection): how a test puts another request's
- * move into the window between two statements of the code under test.
- */
-export function aroundStatements(
-  db: Executor,
-  method: 'update' | 'select' | 'with',
-  around: { before?: () => Promise<void>; after: () => Promise<void> },
-): Executor {
-  const wrap = (value: unknown): unknown =>
-    typeof value !== 'object' || value === null
-      ? value
-      : new Proxy(value, {
-          get(target, prop) {
-            const member = Reflect.get(target, prop, target) as unknown;
-            if (prop === 'then' && typeof member === 'function')
-              return (ok: (v: unknown) => unknown, fail: (e: unknown) => unknown) =>
-                (async () => {
-                  await around.before?.();
-                  const rows = await (target as PromiseLike<unknown>);
-                  await around.after();
-                  return rows;
-                })().then(ok, fail);
-            return typeof member === 'function'
-              ? (...args: unknown[]) => wrap((member as (...a: unknown[]) => unknown).apply(target, args))
-              : member;
-          },
-        });
-  return new Proxy(db, {
-    get: (target, prop) =>
-      prop === method
-        ? (...args: unknown[]) => wrap((target[method] as (...a: unknown[]) => unknown).apply(target, args))
-        : Reflect.get(target, prop, target),
-  }) as Executor;
-}
+export { aroundStatements } from '@chargeonce/db/testing';
 
 /** What a recording logger was given: the level, the message and the fields, flat. */
 export type LogEntry = { level: 'info' | 'warn' | 'error'; msg: string } & Record<string, unknown>;
