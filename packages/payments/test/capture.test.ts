@@ -99,6 +99,25 @@ async function authorizedOrder(gateway: PaymentGateway, amount = 1000) {
   return order;
 }
 
+/** A manual-capture order of 1000 whose pay `claimedBy` has claimed (in flight, at the provider). */
+async function claimedManualOrder(claimedBy: string) {
+  const order = await createOrder(handle.db, {
+    userId,
+    amount: 1000,
+    currency: 'usd',
+    paymentMethodId: 'pm_card_visa',
+    captureMethod: 'manual',
+  });
+  const { attempt } = await claimOrder(handle.db, {
+    orderId: order.id,
+    userId,
+    claimedBy,
+    declineCooldownMs: 0,
+  });
+  if (!attempt) throw new Error(`order ${order.id} not claimed`);
+  return { order, attempt };
+}
+
 describe('a capture and a void racing', () => {
   it('over 30 orders, 4 captures and 4 voids each, fired at once: one request per order reaches the provider', async () => {
     const { gateway, calls } = holdingProvider();
@@ -405,20 +424,7 @@ describe('paying an order that holds funds, or held them', () => {
 
   it('waiting on another pay whose hold then lapsed, pays anew instead of waiting on it', async () => {
     const { gateway, intents } = holdingProvider();
-    const order = await createOrder(handle.db, {
-      userId,
-      amount: 1000,
-      currency: 'usd',
-      paymentMethodId: 'pm_card_visa',
-      captureMethod: 'manual',
-    });
-    const { attempt } = await claimOrder(handle.db, {
-      orderId: order.id,
-      userId,
-      claimedBy: 'other',
-      declineCooldownMs: 0,
-    });
-    const other = attempt!;
+    const { order, attempt: other } = await claimedManualOrder('other');
     let lapsed = false;
     // While this pay waits, the other one authorizes and its hold lapses (the order is payable again).
     const sleep = async () => {
@@ -575,20 +581,7 @@ describe('the summary of open authorizations (metrics, operations)', () => {
 describe('a capture or void before the authorization', () => {
   it('while the pay is in flight answers PAYMENT_IN_PROGRESS (no final answer: a retry with the key asks again)', async () => {
     const { gateway, calls } = holdingProvider();
-    const order = await createOrder(handle.db, {
-      userId,
-      amount: 1000,
-      currency: 'usd',
-      paymentMethodId: 'pm_card_visa',
-      captureMethod: 'manual',
-    });
-    const { attempt } = await claimOrder(handle.db, {
-      orderId: order.id,
-      userId,
-      claimedBy: 'unit',
-      declineCooldownMs: 0,
-    });
-    expect(attempt).toBeDefined();
+    const { order } = await claimedManualOrder('unit');
     const input = { orderId: order.id, userId, requestedBy: merchant };
     await expect(captureOrder(deps(gateway), input)).rejects.toMatchObject({ code: 'PAYMENT_IN_PROGRESS' });
     await expect(voidOrder(deps(gateway), input)).rejects.toMatchObject({ code: 'PAYMENT_IN_PROGRESS' });
