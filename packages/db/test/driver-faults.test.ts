@@ -12,6 +12,8 @@ import { startTestDatabase, type TestDatabase } from '../src/testing';
  * transaction whose connection closed go on: `begin()` rejected, but what its callback sent after
  * ran on the reconnected connection, outside any transaction, and answers were taken for other
  * queries' (this file's third test saw a `select` answered by a stray `COMMIT`, about once in 40).
+ * The fourth left a transaction's rollback, written between a reset socket's 'error' and its
+ * 'close', for the reconnected connection to answer: the connection hung (the fourth test).
  */
 
 interface FaultProxy {
@@ -20,6 +22,8 @@ interface FaultProxy {
   links: { client: net.Socket; server: net.Socket }[];
   /** Set to cut the next connection whose client sends this text, answering `57P01` first. */
   cutOn?: string;
+  /** Set to reset (TCP RST, no goodbye) the next connection whose client sends this text. */
+  resetOn?: string;
   cuts: number;
   close(): Promise<void>;
 }
@@ -52,6 +56,13 @@ async function startFaultProxy(target: string): Promise<FaultProxy> {
         proxy.cutOn = undefined;
         proxy.cuts += 1;
         client.end(adminShutdown());
+        upstream.destroy();
+        return;
+      }
+      if (proxy.resetOn && chunk.includes(proxy.resetOn)) {
+        proxy.resetOn = undefined;
+        proxy.cuts += 1;
+        client.resetAndDestroy();
         upstream.destroy();
         return;
       }
@@ -193,6 +204,36 @@ describe('postgres.js under connection faults (patched driver)', () => {
       // ran; and the pool's answers are its own.
       expect(await sql`select step from driver_faults_probe`).toEqual([]);
       expect(await sql`select 4 as four`).toEqual([{ four: 4 }]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('a transaction whose connection is reset fails, and its rollback does not take the reconnected connection', async () => {
+    // A reset makes the socket emit 'error' before 'close': the failed statement is rejected at the
+    // error, the callback's rollback is written while the socket still looks open, and before the
+    // patch's second fix nothing settled it at the close, so on the reconnected connection it was
+    // the statement waiting for an answer and every answer after was taken for the one before.
+    const { sql, close } = createDb(proxy.url, { max: 1 });
+    try {
+      const cutsBefore = proxy.cuts;
+      const outcome = sql
+        .begin(async (tx) => {
+          await tx`select 1`;
+          proxy.resetOn = 'driver_faults_reset';
+          await tx`select 'driver_faults_reset' as marker`;
+        })
+        .then(
+          () => 'committed',
+          (err: { code?: string }) => err.code,
+        );
+      expect(['ECONNRESET', 'CONNECTION_CLOSED']).toContain(await outcome);
+      expect(proxy.cuts).toBe(cutsBefore + 1);
+      // Each statement after gets its own answer (a retry may meet the dead connection once).
+      for (const n of [5, 6, 7, 8, 9]) {
+        const select = () => sql`select ${n}::int as n`;
+        expect(await select().catch(select)).toEqual([{ n }]);
+      }
     } finally {
       await close();
     }
