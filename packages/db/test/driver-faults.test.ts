@@ -13,7 +13,8 @@ import { startTestDatabase, type TestDatabase } from '../src/testing';
  * ran on the reconnected connection, outside any transaction, and answers were taken for other
  * queries' (this file's third test saw a `select` answered by a stray `COMMIT`, about once in 40).
  * The fourth left a transaction's rollback, written between a reset socket's 'error' and its
- * 'close', for the reconnected connection to answer: the connection hung (the fourth test).
+ * 'close', for the reconnected connection to answer: the connection hung (the fourth test); with
+ * several hosts, it left a new connection's first statement cut off unsettled (the fifth).
  */
 
 interface FaultProxy {
@@ -229,11 +230,30 @@ describe('postgres.js under connection faults (patched driver)', () => {
         );
       expect(['ECONNRESET', 'CONNECTION_CLOSED']).toContain(await outcome);
       expect(proxy.cuts).toBe(cutsBefore + 1);
-      // Each statement after gets its own answer (a retry may meet the dead connection once).
-      for (const n of [5, 6, 7, 8, 9]) {
-        const select = () => sql`select ${n}::int as n`;
-        expect(await select().catch(select)).toEqual([{ n }]);
-      }
+      // Each statement after gets its own answer, on a new connection (the old one had closed
+      // before the transaction was rejected).
+      for (const n of [5, 6, 7, 8, 9]) expect(await sql`select ${n}::int as n`).toEqual([{ n }]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('with several hosts, the first statement on a connection that is reset is rejected, never left waiting', async () => {
+    // Until the answer to its first statement a new connection is still "connecting", and with
+    // another host to try the driver's error path returned without settling anything: the statement
+    // waited forever (before the patch's direct settle at the close).
+    const { host } = new URL(proxy.url);
+    const url = proxy.url.replace(host, `${host},${host}`);
+    const { sql, close } = createDb(url, { max: 1 });
+    try {
+      proxy.resetOn = 'driver_faults_first';
+      const first = await sql`select 'driver_faults_first' as marker`.then(
+        () => 'answered',
+        (err: { code?: string }) => err.code,
+      );
+      expect(['ECONNRESET', 'CONNECTION_CLOSED']).toContain(first);
+      expect(proxy.resetOn).toBeUndefined();
+      expect(await sql`select 10 as ten`).toEqual([{ ten: 10 }]);
     } finally {
       await close();
     }
