@@ -25,6 +25,26 @@ describe('classifyStripeError', () => {
     ];
     for (const err of cases) expect(classifyStripeError(err).kind).toBe('unknown');
   });
+  it('says why an outcome is unknown: the error type with its status, or plain `error` for a non-Stripe one', () => {
+    expect(classifyStripeError(new Stripe.errors.StripeConnectionError({ message: 'timeout' }))).toEqual({
+      kind: 'unknown',
+      reason: 'StripeConnectionError',
+    });
+    const failed = new Stripe.errors.StripeAPIError({ type: 'api_error', message: 'boom' });
+    Object.assign(failed, { statusCode: 502 });
+    expect(classifyStripeError(failed)).toEqual({ kind: 'unknown', reason: 'StripeAPIError_502' });
+    expect(classifyStripeError(new Error('socket hang up'))).toEqual({ kind: 'unknown', reason: 'error' });
+  });
+  it('an error coded idempotency_key_in_use is an unknown outcome whatever its class and status', () => {
+    // Stripe answers a request whose key is still executing with 409 and this code, as an
+    // invalid_request_error; the code alone decides, so it is never taken for a rejection.
+    const inUse = new Stripe.errors.StripeInvalidRequestError({
+      type: 'invalid_request_error',
+      code: 'idempotency_key_in_use',
+      message: 'There is currently another in-progress request using this Idempotent Key',
+    });
+    expect(classifyStripeError(inUse)).toEqual({ kind: 'unknown', reason: 'idempotency_key_in_use' });
+  });
   it('a refused API key is an outage on our side, and its message (naming the key) is dropped', () => {
     const err = new Stripe.errors.StripeAuthenticationError({
       type: 'invalid_request_error',
@@ -369,6 +389,90 @@ describe('createStripeGateway against the emulator', () => {
       metadata: {},
     });
     expect(answer).toEqual({ kind: 'unavailable', reason: 'StripeAuthenticationError' });
+  });
+
+  it('a refund passes its reason on to Stripe; without one, Stripe records none', async () => {
+    const made = await gateway().charge(request('pm_card_visa', 'gw-key-refund-reason'));
+    const paymentIntentId = (made as { paymentIntentId: string }).paymentIntentId;
+    const refund = (reason: string | null, idempotencyKey: string) =>
+      gateway().refund({ paymentIntentId, amount: 100, reason, idempotencyKey, metadata: {} });
+    const given = await refund('requested_by_customer', 'gw-refund-reason');
+    const none = await refund(null, 'gw-refund-no-reason');
+    const reasonOf = (answer: { kind: string }) =>
+      emulator.refunds().find((r) => r.id === (answer as { refundId?: string }).refundId)?.reason;
+    expect(reasonOf(given)).toBe('requested_by_customer');
+    expect(reasonOf(none)).toBeNull();
+  });
+
+  it('a refund that failed after a 5xx retry keeps its own unknown reason; refused for our key after one, it is unknown', async () => {
+    const made = await gateway().charge(request('pm_card_visa', 'gw-key-refund-retry-reasons'));
+    const paymentIntentId = (made as { paymentIntentId: string }).paymentIntentId;
+    const refund = (client: ReturnType<typeof gateway>, idempotencyKey: string) =>
+      client.refund({ paymentIntentId, amount: 100, reason: null, idempotencyKey, metadata: {} });
+    emulator.setFaults([{ operation: 'refunds.create', fault: 'error_before', times: 2 }]);
+    try {
+      // Both tries answered 500: unknown for the 5xx, not for "after a retry".
+      expect(await refund(retrying(1), 'gw-refund-5xx-twice')).toEqual({
+        kind: 'unknown',
+        reason: 'StripeAPIError_500',
+      });
+    } finally {
+      emulator.clearFaults();
+    }
+    // The first try answered 500, the retry was refused for the key: the first may have executed.
+    const key = 'sk_test_gateway_expiring';
+    const expiring = createStripeGateway({ secretKey: key, apiBase: emulator.url, maxNetworkRetries: 1 });
+    emulator.setFaults([{ operation: 'refunds.create', fault: 'error_before', times: 1 }]);
+    let expired = false;
+    const faulted = emulator.faultsApplied();
+    const watch = setInterval(() => {
+      if (!expired && emulator.faultsApplied() > faulted) {
+        emulator.expireApiKey(key);
+        expired = true;
+      }
+    }, 1);
+    try {
+      expect(await refund(expiring, 'gw-refund-5xx-then-401')).toEqual({
+        kind: 'unknown',
+        reason: 'unavailable_after_retry',
+      });
+      expect(expired).toBe(true);
+    } finally {
+      clearInterval(watch);
+      emulator.clearFaults();
+    }
+  });
+
+  it('a refund that cannot be read for a 5xx is unknown with that reason; a failed refund is listed as failed', async () => {
+    emulator.setFaults([{ operation: 'refunds.retrieve', fault: 'error_before', times: 1 }]);
+    try {
+      expect(await retrying(0).retrieveRefund('re_any')).toEqual({
+        kind: 'unknown',
+        reason: 'StripeAPIError_500',
+      });
+    } finally {
+      emulator.clearFaults();
+    }
+    const made = await gateway().charge(request('pm_card_refundFail', 'gw-key-refund-fails'));
+    const paymentIntentId = (made as { paymentIntentId: string }).paymentIntentId;
+    emulator.setRefundDelay(0);
+    try {
+      await gateway().refund({
+        paymentIntentId,
+        amount: 100,
+        reason: null,
+        idempotencyKey: 'gw-refund-fails',
+        metadata: {},
+      });
+    } finally {
+      emulator.setRefundDelay(1_000);
+    }
+    await vi.waitFor(() =>
+      expect(emulator.refunds().find((r) => r.payment_intent === paymentIntentId)?.status).toBe('failed'),
+    );
+    expect(await gateway().listRefunds(paymentIntentId)).toMatchObject([
+      { status: 'failed', amount: 100, failureReason: 'expired_or_canceled_card' },
+    ]);
   });
 
   it('a timeout is an unknown outcome', async () => {
