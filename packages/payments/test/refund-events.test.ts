@@ -9,7 +9,7 @@ import { refundOrder } from '../src/refund';
 import { applyRefundEvent } from '../src/refund-events';
 import { findRefund, type Refund } from '../src/refund-store';
 import type { PaymentIntentEvent } from '../src/webhook';
-import { recordingLogger, refundingProvider, useDatabase } from './support';
+import { refundReads as reads, recordingLogger, refundingProvider, useDatabase } from './support';
 
 /**
  * What a refund webhook does when the provider cannot say, or says nothing of ours: an unreadable
@@ -22,18 +22,6 @@ let userId: string;
 useDatabase('refund-events-test', (db) => {
   ({ handle, userId } = db);
 });
-
-/** A provider whose refund calls must not happen unless a test says what they answer. */
-function reads(over: Partial<PaymentGateway> = {}): PaymentGateway {
-  const refuse = (what: string) => () => Promise.reject(new Error(`${what} must not be called`));
-  return {
-    ...refundingProvider().gateway,
-    refund: refuse('refunds.create'),
-    retrieveRefund: refuse('refunds.retrieve'),
-    listRefunds: refuse('refunds.list'),
-    ...over,
-  };
-}
 
 function deps(gateway: PaymentGateway, logger = recordingLogger().logger): PaymentsDeps {
   return { db: handle.db, gateway, instanceId: 'unit', logger };

@@ -14,7 +14,7 @@ import {
   summarizePendingRefunds,
 } from '../src/refund-recover';
 import { findRefund, type Refund } from '../src/refund-store';
-import { recordingLogger, refundingProvider, useDatabase } from './support';
+import { refundReads as reads, recordingLogger, refundingProvider, useDatabase } from './support';
 
 /**
  * Refund recovery held to its policy on real PostgreSQL: which pending refunds a pass takes (past
@@ -29,18 +29,6 @@ useDatabase('refund-recover-policy-test', (db) => {
 });
 
 const POLICY: RecoveryPolicy = { ...DEFAULT_RECOVERY_POLICY, graceMs: 60_000, leaseMs: 90_000 };
-
-/** A provider whose refund calls must not happen unless a test says what they answer. */
-function reads(over: Partial<PaymentGateway> = {}): PaymentGateway {
-  const refuse = (what: string) => () => Promise.reject(new Error(`${what} must not be called`));
-  return {
-    ...refundingProvider().gateway,
-    refund: refuse('refunds.create'),
-    retrieveRefund: refuse('refunds.retrieve'),
-    listRefunds: refuse('refunds.list'),
-    ...over,
-  };
-}
 
 const deps = (gateway: PaymentGateway, over: Partial<PaymentsDeps> = {}): PaymentsDeps => ({
   db: handle.db,

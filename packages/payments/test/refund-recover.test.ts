@@ -9,7 +9,7 @@ import { refundOrder } from '../src/refund';
 import { applyRefundEvent } from '../src/refund-events';
 import { leasePendingRefunds, recoverRefund } from '../src/refund-recover';
 import { findRefund, type Refund, settleRefund } from '../src/refund-store';
-import { refundingProvider, useDatabase } from './support';
+import { refundReads as reads, refundingProvider, useDatabase } from './support';
 
 /**
  * A refund left pending (its answer lost, or the provider's own refund still pending) and what
@@ -23,18 +23,6 @@ useDatabase('refund-recover-test', (db) => {
 });
 
 const POLICY: RecoveryPolicy = { ...DEFAULT_RECOVERY_POLICY, graceMs: 0, leaseMs: 60_000 };
-
-/** A provider whose refund calls must not happen unless a test says what they answer. */
-function reads(over: Partial<PaymentGateway> = {}): PaymentGateway {
-  const refuse = (what: string) => () => Promise.reject(new Error(`${what} must not be called`));
-  return {
-    ...refundingProvider().gateway,
-    refund: refuse('refunds.create'),
-    retrieveRefund: refuse('refunds.retrieve'),
-    listRefunds: refuse('refunds.list'),
-    ...over,
-  };
-}
 
 function deps(gateway: PaymentGateway, logged: string[] = []): PaymentsDeps {
   const log = (fields: object, msg?: string) =>

@@ -104,3 +104,15 @@ export function losingDatabase<T extends object>(db: T): { db: T; state: { down:
   });
   return { db: proxy, state };
 }
+
+/** A provider whose refund calls must not happen unless a test says what they answer. */
+export function refundReads(over: Partial<PaymentGateway> = {}): PaymentGateway {
+  const refuse = (what: string) => () => Promise.reject(new Error(`${what} must not be called`));
+  return {
+    ...refundingProvider().gateway,
+    refund: refuse('refunds.create'),
+    retrieveRefund: refuse('refunds.retrieve'),
+    listRefunds: refuse('refunds.list'),
+    ...over,
+  };
+}
