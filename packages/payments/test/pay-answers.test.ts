@@ -133,6 +133,31 @@ describe('payOrder answers', () => {
     ]);
   });
 
+  it('a charge whose claim was settled paid by another PaymentIntent is not reported as that payment', async () => {
+    const order = await newOrder();
+    const gateway = settledFirst(
+      (r) => ({ status: 'succeeded', paymentIntentId: `${piOf(r)}_other` }),
+      (r) => ({ kind: 'succeeded', paymentIntentId: piOf(r) }),
+    );
+    const { logger, entries } = recordingLogger(['error']);
+    // Paid, but by a PaymentIntent this call did not make: two charges, reconciliation's call.
+    expect(await payOrder(deps(gateway, { logger }), { orderId: order.id, userId })).toMatchObject({
+      outcome: 'processing',
+      order: { status: 'paid', paymentIntentId: `pi_chargeonce-${order.id}-v2_other` },
+    });
+    expect(entries).toEqual([
+      {
+        level: 'error',
+        msg: 'charged, but the claim was settled otherwise; left for reconciliation',
+        orderId: order.id,
+        attemptId: expect.any(String),
+        idempotencyKey: `chargeonce-${order.id}-v2`,
+        paymentIntentId: `pi_chargeonce-${order.id}-v2`,
+        status: 'paid',
+      },
+    ]);
+  });
+
   it("the provider's message reaches the caller of a decline and of a rejection; a canceled PaymentIntent adds none", async () => {
     const declined = await newOrder();
     const decline = await refusalOf(
