@@ -129,13 +129,24 @@ const att = paymentAttempts;
 const { captured, voided, lapsed } = AUTHORIZATION_SETTLE;
 
 /**
- * Settles an authorization with what the provider says: in ONE statement the order moves
+ * Settles an authorization with what the provider says, in one transaction: in ONE statement the order moves
  * (`AUTHORIZATION_SETTLE`, `AUTHORIZATION_REOPEN`) only from a state that may lead there and only
  * while its PaymentIntent is this one, and its authorized attempt with it; then the captures and
  * voids pending on this hold are closed by what the provider says. Racing settlers (requester,
  * webhook, recovery, reconciliation): one sees the order back, the others `undefined`.
  */
 export async function settleAuthorization(
+  db: Executor,
+  params: { orderId: string; paymentIntentId: string; outcome: AuthorizationOutcome },
+): Promise<Order | undefined> {
+  // One transaction: between the order's move and the close of its pending rows another reader
+  // would see the order settled with a capture or void still pending (a repeated void answered
+  // ORDER_NOT_VOIDABLE though it succeeded). At READ COMMITTED the second statement still takes a
+  // snapshot of its own, so what is said below of rows inserted meanwhile holds.
+  return db.transaction((tx) => settle(tx, params));
+}
+
+async function settle(
   db: Executor,
   params: { orderId: string; paymentIntentId: string; outcome: AuthorizationOutcome },
 ): Promise<Order | undefined> {

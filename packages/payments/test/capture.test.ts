@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type DbHandle, orders, paymentAttempts } from '@chargeonce/db';
+import { captures, type DbHandle, orders, paymentAttempts } from '@chargeonce/db';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { captureOrder, START_TRIES, voidOrder } from '../src/capture';
@@ -562,6 +562,57 @@ describe('settling an authorization closes what was pending on it', () => {
     const [done] = await capturesOf(handle.db, voiding.orderId);
     expect(done).toMatchObject({ kind: 'void', status: 'succeeded', errorCode: null });
     expect(done?.completedAt).toBeInstanceOf(Date);
+  });
+});
+
+describe('settling an authorization, as other readers see it', () => {
+  it('never shows the order settled while its void is still pending: both move in one transaction', async () => {
+    const { gateway } = holdingProvider();
+    const order = await authorizedOrder(gateway);
+    const [held] = await handle.db.select().from(orders).where(eq(orders.id, order.id));
+    const { capture } = await startCapture(handle.db, {
+      captureId: randomUUID(),
+      kind: 'void',
+      orderId: order.id,
+      userId,
+      amount: null,
+      requestedBy: merchant,
+    });
+    // Another transaction holds the void's row, so the settle stops between its two statements.
+    let locked!: () => void;
+    let release!: () => void;
+    const holding = new Promise<void>((resolve) => (locked = resolve));
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const holder = handle.db.transaction(async (tx) => {
+      await tx.select({ id: captures.id }).from(captures).where(eq(captures.id, capture!.id)).for('update');
+      locked();
+      await gate;
+    });
+    await holding;
+    const settling = settleAuthorization(handle.db, {
+      orderId: order.id,
+      paymentIntentId: held!.paymentIntentId!,
+      outcome: { kind: 'released', reason: 'requested_by_customer' },
+    });
+    await expect
+      .poll(
+        async () =>
+          (
+            await handle.sql`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock'`
+          )[0]?.n,
+      )
+      .toBeGreaterThan(0);
+    // Read on another connection: the order's move is not visible before the void's close (a
+    // repeated void read here was answered ORDER_NOT_VOIDABLE when the two were committed apart).
+    const [seen] = await handle.db
+      .select({ status: orders.status })
+      .from(orders)
+      .where(eq(orders.id, order.id));
+    expect(seen?.status).toBe('voiding');
+    release();
+    await holder;
+    expect(await settling).toMatchObject({ status: 'canceled' });
+    expect(await capturesOf(handle.db, order.id)).toMatchObject([{ kind: 'void', status: 'succeeded' }]);
   });
 });
 
